@@ -1,0 +1,3 @@
+from okx_auth_mcp.cli import main
+
+raise SystemExit(main())

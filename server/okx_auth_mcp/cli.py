@@ -1,0 +1,85 @@
+"""``okx-auth-mcp``: serve (stdio MCP server), sandbox (the embedded authorization server), demo."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from okx_auth_mcp import __version__
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from okx_auth_mcp.server import create_server
+    from okx_auth_mcp.service import Settings
+
+    settings = Settings.from_env()
+    if not args.sandbox:
+        create_server(settings).run("stdio")
+        return 0
+    from okx_auth_mcp.sandbox import RunningSandbox
+
+    with RunningSandbox(port=args.sandbox_port) as sandbox, tempfile.TemporaryDirectory(prefix="okx-sbx-") as tmp:
+        # A sandbox session never mixes with a real one: its own issuer, its own short-lived state directory,
+        # and no API-key profile from the real ~/.okx (a key would, rightly, stop the OAuth login).
+        print(f"okx-auth-mcp: sandbox authorization server at {sandbox.url}", file=sys.stderr)
+        environ = {k: v for k, v in settings.environ.items() if not k.startswith("OKX_")}
+        environ["OKX_HOME"] = str(Path(tmp) / "okx-home")
+        sandboxed = replace(
+            settings, state_dir=Path(tmp) / "state", environ=environ, issuer_override=sandbox.url
+        )
+        create_server(sandboxed).run("stdio")
+    return 0
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from okx_auth_mcp.sandbox import RunningSandbox, SandboxConfig
+
+    config = SandboxConfig(
+        access_ttl=args.access_ttl, refresh_ttl=args.refresh_ttl, device_code_ttl=args.code_ttl, interval=args.interval
+    )
+    with RunningSandbox(config, port=args.port) as sandbox:
+        print(f"OKX sandbox authorization server on {sandbox.url}  (Ctrl-C stops it)")
+        print(f"Use it: OKX_OAUTH_ISSUER={sandbox.url} okx-auth-mcp serve")
+        try:
+            sandbox.wait()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from okx_auth_mcp.demo import run_demo
+
+    return run_demo(lang=args.lang)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="okx-auth-mcp", description="Sign a user into OKX safely, over MCP.")
+    parser.add_argument("--version", action="version", version=f"okx-auth-mcp {__version__}")
+    commands = parser.add_subparsers(dest="command")
+
+    serve = commands.add_parser("serve", help="run the MCP server over stdio (the default)")
+    serve.add_argument("--sandbox", action="store_true", help="use an in-process sandbox instead of OKX")
+    serve.add_argument("--sandbox-port", type=int, default=0, help="the sandbox's port (default: any free one)")
+    serve.set_defaults(run=_serve)
+
+    sandbox = commands.add_parser("sandbox", help="run the sandbox authorization server on 127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8766)
+    sandbox.add_argument("--access-ttl", type=int, default=3600, help="access token lifetime, seconds")
+    sandbox.add_argument("--refresh-ttl", type=int, default=3 * 24 * 3600, help="refresh token lifetime, seconds")
+    sandbox.add_argument("--code-ttl", type=int, default=600, help="device code lifetime, seconds")
+    sandbox.add_argument("--interval", type=int, default=5, help="device polling interval, seconds")
+    sandbox.set_defaults(run=_sandbox)
+
+    demo = commands.add_parser("demo", help="walk the whole login as an MCP client against the sandbox")
+    demo.add_argument("--lang", choices=["zh", "en"], default="en")
+    demo.set_defaults(run=_demo)
+
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["serve", *(argv or sys.argv[1:])])
+    return int(args.run(args))

@@ -1,0 +1,150 @@
+"""The OAuth client's I/O: one HTTP request per method, every response validated by ``oauth_protocol``.
+
+Requests are form-encoded with ``client_id`` in the body (registration is JSON, as RFC 7591 requires),
+send ``Accept: application/json``, carry a timeout, and read at most ``MAX_BODY_BYTES`` of the answer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx2
+
+from okx_auth_mcp import __version__
+from okx_auth_mcp.oauth_errors import BadResponse, DiscoveryFailed, NetworkError, OAuthError
+from okx_auth_mcp.oauth_protocol import (
+    DEVICE_CODE_GRANT,
+    DeviceAuthorization,
+    Registration,
+    ServerMetadata,
+    TokenResponse,
+    error_from_body,
+    okx_error_in_success,
+    parse,
+)
+
+MAX_BODY_BYTES = 64 * 1024
+DEFAULT_TIMEOUT_SECONDS = 10.0
+CLIENT_NAME = "okx-auth-mcp"
+
+
+def well_known_urls(issuer: str) -> list[str]:
+    """RFC 8414 §3.1: the well-known segment goes between the host and the issuer's path; then the OpenID
+    Connect location as a fallback."""
+    base = issuer.rstrip("/")
+    parts = urlsplit(base)
+    return [
+        urlunsplit((parts.scheme, parts.netloc, f"/.well-known/oauth-authorization-server{parts.path}", "", "")),
+        f"{base}/.well-known/openid-configuration",
+    ]
+
+
+class OAuthHttp:
+    def __init__(self, timeout: float = DEFAULT_TIMEOUT_SECONDS, transport: httpx2.BaseTransport | None = None) -> None:
+        self._client = httpx2.Client(
+            timeout=httpx2.Timeout(timeout),
+            transport=transport,
+            headers={"Accept": "application/json", "User-Agent": f"okx-auth-mcp/{__version__}"},
+            follow_redirects=False,
+            trust_env=True,
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _send(self, method: str, url: str, what: str, **kwargs: Any) -> tuple[int, bytes]:
+        """(status, body). NetworkError when nothing came back, BadResponse for a body too large."""
+        try:
+            with self._client.stream(method, url, **kwargs) as response:
+                chunks: list[bytes] = []
+                size = 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > MAX_BODY_BYTES:
+                        raise BadResponse(f"{what}: the response is larger than {MAX_BODY_BYTES} bytes")
+                    chunks.append(chunk)
+                status = response.status_code
+        except httpx2.TimeoutException as exc:
+            raise NetworkError(f"{what}: {urlsplit(url).netloc} did not answer in time ({type(exc).__name__})") from None
+        except httpx2.HTTPError as exc:
+            raise NetworkError(f"{what}: cannot reach {urlsplit(url).netloc} ({type(exc).__name__})") from None
+        return status, b"".join(chunks)
+
+    def _send_json(self, method: str, url: str, what: str, **kwargs: Any) -> tuple[int, Any]:
+        """(status, decoded JSON body); BadResponse for a body that is not JSON."""
+        status, raw = self._send(method, url, what, **kwargs)
+        try:
+            return status, json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise BadResponse(f"{what}: HTTP {status} with a body that is not JSON") from None
+
+    def _post_form(self, url: str, form: Mapping[str, str], what: str) -> Any:
+        status, body = self._send_json("POST", url, what, data=dict(form))
+        if status != 200:
+            raise error_from_body(status, body, what)
+        okx = okx_error_in_success(body)
+        if okx is not None:
+            raise okx
+        return body
+
+    def discover(self, issuer: str) -> ServerMetadata:
+        tried = well_known_urls(issuer)
+        reasons: list[str] = []
+        for url in tried:
+            try:
+                status, body = self._send_json("GET", url, "discovery")
+            except OAuthError as exc:
+                reasons.append(str(exc))
+                continue
+            if status != 200:
+                reasons.append(f"HTTP {status} at {url}")
+                continue
+            metadata = parse(ServerMetadata, body, f"discovery at {url}")
+            if metadata.issuer.rstrip("/") != issuer.rstrip("/"):
+                raise BadResponse(f"discovery at {url}: metadata names issuer {metadata.issuer}, not {issuer}")
+            return metadata
+        raise DiscoveryFailed(issuer, tried, "; ".join(reasons))
+
+    def register(self, metadata: ServerMetadata) -> Registration:
+        if metadata.registration_endpoint is None:
+            raise BadResponse("the authorization server offers no dynamic client registration endpoint")
+        request = {
+            "client_name": CLIENT_NAME,
+            "token_endpoint_auth_method": "none",
+            "grant_types": [DEVICE_CODE_GRANT, "refresh_token"],
+            "response_types": [],
+            "software_id": "okx-auth-mcp",
+            "software_version": __version__,
+        }
+        status, body = self._send_json("POST", metadata.registration_endpoint, "client registration", json=request)
+        if status not in (200, 201):
+            raise error_from_body(status, body, "client registration")
+        return parse(Registration, body, "client registration")
+
+    def device_authorize(self, metadata: ServerMetadata, client_id: str, scope: str) -> DeviceAuthorization:
+        body = self._post_form(
+            metadata.device_authorization_endpoint, {"client_id": client_id, "scope": scope}, "device authorization"
+        )
+        return parse(DeviceAuthorization, body, "device authorization")
+
+    def poll_device_token(self, token_endpoint: str, client_id: str, device_code: str) -> TokenResponse:
+        form = {"grant_type": DEVICE_CODE_GRANT, "device_code": device_code, "client_id": client_id}
+        return parse(TokenResponse, self._post_form(token_endpoint, form, "token"), "token")
+
+    def refresh(self, token_endpoint: str, client_id: str, refresh_token: str) -> TokenResponse:
+        form = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id}
+        return parse(TokenResponse, self._post_form(token_endpoint, form, "token refresh"), "token refresh")
+
+    def revoke(self, revocation_endpoint: str, client_id: str, token: str) -> None:
+        """RFC 7009: HTTP 200 means revoked (or already invalid); the body, if any, carries nothing."""
+        form = {"token": token, "token_type_hint": "refresh_token", "client_id": client_id}
+        status, raw = self._send("POST", revocation_endpoint, "revocation", data=form)
+        if status != 200:
+            try:
+                body = json.loads(raw)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                body = None
+            raise error_from_body(status, body, "revocation")

@@ -1,0 +1,332 @@
+"""The sandbox authorization server: a Starlette app over an in-memory :class:`SandboxState`.
+
+Endpoints (``issuer`` is ``http://127.0.0.1:PORT``)::
+
+    GET  /.well-known/oauth-authorization-server   RFC 8414 metadata
+    POST /oauth/register                           RFC 7591, public clients only
+    POST /oauth/device/code                        RFC 8628 device authorization
+    POST /oauth/token                              device_code and refresh_token grants
+    POST /oauth/revoke                             RFC 7009
+    GET  /device  POST /device                     the page where a user enters the code and approves
+    GET  /api/v5/public/time                       OKX server time
+    GET  /api/v5/account/config                    Bearer-protected, OKX error codes
+
+Refresh tokens rotate; presenting a refresh token that was already rotated is treated as theft (RFC 9700
+§4.14.2): the whole grant is revoked. Polling faster than ``interval`` earns ``slow_down``.
+``faults`` lets tests make an endpoint misbehave (HTTP 500, a non-JSON body, an oversized body, a hang,
+an OKX error body, a verification URI on a foreign host).
+"""
+
+from __future__ import annotations
+
+import html
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+SCOPES = ("read_only", "trade")
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
+
+
+@dataclass
+class SandboxConfig:
+    access_ttl: int = 3600
+    refresh_ttl: int = 3 * 24 * 3600
+    device_code_ttl: int = 600
+    interval: int = 5
+    enforce_interval: bool = True
+    """Answer slow_down to a client that polls faster than ``interval`` (RFC 8628 §3.5)."""
+
+
+@dataclass
+class _Device:
+    client_id: str
+    scope: str
+    user_code: str
+    expires_at: float
+    interval: int
+    decision: str | None = None  # "approved" | "denied"
+    consumed: bool = False
+    last_poll: float | None = None
+
+
+@dataclass
+class _Grant:
+    client_id: str
+    scope: str
+    revoked: bool = False
+
+
+@dataclass
+class _Token:
+    grant: _Grant
+    expires_at: float
+    superseded: bool = False
+    """An access token replaced by a refresh, or a refresh token already rotated."""
+
+
+@dataclass
+class SandboxState:
+    config: SandboxConfig = field(default_factory=SandboxConfig)
+    clock: Callable[[], float] = time.time
+    issuer: str = ""
+    clients: set[str] = field(default_factory=set)
+    devices: dict[str, _Device] = field(default_factory=dict)
+    access_tokens: dict[str, _Token] = field(default_factory=dict)
+    refresh_tokens: dict[str, _Token] = field(default_factory=dict)
+    requests: dict[str, int] = field(default_factory=dict)
+    """Requests per endpoint name, for tests that count them (``token``, ``device``, ``register`` ...)."""
+    reuse_detected: int = 0
+    faults: dict[str, str] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def count(self, name: str) -> int:
+        with self.lock:
+            return self.requests.get(name, 0)
+
+    def device_by_user_code(self, user_code: str) -> _Device | None:
+        wanted = user_code.strip().upper()
+        return next((d for d in self.devices.values() if d.user_code == wanted), None)
+
+    def decide(self, user_code: str, approve: bool) -> bool:
+        """What the verification page does when the user clicks; False for an unknown or spent code."""
+        with self.lock:
+            device = self.device_by_user_code(user_code)
+            if device is None or device.consumed or device.decision or self.clock() >= device.expires_at:
+                return False
+            device.decision = "approved" if approve else "denied"
+            return True
+
+    def _mint(self, grant: _Grant) -> dict[str, Any]:
+        now = self.clock()
+        access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        self.access_tokens[access] = _Token(grant, now + self.config.access_ttl)
+        self.refresh_tokens[refresh] = _Token(grant, now + self.config.refresh_ttl)
+        return {
+            "access_token": access,
+            "token_type": "Bearer",
+            "expires_in": self.config.access_ttl,
+            "refresh_token": refresh,
+            "scope": grant.scope,
+        }
+
+
+def _oauth_error(error: str, description: str, status: int = 400) -> JSONResponse:
+    return JSONResponse({"error": error, "error_description": description}, status_code=status)
+
+
+def _okx_error(code: str, msg: str, status: int) -> JSONResponse:
+    return JSONResponse({"code": code, "msg": msg, "data": []}, status_code=status)
+
+
+async def _fault(state: SandboxState, name: str) -> Response | None:
+    with state.lock:
+        state.requests[name] = state.requests.get(name, 0) + 1
+        fault = state.faults.get(name)
+    if fault is None or fault == "foreign_verification_uri":
+        return None
+    if fault == "http_500":
+        return JSONResponse({"error": "server_error"}, status_code=500)
+    if fault == "not_json":
+        return HTMLResponse("<html><body>Bad gateway</body></html>", status_code=200)
+    if fault == "oversized":
+        return JSONResponse({"padding": "x" * (200 * 1024)})
+    if fault == "wrong_shape":
+        return JSONResponse({"unexpected": True})
+    if fault == "okx_error":
+        return _okx_error("53009", "Authorization failed", 400)
+    if fault.startswith("hang:"):
+        await anyio.sleep(float(fault.split(":", 1)[1]))
+        return JSONResponse({"error": "server_error"}, status_code=503)
+    raise ValueError(f"unknown sandbox fault {fault!r}")
+
+
+def create_app(state: SandboxState) -> Starlette:  # noqa: C901 - one closure per endpoint
+    async def metadata(request: Request) -> Response:
+        if (fault := await _fault(state, "discovery")) is not None:
+            return fault
+        issuer = state.issuer
+        return JSONResponse(
+            {
+                "issuer": issuer,
+                "device_authorization_endpoint": f"{issuer}/oauth/device/code",
+                "token_endpoint": f"{issuer}/oauth/token",
+                "registration_endpoint": f"{issuer}/oauth/register",
+                "revocation_endpoint": f"{issuer}/oauth/revoke",
+                "grant_types_supported": [DEVICE_GRANT, "refresh_token"],
+                "scopes_supported": list(SCOPES),
+                "token_endpoint_auth_methods_supported": ["none"],
+            }
+        )
+
+    async def register(request: Request) -> Response:
+        if (fault := await _fault(state, "register")) is not None:
+            return fault
+        try:
+            body = await request.json()
+        except ValueError:
+            return _oauth_error("invalid_client_metadata", "the body is not JSON")
+        if not isinstance(body, dict) or body.get("token_endpoint_auth_method") != "none":
+            return _oauth_error("invalid_client_metadata", "only public clients (auth method none) may register")
+        grants = body.get("grant_types")
+        if not isinstance(grants, list) or DEVICE_GRANT not in grants:
+            return _oauth_error("invalid_client_metadata", "grant_types must include the device_code grant")
+        client_id = f"sbx-{secrets.token_hex(8)}"
+        with state.lock:
+            state.clients.add(client_id)
+        return JSONResponse(
+            {"client_id": client_id, "client_id_issued_at": int(state.clock()), "token_endpoint_auth_method": "none",
+             "grant_types": grants},
+            status_code=201,
+        )
+
+    async def device_code(request: Request) -> Response:
+        if (fault := await _fault(state, "device")) is not None:
+            return fault
+        form = await request.form()
+        client_id, scope = str(form.get("client_id", "")), str(form.get("scope", ""))
+        if client_id not in state.clients:
+            return _oauth_error("invalid_client", "unknown client_id", 401)
+        if not scope or any(s not in SCOPES for s in scope.split()):
+            return _oauth_error("invalid_scope", f"scopes must be among {', '.join(SCOPES)}")
+        user_code = "-".join("".join(secrets.choice(_CODE_ALPHABET) for _ in range(4)) for _ in range(2))
+        device = secrets.token_urlsafe(32)
+        with state.lock:
+            state.devices[device] = _Device(
+                client_id, scope, user_code, state.clock() + state.config.device_code_ttl, state.config.interval
+            )
+            foreign = state.faults.get("device") == "foreign_verification_uri"
+        page = "https://okx.example.net/device" if foreign else f"{state.issuer}/device"
+        return JSONResponse(
+            {
+                "device_code": device,
+                "user_code": user_code,
+                "verification_uri": page,
+                "verification_uri_complete": f"{page}?user_code={user_code}",
+                "expires_in": state.config.device_code_ttl,
+                "interval": state.config.interval,
+            }
+        )
+
+    def device_grant(form: dict[str, str]) -> Response:
+        device = state.devices.get(form.get("device_code", ""))
+        if device is None or device.client_id != form.get("client_id") or device.consumed:
+            return _oauth_error("invalid_grant", "unknown or used device_code")
+        now = state.clock()
+        if now >= device.expires_at:
+            return _oauth_error("expired_token", "the device code expired")
+        too_soon = device.last_poll is not None and now - device.last_poll < device.interval
+        device.last_poll = now
+        if device.decision == "denied":
+            device.consumed = True
+            return _oauth_error("access_denied", "the user denied the authorization")
+        if device.decision is None:
+            if too_soon and state.config.enforce_interval:
+                device.interval += 5
+                return _oauth_error("slow_down", "polling too fast")
+            return _oauth_error("authorization_pending", "the user has not finished yet")
+        device.consumed = True
+        return JSONResponse(state._mint(_Grant(device.client_id, device.scope)))
+
+    def refresh_grant(form: dict[str, str]) -> Response:
+        token = state.refresh_tokens.get(form.get("refresh_token", ""))
+        if token is None or token.grant.client_id != form.get("client_id"):
+            return _oauth_error("invalid_grant", "unknown refresh token")
+        if token.superseded:
+            token.grant.revoked = True
+            state.reuse_detected += 1
+            return _oauth_error("invalid_grant", "refresh token reuse detected; the grant is revoked")
+        if token.grant.revoked or state.clock() >= token.expires_at:
+            return _oauth_error("invalid_grant", "the refresh token is expired or revoked")
+        token.superseded = True
+        for access in state.access_tokens.values():
+            if access.grant is token.grant:
+                access.superseded = True
+        return JSONResponse(state._mint(token.grant))
+
+    async def token(request: Request) -> Response:
+        if (fault := await _fault(state, "token")) is not None:
+            return fault
+        form = {k: str(v) for k, v in (await request.form()).items()}
+        with state.lock:
+            if form.get("client_id") not in state.clients:
+                return _oauth_error("invalid_client", "unknown client_id", 401)
+            if form.get("grant_type") == DEVICE_GRANT:
+                return device_grant(form)
+            if form.get("grant_type") == "refresh_token":
+                return refresh_grant(form)
+        return _oauth_error("unsupported_grant_type", "device_code and refresh_token only")
+
+    async def revoke(request: Request) -> Response:
+        if (fault := await _fault(state, "revoke")) is not None:
+            return fault
+        form = await request.form()
+        value = str(form.get("token", ""))
+        with state.lock:
+            found = state.refresh_tokens.get(value) or state.access_tokens.get(value)
+            if found is not None and found.grant.client_id == form.get("client_id"):
+                found.grant.revoked = True
+        return Response(status_code=200)
+
+    async def device_page(request: Request) -> Response:
+        code = html.escape(request.query_params.get("user_code", ""))
+        return HTMLResponse(
+            "<!doctype html><html><head><meta charset='utf-8'><title>OKX sandbox: authorize a device</title></head>"
+            "<body><h1>OKX sandbox</h1><p>Enter the code shown by your assistant, then approve or deny.</p>"
+            "<form method='post' action='/device'>"
+            f"<input name='user_code' value='{code}' autocomplete='off'>"
+            "<button name='action' value='approve'>Approve</button>"
+            "<button name='action' value='deny'>Deny</button></form></body></html>"
+        )
+
+    async def device_submit(request: Request) -> Response:
+        form = await request.form()
+        approve = form.get("action") == "approve"
+        if not state.decide(str(form.get("user_code", "")), approve):
+            return HTMLResponse("<p>That code is unknown, expired or already used.</p>", status_code=400)
+        word = "approved" if approve else "denied"
+        return HTMLResponse(f"<p>Device {word}. You can return to your assistant.</p>")
+
+    async def public_time(request: Request) -> Response:
+        return JSONResponse({"code": "0", "msg": "", "data": [{"ts": str(int(state.clock() * 1000))}]})
+
+    async def account_config(request: Request) -> Response:
+        header = request.headers.get("authorization", "")
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer" or not value:
+            return _okx_error("50111", "Invalid OK-ACCESS-KEY", 401)
+        with state.lock:
+            access = state.access_tokens.get(value)
+            if access is None:
+                return _okx_error("53000", "Invalid token", 401)
+            if access.grant.revoked or access.superseded:
+                return _okx_error("53003", "Token revoked", 401)
+            if state.clock() >= access.expires_at:
+                return _okx_error("53002", "Token expired", 401)
+            scope = access.grant.scope
+        perm = ",".join(scope.split())
+        return JSONResponse({"code": "0", "msg": "", "data": [{"uid": "44556677889900", "perm": perm, "acctLv": "1"}]})
+
+    return Starlette(
+        routes=[
+            Route("/.well-known/oauth-authorization-server", metadata),
+            Route("/oauth/register", register, methods=["POST"]),
+            Route("/oauth/device/code", device_code, methods=["POST"]),
+            Route("/oauth/token", token, methods=["POST"]),
+            Route("/oauth/revoke", revoke, methods=["POST"]),
+            Route("/device", device_page, methods=["GET"]),
+            Route("/device", device_submit, methods=["POST"]),
+            Route("/api/v5/public/time", public_time),
+            Route("/api/v5/account/config", account_config),
+        ]
+    )

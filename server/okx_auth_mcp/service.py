@@ -1,0 +1,388 @@
+"""The login procedure: the gate, the OKX config, the state store and the OAuth client put together.
+
+Synchronous and clock-injected; the MCP tools call it from a worker thread. It raises its own
+:class:`FlowError` family for refusals and lets the lower layers' errors (``ConfigError``, ``StoreError``,
+``TicketError``, ``OAuthError``) through; the tool boundary translates all of them.
+
+::
+
+    FlowError
+    ├── SiteNotConfirmed     a login without a site ticket fresh from choose_site
+    ├── SiteMismatch         a site ticket for another site
+    ├── ReplyNotUnderstood   a menu reply that chooses nothing
+    └── AlreadyLoggedIn      a login while a session is logged in
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from okx_auth_mcp import config as okx_config
+from okx_auth_mcp import tickets
+from okx_auth_mcp.gate import Event, Gate, GateRefused, State, preflight_event
+from okx_auth_mcp.oauth_client import DEFAULT_TIMEOUT_SECONDS, OAuthHttp
+from okx_auth_mcp.oauth_errors import AccessDenied, ExpiredToken, InvalidGrant, OAuthError, SlowDown, TokenError
+from okx_auth_mcp.oauth_protocol import SLOW_DOWN_STEP, TokenResponse, TrustPolicy, scopes_of
+from okx_auth_mcp.records import Endpoints, PendingLogin, Registrations, Session
+from okx_auth_mcp.sites import SITES, SiteId, parse_site_reply
+from okx_auth_mcp.store import StateStore, StoreCorrupt, default_state_dir
+from okx_auth_mcp.templates import LoginEndReason
+
+DEFAULT_SCOPE = "read_only trade"
+REFRESH_MARGIN_SECONDS = 60
+"""Refresh when the access token has less than this left, so no request carries a dying token."""
+
+_R = TypeVar("_R", bound=BaseModel)
+
+PENDING_FILE, SESSION_FILE, REGISTRATIONS_FILE = "pending.json", "session.json", "registrations.json"
+
+
+class FlowError(Exception):
+    code = "flow_error"
+
+
+class SiteNotConfirmed(FlowError):
+    code = "site_not_confirmed"
+
+
+class SiteMismatch(FlowError):
+    code = "site_mismatch"
+
+
+class ReplyNotUnderstood(FlowError):
+    code = "reply_not_understood"
+
+
+class AlreadyLoggedIn(FlowError):
+    code = "already_logged_in"
+
+
+@dataclass(frozen=True)
+class Settings:
+    state_dir: Path
+    environ: Mapping[str, str]
+    issuer_override: str | None = None
+    scope: str = DEFAULT_SCOPE
+    allowed_hosts: tuple[str, ...] = ()
+    http_timeout: float = DEFAULT_TIMEOUT_SECONDS
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        timeout = env.get("OKX_AUTH_HTTP_TIMEOUT")
+        return cls(
+            state_dir=default_state_dir(env),
+            environ=env,
+            issuer_override=env.get("OKX_OAUTH_ISSUER") or None,
+            scope=env.get("OKX_OAUTH_SCOPE") or DEFAULT_SCOPE,
+            allowed_hosts=tuple(h.strip().lower() for h in env.get("OKX_AUTH_ALLOWED_HOSTS", "").split(",") if h.strip()),
+            http_timeout=float(timeout) if timeout else DEFAULT_TIMEOUT_SECONDS,
+        )
+
+
+OAuthStatus = Literal["logged_in", "pending", "not_logged_in"]
+
+
+@dataclass(frozen=True)
+class AuthState:
+    """What the state directory says, without any network request."""
+
+    status: OAuthStatus
+    site: SiteId | None = None
+    scopes: list[str] = field(default_factory=list)
+    reason: LoginEndReason | None = None
+    pending: PendingLogin | None = None
+
+
+@dataclass(frozen=True)
+class Preflight:
+    gate: Gate
+    next: Literal["choose_site", "api_key_configured", "logged_in", "pending"]
+    menu_ticket: str | None = None
+    profile: str | None = None
+    site: SiteId | None = None
+    scopes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SiteChoice:
+    site: SiteId
+    site_ticket: str
+    next: Literal["login", "api_key_configured"]
+    profile: str | None = None
+
+
+@dataclass(frozen=True)
+class LoginSkipped:
+    profile: str
+
+
+@dataclass(frozen=True)
+class LoginPending:
+    site: SiteId
+    verification_uri: str
+    user_code: str
+    expires_in: int
+
+
+class AuthService:
+    def __init__(
+        self, settings: Settings, clock: Callable[[], float] = time.time, http: OAuthHttp | None = None
+    ) -> None:
+        self.settings = settings
+        self.store = StateStore(settings.state_dir)
+        self._clock = clock
+        self._http = http or OAuthHttp(timeout=settings.http_timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    # ----- reading ---------------------------------------------------------------------------------
+
+    def config(self) -> okx_config.OkxConfig:
+        return okx_config.load(self.settings.environ)
+
+    def _pending(self) -> PendingLogin | None:
+        data = self.store.read_json(PENDING_FILE)
+        return None if data is None else _validated(PendingLogin, data, self.store.directory / PENDING_FILE)
+
+    def _session(self) -> Session | None:
+        data = self.store.read_json(SESSION_FILE)
+        return None if data is None else _validated(Session, data, self.store.directory / SESSION_FILE)
+
+    def auth_state(self) -> AuthState:
+        """The OAuth status from the files alone: no request, no poll, no refresh."""
+        now = self._clock()
+        session = self._session()
+        if session is not None:
+            return AuthState("logged_in", session.site, list(session.scopes))
+        pending = self._pending()
+        if pending is not None:
+            if pending.live(now):
+                return AuthState("pending", pending.site, pending=pending)
+            return AuthState("not_logged_in", reason=pending.outcome or "expired")
+        return AuthState("not_logged_in")
+
+    # ----- the tools' operations -------------------------------------------------------------------
+
+    def preflight(self) -> Preflight:
+        """Steps 0.1 → 0.2 → 0.3, from local state only."""
+        cfg = self.config()
+        state = self.auth_state()
+        keyed = cfg.api_key_profile()
+        site_known = cfg.any_site() is not None or state.status in ("logged_in", "pending")
+        event = preflight_event(site_known=site_known, api_key=keyed is not None, oauth_status=state.status)
+        gate = Gate().apply(event)
+        if event is Event.API_KEY_FOUND:
+            assert keyed is not None
+            return Preflight(gate, "api_key_configured", profile=keyed.name)
+        if event is Event.SESSION_FOUND:
+            return Preflight(gate, "logged_in", site=state.site, scopes=state.scopes)
+        if event is Event.LOGIN_PENDING:
+            return Preflight(gate, "pending", site=state.site)
+        ticket = tickets.issue(self.store.ticket_key(), gate, self._clock())
+        return Preflight(gate, "choose_site", menu_ticket=ticket)
+
+    def choose_site(self, reply: str, menu_ticket: str) -> SiteChoice:
+        held = tickets.verify(self.store.ticket_key(), menu_ticket, self._clock())
+        if held.gate.state is not State.CHOOSING_SITE:
+            raise SiteNotConfirmed("this is not a menu ticket: run preflight to show the site menu")
+        site = parse_site_reply(reply)
+        if site is None:
+            raise ReplyNotUnderstood("the reply chooses no site")
+        gate = held.gate.apply(Event.SITE_CHOSEN, site)
+        site_ticket = tickets.issue(self.store.ticket_key(), gate, self._clock())
+        keyed = self.config().api_key_profile()
+        if keyed is not None:
+            return SiteChoice(site, site_ticket, "api_key_configured", profile=keyed.name)
+        return SiteChoice(site, site_ticket, "login")
+
+    def login(self, site: SiteId, site_ticket: str | None) -> LoginSkipped | LoginPending:
+        """The Pre-login Gate, then the API-key check, then one device authorization (or the live one)."""
+        if not site_ticket:
+            raise SiteNotConfirmed("no site ticket: the user has not chosen a site from the menu")
+        held = tickets.verify(self.store.ticket_key(), site_ticket, self._clock())
+        try:
+            gate = held.gate.apply(Event.LOGIN_STARTED)
+        except GateRefused:
+            raise SiteNotConfirmed("this ticket does not carry a site choice: call choose_site first") from None
+        if held.gate.site != site:
+            raise SiteMismatch(f"the user chose {held.gate.site}, not {site}")
+        keyed = self.config().api_key_profile()
+        if keyed is not None:
+            held.gate.apply(Event.API_KEY_FOUND)
+            return LoginSkipped(keyed.name)
+        with self.store.locked():
+            now = self._clock()
+            pending = self._pending()
+            if pending is not None and pending.live(now):
+                return _pending_view(pending, now)
+            if self._session() is not None:
+                raise AlreadyLoggedIn("an OAuth session is logged in; log out first to log in again")
+            pending = self._start_device_login(site, now)
+            self.store.write_json(PENDING_FILE, pending.model_dump(mode="json"))
+        assert gate.state is State.PENDING
+        return _pending_view(pending, now)
+
+    def status(self) -> AuthState:
+        """The OAuth status, with at most one token request: a due poll of a pending login, or a refresh."""
+        with self.store.locked():
+            now = self._clock()
+            pending = self._pending()
+            if self._session() is None and pending is not None and pending.live(now):
+                return self._poll(pending, now)
+        session = self._session()
+        if session is not None and session.access_expires_at - REFRESH_MARGIN_SECONDS <= now:
+            try:
+                self.fresh_session()
+            except InvalidGrant:
+                return AuthState("not_logged_in", reason="session_expired")
+            except OAuthError:
+                pass  # offline or the server erred: the session is not known to be dead
+        return self.auth_state()
+
+    def fresh_session(self) -> Session:
+        """The session with an access token good for at least REFRESH_MARGIN_SECONDS, refreshing under the
+        cross-process lock: the first process rotates the refresh token and persists the pair before anyone
+        uses it; the others find it fresh and never send the old (now revoked) refresh token."""
+        with self.store.locked():
+            session = self._session()
+            if session is None:
+                raise InvalidGrant("not_logged_in", "there is no OAuth session")
+            now = self._clock()
+            if session.access_expires_at - REFRESH_MARGIN_SECONDS > now:
+                return session
+            if session.refresh_token is None:
+                self.store.delete(SESSION_FILE)
+                raise InvalidGrant("invalid_grant", "the access token expired and there is no refresh token")
+            e = session.endpoints
+            try:
+                tokens = self._http.refresh(e.token_endpoint, e.client_id, session.refresh_token)
+            except InvalidGrant:
+                self.store.delete(SESSION_FILE)
+                raise
+            renewed = _session_from(session.site, e, tokens, now, " ".join(session.scopes), session.refresh_token)
+            self.store.write_json(SESSION_FILE, renewed.model_dump(mode="json"))
+            return renewed
+
+    def access_token(self) -> str:
+        return self.fresh_session().access_token
+
+    def logout(self) -> bool:
+        """Delete the session and any pending login, then revoke the refresh token (best effort).
+        The client registration stays. True when the server confirmed the revocation."""
+        with self.store.locked():
+            session = self._session_or_none_if_corrupt()
+            self.store.delete(SESSION_FILE)
+            self.store.delete(PENDING_FILE)
+        if session is None or session.endpoints.revocation_endpoint is None:
+            return False
+        token = session.refresh_token or session.access_token
+        try:
+            self._http.revoke(session.endpoints.revocation_endpoint, session.endpoints.client_id, token)
+        except OAuthError:
+            return False
+        return True
+
+    # ----- internals -------------------------------------------------------------------------------
+
+    def _session_or_none_if_corrupt(self) -> Session | None:
+        try:
+            return self._session()
+        except StoreCorrupt:
+            return None
+
+    def _issuer_and_policy(self, site: SiteId) -> tuple[str, TrustPolicy]:
+        override = self.settings.issuer_override
+        issuer = (override or SITES[site].api_base_url).rstrip("/")
+        return issuer, TrustPolicy(issuer, custom_issuer=override is not None, allowed_hosts=self.settings.allowed_hosts)
+
+    def _start_device_login(self, site: SiteId, now: float) -> PendingLogin:
+        issuer, policy = self._issuer_and_policy(site)
+        metadata = self._http.discover(issuer)
+        registrations_data = self.store.read_json(REGISTRATIONS_FILE) or {}
+        registrations = _validated(Registrations, registrations_data, self.store.directory / REGISTRATIONS_FILE)
+        client_id = registrations.clients.get(issuer)
+        if client_id is None:
+            client_id = self._http.register(metadata).client_id
+            clients = {**registrations.clients, issuer: client_id}
+            self.store.write_json(REGISTRATIONS_FILE, {**registrations_data, "clients": clients})
+        device = self._http.device_authorize(metadata, client_id, self.settings.scope)
+        policy.check(device.verification_uri)
+        if device.verification_uri_complete is not None:
+            policy.check(device.verification_uri_complete)
+        endpoints = Endpoints(
+            issuer=issuer,
+            client_id=client_id,
+            token_endpoint=metadata.token_endpoint,
+            revocation_endpoint=metadata.revocation_endpoint,
+        )
+        return PendingLogin(
+            site=site,
+            endpoints=endpoints,
+            device_code=device.device_code,
+            user_code=device.user_code,
+            verification_uri=device.verification_uri,
+            expires_at=now + device.expires_in,
+            interval=device.interval,
+            scope=self.settings.scope,
+        )
+
+    def _poll(self, pending: PendingLogin, now: float) -> AuthState:
+        """One token request, unless the last one was less than ``interval`` ago. Caller holds the lock."""
+        waiting = AuthState("pending", pending.site, pending=pending)
+        if pending.last_poll_at is not None and now - pending.last_poll_at < pending.interval:
+            return waiting
+        e = pending.endpoints
+        try:
+            tokens = self._http.poll_device_token(e.token_endpoint, e.client_id, pending.device_code)
+        except TokenError as exc:
+            if exc.retriable:
+                interval = pending.interval + (SLOW_DOWN_STEP if isinstance(exc, SlowDown) else 0)
+                updated = pending.model_copy(update={"last_poll_at": now, "interval": interval})
+                self.store.write_json(PENDING_FILE, updated.model_dump(mode="json"))
+                return AuthState("pending", pending.site, pending=updated)
+            if isinstance(exc, ExpiredToken | AccessDenied | InvalidGrant):
+                outcome: Literal["expired", "denied"] = "denied" if isinstance(exc, AccessDenied) else "expired"
+                ended = pending.model_copy(update={"outcome": outcome, "last_poll_at": now})
+                self.store.write_json(PENDING_FILE, ended.model_dump(mode="json"))
+                return AuthState("not_logged_in", reason=outcome)
+            raise
+        except OAuthError:
+            self.store.write_json(PENDING_FILE, pending.model_copy(update={"last_poll_at": now}).model_dump(mode="json"))
+            raise
+        session = _session_from(pending.site, e, tokens, now, pending.scope, None)
+        self.store.write_json(SESSION_FILE, session.model_dump(mode="json"))
+        self.store.delete(PENDING_FILE)
+        return AuthState("logged_in", session.site, list(session.scopes))
+
+
+def _session_from(
+    site: SiteId, endpoints: Endpoints, tokens: TokenResponse, now: float, requested: str, old_refresh: str | None
+) -> Session:
+    return Session(
+        site=site,
+        endpoints=endpoints,
+        access_token=tokens.access_token,
+        access_expires_at=now + tokens.expires_in,
+        refresh_token=tokens.refresh_token or old_refresh,
+        scopes=scopes_of(tokens, requested),
+    )
+
+
+def _pending_view(pending: PendingLogin, now: float) -> LoginPending:
+    return LoginPending(pending.site, pending.verification_uri, pending.user_code, int(pending.expires_at - now))
+
+
+def _validated(model: type[_R], data: dict[str, Any], path: Path) -> _R:
+    try:
+        return model.model_validate(data)
+    except ValidationError:
+        raise StoreCorrupt(f"{path} does not hold what okx-auth-mcp wrote; delete it to start over") from None

@@ -1,0 +1,145 @@
+"""The per-user state directory: client registrations, the pending login, the session, the ticket key.
+
+Layout (directory 0700, every file 0600)::
+
+    registrations.json   {issuer: {"client_id": ...}}      kept after logout
+    pending.json         the device authorization waiting for the user
+    session.json         tokens, site, scopes of the OAuth session
+    ticket.key           32 random bytes that sign the gate's tickets
+    state.lock           the cross-process lock
+
+Every write goes to a temporary file in the same directory, is fsynced, then renamed over the old file
+(and the directory fsynced): a crash leaves the old or the new file, never a torn one. Every
+read-modify-write runs inside :meth:`StateStore.locked`, a ``filelock`` lock shared by every process that
+uses the same directory (Claude Desktop and an IDE may both run this server).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import stat
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from filelock import FileLock, Timeout
+
+LOCK_TIMEOUT_SECONDS = 30.0
+
+
+class StoreError(Exception):
+    """The state directory cannot be used."""
+
+
+class StoreCorrupt(StoreError):
+    """A state file exists but does not hold what this program wrote."""
+
+
+class StoreLockTimeout(StoreError):
+    """Another process held the state lock for too long."""
+
+
+def default_state_dir(environ: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    override = env.get("OKX_AUTH_MCP_STATE_DIR")
+    return Path(override) if override else Path(platformdirs.user_state_dir("okx-auth-mcp"))
+
+
+class StateStore:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._lock = FileLock(str(directory / "state.lock"), timeout=LOCK_TIMEOUT_SECONDS, mode=0o600)
+
+    def ensure(self) -> None:
+        """Create the directory 0700 (tightening it if it is looser)."""
+        try:
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if stat.S_IMODE(self.directory.stat().st_mode) != 0o700:
+                self.directory.chmod(0o700)
+        except OSError as exc:
+            raise StoreError(f"state directory {self.directory} cannot be created: {exc.strerror}") from exc
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the cross-process lock (re-entrant within a process)."""
+        self.ensure()
+        try:
+            with self._lock:
+                yield
+        except Timeout as exc:
+            raise StoreLockTimeout(
+                f"another okx-auth-mcp process held {self._lock.lock_file} for {LOCK_TIMEOUT_SECONDS:.0f} s"
+            ) from exc
+
+    def _path(self, name: str) -> Path:
+        return self.directory / name
+
+    def read_json(self, name: str) -> dict[str, Any] | None:
+        try:
+            text = self._path(name).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StoreError(f"{self._path(name)} cannot be read: {exc.strerror}") from exc
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise StoreCorrupt(f"{self._path(name)} is not valid JSON; delete it to start over") from exc
+        if not isinstance(data, dict):
+            raise StoreCorrupt(f"{self._path(name)} does not hold a JSON object; delete it to start over")
+        return data
+
+    def write_json(self, name: str, data: Mapping[str, Any]) -> None:
+        self._write_bytes(name, json.dumps(data, indent=1, sort_keys=True).encode("utf-8"))
+
+    def delete(self, name: str) -> bool:
+        try:
+            self._path(name).unlink()
+        except FileNotFoundError:
+            return False
+        self._fsync_dir()
+        return True
+
+    def ticket_key(self) -> bytes:
+        """The key that signs tickets, created on first use (under the lock, so two processes agree)."""
+        path = self._path("ticket.key")
+        with contextlib.suppress(FileNotFoundError):
+            key = path.read_bytes()
+            if len(key) == 32:
+                return key
+        with self.locked():
+            with contextlib.suppress(FileNotFoundError):
+                key = path.read_bytes()
+                if len(key) == 32:
+                    return key
+            key = secrets.token_bytes(32)
+            self._write_bytes("ticket.key", key)
+            return key
+
+    def _write_bytes(self, name: str, data: bytes) -> None:
+        self.ensure()
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.directory)
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self._path(name))
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        self._fsync_dir()
+
+    def _fsync_dir(self) -> None:
+        fd = os.open(self.directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

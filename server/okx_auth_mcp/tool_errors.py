@@ -1,0 +1,73 @@
+"""The tool boundary: every error of every layer becomes one tool error text, ``[code] what happened.
+Next: what to do``. The only place where exceptions are translated."""
+
+from __future__ import annotations
+
+from mcp.server.mcpserver.exceptions import ToolError
+
+from okx_auth_mcp import templates
+from okx_auth_mcp.config import ConfigError
+from okx_auth_mcp.oauth_errors import (
+    BadResponse,
+    DiscoveryFailed,
+    NetworkError,
+    OAuthError,
+    OkxError,
+    PhishingGuard,
+)
+from okx_auth_mcp.service import AlreadyLoggedIn, FlowError, ReplyNotUnderstood, SiteMismatch, SiteNotConfirmed
+from okx_auth_mcp.store import StoreError
+from okx_auth_mcp.tickets import TicketExpired, TicketInvalid
+
+_RESTART = (
+    "Next: call preflight, show its reply (the site menu) to the user verbatim, wait for their answer, pass it "
+    "to choose_site, then call auth_login_manual with the site and site_ticket that choose_site returned."
+)
+
+_NEXT: list[tuple[type[Exception], str, str]] = [
+    (SiteNotConfirmed, "site_not_confirmed", _RESTART),
+    (
+        SiteMismatch,
+        "site_mismatch",
+        "Next: call auth_login_manual with exactly the site choose_site returned with this ticket. Never "
+        "substitute another site; if the user wants another one, show the menu again (preflight).",
+    ),
+    (TicketExpired, "ticket_expired", "The site choice is too old to count. " + _RESTART),
+    (TicketInvalid, "ticket_invalid", "Pass tickets exactly as the tools returned them. " + _RESTART),
+    (
+        AlreadyLoggedIn,
+        "already_logged_in",
+        "Next: the user is logged in already (auth_status shows the site). Only if they want to switch, call "
+        "logout first, then start again with preflight.",
+    ),
+    (DiscoveryFailed, "discovery_failed", "Next: tell the user; check OKX_OAUTH_ISSUER and the network."),
+    (NetworkError, "network_error", "Next: tell the user the network failed; check the connection or proxy and retry."),
+    (
+        PhishingGuard,
+        "phishing_guard",
+        "The login was refused and no link or code was shown. Next: tell the user the authorization server "
+        "returned an untrusted link; do not retry and do not show any link from elsewhere.",
+    ),
+    (OkxError, "okx_error", "Next: tell the user this message."),
+    (BadResponse, "bad_response", "Next: tell the user the OKX server answered unexpectedly; retry later."),
+    (OAuthError, "oauth_error", "Next: tell the user this message; retry later."),
+    (ConfigError, "config_error", "Next: show this to the user; they fix ~/.okx/config.toml (it was not changed)."),
+    (StoreError, "state_error", "Next: show this to the user."),
+]
+
+
+def tool_error(exc: Exception) -> ToolError:
+    """The ToolError for a known failure; unknown exceptions are not translated (the SDK reports them as
+    crashes without their text)."""
+    if isinstance(exc, ReplyNotUnderstood):
+        return ToolError(
+            "[reply_not_understood] The user's reply chooses no site. The menu_ticket stays valid. Next: show "
+            "this menu to the user again verbatim, wait for the answer, and call choose_site with it:\n"
+            + templates.SITE_MENU
+        )
+    for kind, code, next_step in _NEXT:
+        if isinstance(exc, kind):
+            return ToolError(f"[{code}] {exc} {next_step}")
+    if isinstance(exc, FlowError):
+        return ToolError(f"[{exc.code}] {exc}")
+    raise exc
