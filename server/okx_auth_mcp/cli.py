@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -22,15 +23,16 @@ def _serve(args: argparse.Namespace) -> int:
         return 0
     from okx_auth_mcp.sandbox import RunningSandbox
 
-    with RunningSandbox(port=args.sandbox_port) as sandbox, tempfile.TemporaryDirectory(prefix="okx-sbx-") as tmp:
+    with (
+        RunningSandbox(port=args.sandbox_port) as sandbox,
+        tempfile.TemporaryDirectory(prefix="okx-sbx-") as tmp,
+    ):
         # A sandbox session never mixes with a real one: its own issuer, its own short-lived state directory,
         # and no API-key profile from the real ~/.okx (a key would, rightly, stop the OAuth login).
         print(f"okx-auth-mcp: sandbox authorization server at {sandbox.url}", file=sys.stderr)
         environ = {k: v for k, v in settings.environ.items() if not k.startswith("OKX_")}
         environ["OKX_HOME"] = str(Path(tmp) / "okx-home")
-        sandboxed = replace(
-            settings, state_dir=Path(tmp) / "state", environ=environ, issuer_override=sandbox.url
-        )
+        sandboxed = replace(settings, state_dir=Path(tmp) / "state", environ=environ, issuer_override=sandbox.url)
         create_server(sandboxed).run("stdio")
     return 0
 
@@ -39,15 +41,16 @@ def _sandbox(args: argparse.Namespace) -> int:
     from okx_auth_mcp.sandbox import RunningSandbox, SandboxConfig
 
     config = SandboxConfig(
-        access_ttl=args.access_ttl, refresh_ttl=args.refresh_ttl, device_code_ttl=args.code_ttl, interval=args.interval
+        access_ttl=args.access_ttl,
+        refresh_ttl=args.refresh_ttl,
+        device_code_ttl=args.code_ttl,
+        interval=args.interval,
     )
     with RunningSandbox(config, port=args.port) as sandbox:
         print(f"OKX sandbox authorization server on {sandbox.url}  (Ctrl-C stops it)")
         print(f"Use it: OKX_OAUTH_ISSUER={sandbox.url} okx-auth-mcp serve")
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             sandbox.wait()
-        except KeyboardInterrupt:
-            pass
     return 0
 
 

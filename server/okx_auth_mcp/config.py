@@ -121,8 +121,7 @@ def _parse_error(path: Path, exc: tomllib.TOMLDecodeError) -> ConfigParseError:
     match = _LINE_RE.search(str(exc))
     where = f"line {match.group(1)}" if match else "an unknown line"
     return ConfigParseError(
-        f"{path} is not valid TOML ({where}: {str(exc).split(' (at ')[0]}). {_QUOTING_HINT} "
-        "The file was not changed."
+        f"{path} is not valid TOML ({where}: {str(exc).split(' (at ')[0]}). {_QUOTING_HINT} The file was not changed."
     )
 
 

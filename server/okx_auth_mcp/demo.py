@@ -60,12 +60,14 @@ async def _walk(params: StdioServerParameters, lang: str) -> None:
             raise DemoFailed(f"preflight should ask for the site, said {pre['next']}")
         print('\n(the user answers: "1")')
         choice = _structured(
-            await client.call_tool("choose_site", {"reply": "1", "menu_ticket": pre["menu_ticket"]}), "choose_site"
+            await client.call_tool("choose_site", {"reply": "1", "menu_ticket": pre["menu_ticket"]}),
+            "choose_site",
         )
         show("choose_site", choice)
         login = _structured(
             await client.call_tool(
-                "auth_login_manual", {"site": choice["site"], "site_ticket": choice["site_ticket"], "lang": lang}
+                "auth_login_manual",
+                {"site": choice["site"], "site_ticket": choice["site_ticket"], "lang": lang},
             ),
             "auth_login_manual",
         )

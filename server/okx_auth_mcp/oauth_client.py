@@ -42,6 +42,13 @@ def well_known_urls(issuer: str) -> list[str]:
     ]
 
 
+def _decode(raw: bytes, status: int, what: str) -> Any:
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise BadResponse(f"{what}: HTTP {status} with a body that is not JSON") from None
+
+
 class OAuthHttp:
     def __init__(self, timeout: float = DEFAULT_TIMEOUT_SECONDS, transport: httpx2.BaseTransport | None = None) -> None:
         self._client = httpx2.Client(
@@ -68,7 +75,9 @@ class OAuthHttp:
                     chunks.append(chunk)
                 status = response.status_code
         except httpx2.TimeoutException as exc:
-            raise NetworkError(f"{what}: {urlsplit(url).netloc} did not answer in time ({type(exc).__name__})") from None
+            raise NetworkError(
+                f"{what}: {urlsplit(url).netloc} did not answer in time ({type(exc).__name__})"
+            ) from None
         except httpx2.HTTPError as exc:
             raise NetworkError(f"{what}: cannot reach {urlsplit(url).netloc} ({type(exc).__name__})") from None
         return status, b"".join(chunks)
@@ -76,10 +85,7 @@ class OAuthHttp:
     def _send_json(self, method: str, url: str, what: str, **kwargs: Any) -> tuple[int, Any]:
         """(status, decoded JSON body); BadResponse for a body that is not JSON."""
         status, raw = self._send(method, url, what, **kwargs)
-        try:
-            return status, json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise BadResponse(f"{what}: HTTP {status} with a body that is not JSON") from None
+        return status, _decode(raw, status, what)
 
     def _post_form(self, url: str, form: Mapping[str, str], what: str) -> Any:
         status, body = self._send_json("POST", url, what, data=dict(form))
@@ -91,20 +97,20 @@ class OAuthHttp:
         return body
 
     def discover(self, issuer: str) -> ServerMetadata:
+        """RFC 8414 metadata from the first well-known location that gives a valid document for ``issuer``."""
         tried = well_known_urls(issuer)
         reasons: list[str] = []
         for url in tried:
             try:
-                status, body = self._send_json("GET", url, "discovery")
+                status, raw = self._send("GET", url, "discovery")
+                if status != 200:
+                    raise BadResponse(f"HTTP {status} at {url}")
+                metadata = parse(ServerMetadata, _decode(raw, status, f"discovery at {url}"), f"discovery at {url}")
+                if metadata.issuer.rstrip("/") != issuer.rstrip("/"):
+                    raise BadResponse(f"discovery at {url}: the metadata names another issuer ({metadata.issuer})")
             except OAuthError as exc:
                 reasons.append(str(exc))
                 continue
-            if status != 200:
-                reasons.append(f"HTTP {status} at {url}")
-                continue
-            metadata = parse(ServerMetadata, body, f"discovery at {url}")
-            if metadata.issuer.rstrip("/") != issuer.rstrip("/"):
-                raise BadResponse(f"discovery at {url}: metadata names issuer {metadata.issuer}, not {issuer}")
             return metadata
         raise DiscoveryFailed(issuer, tried, "; ".join(reasons))
 
@@ -126,7 +132,9 @@ class OAuthHttp:
 
     def device_authorize(self, metadata: ServerMetadata, client_id: str, scope: str) -> DeviceAuthorization:
         body = self._post_form(
-            metadata.device_authorization_endpoint, {"client_id": client_id, "scope": scope}, "device authorization"
+            metadata.device_authorization_endpoint,
+            {"client_id": client_id, "scope": scope},
+            "device authorization",
         )
         return parse(DeviceAuthorization, body, "device authorization")
 
@@ -144,7 +152,7 @@ class OAuthHttp:
         status, raw = self._send("POST", revocation_endpoint, "revocation", data=form)
         if status != 200:
             try:
-                body = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError):
+                body = _decode(raw, status, "revocation")
+            except BadResponse:
                 body = None
             raise error_from_body(status, body, "revocation")

@@ -49,7 +49,10 @@ class ServerMetadata(_Wire):
     revocation_endpoint: str | None = None
 
     @field_validator(
-        "issuer", "token_endpoint", "device_authorization_endpoint", "registration_endpoint",
+        "issuer",
+        "token_endpoint",
+        "device_authorization_endpoint",
+        "registration_endpoint",
         "revocation_endpoint",
     )
     @classmethod
@@ -113,6 +116,8 @@ def parse(model: type[_W], body: Any, what: str) -> _W:
 
 def error_from_body(status: int, body: Any, what: str) -> Exception:
     """The error an unsuccessful response stands for: OKX code, RFC 6749 error, or BadResponse."""
+    if status >= 500:
+        return BadResponse(f"{what}: the server failed (HTTP {status})")
     if isinstance(body, dict):
         code, msg = body.get("code"), body.get("msg")
         if isinstance(code, str | int) and str(code) not in ("", "0"):
@@ -164,9 +169,15 @@ class TrustPolicy:
             raise PhishingGuard(f"the verification URI carries credentials in its host part ({host})")
         if self.custom_issuer:
             issuer = urlsplit(self.issuer)
-            same = (parts.scheme, host, parts.port) == (issuer.scheme, (issuer.hostname or "").lower(), issuer.port)
+            same = (parts.scheme, host, parts.port) == (
+                issuer.scheme,
+                (issuer.hostname or "").lower(),
+                issuer.port,
+            )
             if not same:
-                raise PhishingGuard(f"the verification URI is on {parts.scheme}://{parts.netloc}, not the issuer's origin")
+                raise PhishingGuard(
+                    f"the verification URI is on {parts.scheme}://{parts.netloc}, not the issuer's origin"
+                )
             if parts.scheme != "https" and not _is_loopback(host):
                 raise PhishingGuard("the verification URI uses plain http on a non-loopback host")
             return

@@ -3,9 +3,10 @@ error translation in ``tool_errors``. This module only connects them."""
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Callable
-from typing import Annotated, Literal, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Literal, ParamSpec, TypeVar
 
 import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
@@ -16,7 +17,7 @@ from okx_auth_mcp import __version__, templates
 from okx_auth_mcp.service import AuthService, LoginSkipped, Settings
 from okx_auth_mcp.sites import SiteId
 from okx_auth_mcp.templates import Lang, LoginEndReason
-from okx_auth_mcp.tool_errors import tool_error
+from okx_auth_mcp.tool_errors import refusal
 
 INSTRUCTIONS = """\
 Signs the user into OKX. Rules: call preflight first, every time, and follow its `next`. Never pass a site
@@ -26,6 +27,7 @@ login starts, wait for the user to say they are done, then call auth_status once
 Never quote token expiry; if asked, say the session stays active as long as it is used periodically."""
 
 _T = TypeVar("_T")
+_P = ParamSpec("_P")
 
 LangArg = Annotated[Lang, Field(description="The user's language: 'zh' if they write Chinese, else 'en'.")]
 
@@ -35,7 +37,9 @@ class _Out(BaseModel):
 
 
 class PreflightOut(_Out):
-    reply: str = Field(description="Show this to the user verbatim (the site menu, always in Chinese, for choose_site).")
+    reply: str = Field(
+        description="Show this to the user verbatim (the site menu, always in Chinese, for choose_site)."
+    )
     next: Literal["choose_site", "api_key_configured", "logged_in", "pending"]
     menu_ticket: str | None = Field(None, description="Pass to choose_site with the user's reply to the menu.")
     profile: str | None = Field(None, description="The API-key profile in use (api_key_configured).")
@@ -57,9 +61,9 @@ class LoginOut(_Out):
     reason: Literal["api_key_configured"] | None = None
     profile: str | None = None
     site: SiteId | None = None
-    verificationUri: str | None = None  # noqa: N815 - the wire name OKX's CLI uses
-    userCode: str | None = None  # noqa: N815
-    expiresIn: int | None = None  # noqa: N815
+    verificationUri: str | None = None
+    userCode: str | None = None
+    expiresIn: int | None = None
 
 
 class StatusOut(_Out):
@@ -85,10 +89,21 @@ def _result(out: _Out) -> CallToolResult:
 
 
 async def _run(fn: Callable[[], _T]) -> _T:
-    try:
-        return await anyio.to_thread.run_sync(fn)
-    except Exception as exc:
-        raise tool_error(exc) from exc
+    """The service call, off the event loop (it does blocking file locks and HTTP)."""
+    return await anyio.to_thread.run_sync(fn)
+
+
+def _boundary(tool: Callable[_P, Awaitable[CallToolResult]]) -> Callable[_P, Awaitable[CallToolResult]]:
+    """Every known failure becomes a ``[code] ...`` error result; the tool's signature is kept for the SDK."""
+
+    @functools.wraps(tool)
+    async def guarded(*args: _P.args, **kwargs: _P.kwargs) -> CallToolResult:
+        try:
+            return await tool(*args, **kwargs)
+        except Exception as exc:
+            return refusal(exc)
+
+    return guarded
 
 
 def build_server(service: AuthService) -> MCPServer:
@@ -108,18 +123,23 @@ def build_server(service: AuthService) -> MCPServer:
             "progress: ask the user to finish it in the browser and say when done; do not start another."
         ),
     )
+    @_boundary
     async def preflight(lang: LangArg = "en") -> Annotated[CallToolResult, PreflightOut]:
         result = await _run(service.preflight)
         if result.next == "choose_site":
             reply = templates.SITE_MENU
-        elif result.profile is not None:
-            reply = templates.api_key_configured(result.profile)
+        elif result.next == "api_key_configured":
+            reply = templates.api_key_configured(result.profile or "")
         else:
             reply = templates.status_reply(lang, result.next, result.site, result.scopes, None)
         return _result(
             PreflightOut(
-                reply=reply, next=result.next, menu_ticket=result.menu_ticket, profile=result.profile,
-                site=result.site, scopes=result.scopes or None,
+                reply=reply,
+                next=result.next,
+                menu_ticket=result.menu_ticket,
+                profile=result.profile,
+                site=result.site,
+                scopes=result.scopes or None,
             )
         )
 
@@ -135,6 +155,7 @@ def build_server(service: AuthService) -> MCPServer:
             "'api_key_configured' → show `reply`, do not log in."
         ),
     )
+    @_boundary
     async def choose_site(
         reply: Annotated[str, Field(description="The user's answer to the site menu, exactly as they wrote it.")],
         menu_ticket: Annotated[str, Field(description="The menu_ticket preflight returned with the menu.")],
@@ -147,7 +168,11 @@ def build_server(service: AuthService) -> MCPServer:
         )
         return _result(
             ChooseSiteOut(
-                reply=text, site=choice.site, site_ticket=choice.site_ticket, next=choice.next, profile=choice.profile
+                reply=text,
+                site=choice.site,
+                site_ticket=choice.site_ticket,
+                next=choice.next,
+                profile=choice.profile,
             )
         )
 
@@ -166,6 +191,7 @@ def build_server(service: AuthService) -> MCPServer:
             "show `reply` and use the key."
         ),
     )
+    @_boundary
     async def auth_login_manual(
         site: Annotated[SiteId, Field(description="The site choose_site returned: 'global', 'eea' or 'us'.")],
         site_ticket: Annotated[str, Field(description="The site_ticket choose_site returned with that site.")],
@@ -175,8 +201,10 @@ def build_server(service: AuthService) -> MCPServer:
         if isinstance(outcome, LoginSkipped):
             return _result(
                 LoginOut(
-                    reply=templates.api_key_configured(outcome.profile), status="skipped",
-                    reason="api_key_configured", profile=outcome.profile,
+                    reply=templates.api_key_configured(outcome.profile),
+                    status="skipped",
+                    reason="api_key_configured",
+                    profile=outcome.profile,
                 )
             )
         return _result(
@@ -184,8 +212,11 @@ def build_server(service: AuthService) -> MCPServer:
                 reply=templates.login_started(
                     lang, outcome.site, outcome.verification_uri, outcome.user_code, outcome.expires_in
                 ),
-                status="pending", site=outcome.site, verificationUri=outcome.verification_uri,
-                userCode=outcome.user_code, expiresIn=outcome.expires_in,
+                status="pending",
+                site=outcome.site,
+                verificationUri=outcome.verification_uri,
+                userCode=outcome.user_code,
+                expiresIn=outcome.expires_in,
             )
         )
 
@@ -201,12 +232,17 @@ def build_server(service: AuthService) -> MCPServer:
             "token lifetimes: do not guess them."
         ),
     )
+    @_boundary
     async def auth_status(lang: LangArg) -> Annotated[CallToolResult, StatusOut]:
         state = await _run(service.status)
         reply = templates.status_reply(lang, state.status, state.site, state.scopes, state.reason)
         return _result(
             StatusOut(
-                reply=reply, status=state.status, site=state.site, scopes=state.scopes or None, reason=state.reason
+                reply=reply,
+                status=state.status,
+                site=state.site,
+                scopes=state.scopes or None,
+                reason=state.reason,
             )
         )
 
@@ -221,6 +257,7 @@ def build_server(service: AuthService) -> MCPServer:
             "site or account. Does not touch API keys in ~/.okx/config.toml. Show `reply` verbatim."
         ),
     )
+    @_boundary
     async def logout(lang: LangArg = "en") -> Annotated[CallToolResult, LogoutOut]:
         revoked = await _run(service.logout)
         return _result(LogoutOut(reply=templates.logged_out(lang), revoked=revoked))

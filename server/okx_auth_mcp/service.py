@@ -28,7 +28,14 @@ from okx_auth_mcp import config as okx_config
 from okx_auth_mcp import tickets
 from okx_auth_mcp.gate import Event, Gate, GateRefused, State, preflight_event
 from okx_auth_mcp.oauth_client import DEFAULT_TIMEOUT_SECONDS, OAuthHttp
-from okx_auth_mcp.oauth_errors import AccessDenied, ExpiredToken, InvalidGrant, OAuthError, SlowDown, TokenError
+from okx_auth_mcp.oauth_errors import (
+    AccessDenied,
+    ExpiredToken,
+    InvalidGrant,
+    OAuthError,
+    SlowDown,
+    TokenError,
+)
 from okx_auth_mcp.oauth_protocol import SLOW_DOWN_STEP, TokenResponse, TrustPolicy, scopes_of
 from okx_auth_mcp.records import Endpoints, PendingLogin, Registrations, Session
 from okx_auth_mcp.sites import SITES, SiteId, parse_site_reply
@@ -82,7 +89,9 @@ class Settings:
             environ=env,
             issuer_override=env.get("OKX_OAUTH_ISSUER") or None,
             scope=env.get("OKX_OAUTH_SCOPE") or DEFAULT_SCOPE,
-            allowed_hosts=tuple(h.strip().lower() for h in env.get("OKX_AUTH_ALLOWED_HOSTS", "").split(",") if h.strip()),
+            allowed_hosts=tuple(
+                h.strip().lower() for h in env.get("OKX_AUTH_ALLOWED_HOSTS", "").split(",") if h.strip()
+            ),
             http_timeout=float(timeout) if timeout else DEFAULT_TIMEOUT_SECONDS,
         )
 
@@ -302,7 +311,9 @@ class AuthService:
     def _issuer_and_policy(self, site: SiteId) -> tuple[str, TrustPolicy]:
         override = self.settings.issuer_override
         issuer = (override or SITES[site].api_base_url).rstrip("/")
-        return issuer, TrustPolicy(issuer, custom_issuer=override is not None, allowed_hosts=self.settings.allowed_hosts)
+        return issuer, TrustPolicy(
+            issuer, custom_issuer=override is not None, allowed_hosts=self.settings.allowed_hosts
+        )
 
     def _start_device_login(self, site: SiteId, now: float) -> PendingLogin:
         issuer, policy = self._issuer_and_policy(site)
@@ -356,7 +367,9 @@ class AuthService:
                 return AuthState("not_logged_in", reason=outcome)
             raise
         except OAuthError:
-            self.store.write_json(PENDING_FILE, pending.model_copy(update={"last_poll_at": now}).model_dump(mode="json"))
+            self.store.write_json(
+                PENDING_FILE, pending.model_copy(update={"last_poll_at": now}).model_dump(mode="json")
+            )
             raise
         session = _session_from(pending.site, e, tokens, now, pending.scope, None)
         self.store.write_json(SESSION_FILE, session.model_dump(mode="json"))
@@ -365,7 +378,12 @@ class AuthService:
 
 
 def _session_from(
-    site: SiteId, endpoints: Endpoints, tokens: TokenResponse, now: float, requested: str, old_refresh: str | None
+    site: SiteId,
+    endpoints: Endpoints,
+    tokens: TokenResponse,
+    now: float,
+    requested: str,
+    old_refresh: str | None,
 ) -> Session:
     return Session(
         site=site,

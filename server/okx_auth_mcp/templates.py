@@ -15,9 +15,8 @@ from okx_auth_mcp.sites import SITES, SiteId
 
 Lang = Literal["zh", "en"]
 
-SITE_MENU = (
-    "您需要选择要连接的 OKX 站点：\n"
-    + "\n".join(f"{n}) {s.label} ({s.web_host})" for n, s in enumerate(SITES.values(), start=1))
+SITE_MENU = "您需要选择要连接的 OKX 站点：\n" + "\n".join(
+    f"{n}) {s.label} ({s.web_host})" for n, s in enumerate(SITES.values(), start=1)
 )
 
 SESSION_LENGTH_ANSWER = "Session stays active as long as you use the CLI periodically."

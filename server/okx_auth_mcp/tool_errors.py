@@ -1,9 +1,12 @@
-"""The tool boundary: every error of every layer becomes one tool error text, ``[code] what happened.
-Next: what to do``. The only place where exceptions are translated."""
+"""The tool boundary: every error of every layer becomes a tool error result whose text is ``[code] what
+happened. Next: what to do``. The only place where exceptions are translated.
+
+The result is built here rather than raised as the SDK's ``ToolError``, whose text the SDK prefixes with
+"Error executing tool ...": clients and agents match on the bracketed code at the start."""
 
 from __future__ import annotations
 
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult, TextContent
 
 from okx_auth_mcp import templates
 from okx_auth_mcp.config import ConfigError
@@ -15,7 +18,13 @@ from okx_auth_mcp.oauth_errors import (
     OkxError,
     PhishingGuard,
 )
-from okx_auth_mcp.service import AlreadyLoggedIn, FlowError, ReplyNotUnderstood, SiteMismatch, SiteNotConfirmed
+from okx_auth_mcp.service import (
+    AlreadyLoggedIn,
+    FlowError,
+    ReplyNotUnderstood,
+    SiteMismatch,
+    SiteNotConfirmed,
+)
 from okx_auth_mcp.store import StoreError
 from okx_auth_mcp.tickets import TicketExpired, TicketInvalid
 
@@ -41,7 +50,11 @@ _NEXT: list[tuple[type[Exception], str, str]] = [
         "logout first, then start again with preflight.",
     ),
     (DiscoveryFailed, "discovery_failed", "Next: tell the user; check OKX_OAUTH_ISSUER and the network."),
-    (NetworkError, "network_error", "Next: tell the user the network failed; check the connection or proxy and retry."),
+    (
+        NetworkError,
+        "network_error",
+        "Next: tell the user the network failed; check the connection or proxy and retry.",
+    ),
     (
         PhishingGuard,
         "phishing_guard",
@@ -51,23 +64,31 @@ _NEXT: list[tuple[type[Exception], str, str]] = [
     (OkxError, "okx_error", "Next: tell the user this message."),
     (BadResponse, "bad_response", "Next: tell the user the OKX server answered unexpectedly; retry later."),
     (OAuthError, "oauth_error", "Next: tell the user this message; retry later."),
-    (ConfigError, "config_error", "Next: show this to the user; they fix ~/.okx/config.toml (it was not changed)."),
+    (
+        ConfigError,
+        "config_error",
+        "Next: show this to the user; they fix ~/.okx/config.toml (it was not changed).",
+    ),
     (StoreError, "state_error", "Next: show this to the user."),
 ]
 
 
-def tool_error(exc: Exception) -> ToolError:
-    """The ToolError for a known failure; unknown exceptions are not translated (the SDK reports them as
-    crashes without their text)."""
+def refusal(exc: Exception) -> CallToolResult:
+    """The error result for a known failure; unknown exceptions are re-raised untranslated (the SDK reports
+    them as crashes without their text)."""
+    return CallToolResult(content=[TextContent(type="text", text=error_text(exc))], is_error=True)
+
+
+def error_text(exc: Exception) -> str:
     if isinstance(exc, ReplyNotUnderstood):
-        return ToolError(
+        return (
             "[reply_not_understood] The user's reply chooses no site. The menu_ticket stays valid. Next: show "
             "this menu to the user again verbatim, wait for the answer, and call choose_site with it:\n"
             + templates.SITE_MENU
         )
     for kind, code, next_step in _NEXT:
         if isinstance(exc, kind):
-            return ToolError(f"[{code}] {exc} {next_step}")
+            return f"[{code}] {str(exc).rstrip('.')}. {next_step}"
     if isinstance(exc, FlowError):
-        return ToolError(f"[{exc.code}] {exc}")
+        return f"[{exc.code}] {str(exc).rstrip('.')}."
     raise exc

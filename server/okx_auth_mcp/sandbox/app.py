@@ -151,7 +151,7 @@ async def _fault(state: SandboxState, name: str) -> Response | None:
     raise ValueError(f"unknown sandbox fault {fault!r}")
 
 
-def create_app(state: SandboxState) -> Starlette:  # noqa: C901 - one closure per endpoint
+def create_app(state: SandboxState) -> Starlette:
     async def metadata(request: Request) -> Response:
         if (fault := await _fault(state, "discovery")) is not None:
             return fault
@@ -185,8 +185,12 @@ def create_app(state: SandboxState) -> Starlette:  # noqa: C901 - one closure pe
         with state.lock:
             state.clients.add(client_id)
         return JSONResponse(
-            {"client_id": client_id, "client_id_issued_at": int(state.clock()), "token_endpoint_auth_method": "none",
-             "grant_types": grants},
+            {
+                "client_id": client_id,
+                "client_id_issued_at": int(state.clock()),
+                "token_endpoint_auth_method": "none",
+                "grant_types": grants,
+            },
             status_code=201,
         )
 
@@ -203,7 +207,11 @@ def create_app(state: SandboxState) -> Starlette:  # noqa: C901 - one closure pe
         device = secrets.token_urlsafe(32)
         with state.lock:
             state.devices[device] = _Device(
-                client_id, scope, user_code, state.clock() + state.config.device_code_ttl, state.config.interval
+                client_id,
+                scope,
+                user_code,
+                state.clock() + state.config.device_code_ttl,
+                state.config.interval,
             )
             foreign = state.faults.get("device") == "foreign_verification_uri"
         page = "https://okx.example.net/device" if foreign else f"{state.issuer}/device"

@@ -21,7 +21,11 @@ class RunningSandbox:
         self.state = SandboxState(config=config or SandboxConfig())
         self._server = uvicorn.Server(
             uvicorn.Config(
-                create_app(self.state), host=LOOPBACK, port=port, log_level="warning", lifespan="off",
+                create_app(self.state),
+                host=LOOPBACK,
+                port=port,
+                log_level="warning",
+                lifespan="off",
                 access_log=False,
             )
         )

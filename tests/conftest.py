@@ -1,0 +1,87 @@
+"""Every test runs with HOME, OKX_HOME and the state directory under its own tmp_path, and no OKX or proxy
+variables from the machine, so no test touches a real ~/.okx or the internet."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from okx_auth_mcp.sandbox import RunningSandbox, SandboxConfig
+from okx_auth_mcp.service import AuthService, Settings
+
+START = 1_800_000_000.0
+
+
+@dataclass
+class FakeClock:
+    now: float = START
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    for name in list(os.environ):
+        if name.startswith("OKX_") or name.lower() in ("http_proxy", "https_proxy", "all_proxy"):
+            monkeypatch.delenv(name)
+    values = {
+        "HOME": str(tmp_path / "home"),
+        "OKX_HOME": str(tmp_path / "okx-home"),
+        "OKX_AUTH_MCP_STATE_DIR": str(tmp_path / "state"),
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    return values
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def sandbox(clock: FakeClock) -> Iterator[RunningSandbox]:
+    with RunningSandbox(SandboxConfig()) as running:
+        running.state.clock = clock
+        yield running
+
+
+@pytest.fixture
+def settings(sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv("OKX_OAUTH_ISSUER", sandbox.url)
+    monkeypatch.setenv("OKX_AUTH_HTTP_TIMEOUT", "2")
+    return Settings.from_env()
+
+
+@pytest.fixture
+def service(settings: Settings, clock: FakeClock) -> Iterator[AuthService]:
+    svc = AuthService(settings, clock=clock)
+    yield svc
+    svc.close()
+
+
+def write_config(okx_home: str, text: str) -> Path:
+    path = Path(okx_home) / "config.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def oauth_requests(sandbox: RunningSandbox) -> int:
+    """Every request that reached the authorization server's OAuth endpoints."""
+    with sandbox.state.lock:
+        return sum(sandbox.state.requests.values())

@@ -1,0 +1,180 @@
+"""Broken, slow, hostile and absent authorization servers: each gives its clear error and leaves the state
+files exactly as they were."""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from okx_auth_mcp.oauth_client import OAuthHttp, well_known_urls
+from okx_auth_mcp.oauth_errors import BadResponse, DiscoveryFailed, NetworkError, OkxError, PhishingGuard
+from okx_auth_mcp.oauth_protocol import TrustPolicy
+from okx_auth_mcp.sandbox import RunningSandbox
+from okx_auth_mcp.service import AuthService, Settings
+from tests.conftest import FakeClock
+from tests.test_flow import site_ticket, start_login
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in directory.iterdir() if p.is_file() and p.name != "state.lock"}
+
+
+def logged_in_then(service: AuthService, sandbox: RunningSandbox) -> dict[str, bytes]:
+    login = start_login(service)
+    sandbox.state.decide(login.user_code, approve=True)
+    assert service.status().status == "logged_in"
+    return snapshot(service.store.directory)
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "fault", "error", "text"),
+    [
+        ("discovery", "http_500", DiscoveryFailed, "OKX_OAUTH_ISSUER"),
+        ("discovery", "not_json", DiscoveryFailed, "not JSON"),
+        ("discovery", "wrong_shape", DiscoveryFailed, "token_endpoint"),
+        ("discovery", "oversized", DiscoveryFailed, "larger than"),
+        ("register", "http_500", BadResponse, "HTTP 500"),
+        ("register", "wrong_shape", BadResponse, "client_id"),
+        ("device", "not_json", BadResponse, "not JSON"),
+        ("device", "wrong_shape", BadResponse, "device_code"),
+        ("device", "okx_error", OkxError, "53009"),
+        ("device", "foreign_verification_uri", PhishingGuard, "okx.example.net"),
+    ],
+)
+def test_a_broken_server_during_login_gives_a_clear_error_and_changes_nothing(
+    service: AuthService,
+    sandbox: RunningSandbox,
+    endpoint: str,
+    fault: str,
+    error: type[Exception],
+    text: str,
+) -> None:
+    ticket = site_ticket(service)
+    before = snapshot(service.store.directory)
+    sandbox.state.faults[endpoint] = fault
+    with pytest.raises(error, match=text):
+        service.login("eea", ticket)
+    after = snapshot(service.store.directory)
+    assert {name: after[name] for name in before} == before
+    assert set(after) - set(before) <= {"registrations.json"}  # a registration that succeeded is kept
+    assert service.auth_state().status == "not_logged_in"
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        ("http_500", BadResponse),
+        ("not_json", BadResponse),
+        ("oversized", BadResponse),
+        ("wrong_shape", BadResponse),
+    ],
+)
+def test_a_broken_token_endpoint_while_refreshing_keeps_the_session(
+    service: AuthService, sandbox: RunningSandbox, clock: FakeClock, fault: str, error: type[Exception]
+) -> None:
+    before = logged_in_then(service, sandbox)
+    sandbox.state.faults["token"] = fault
+    clock.advance(3600)
+    with pytest.raises(error):
+        service.access_token()
+    assert snapshot(service.store.directory) == before
+    assert service.status().status == "logged_in"
+
+
+def test_a_slow_server_times_out_promptly(sandbox: RunningSandbox) -> None:
+    sandbox.state.faults["discovery"] = "hang:2"
+    http = OAuthHttp(timeout=0.3)
+    started = time.monotonic()
+    with pytest.raises(DiscoveryFailed, match="did not answer in time"):
+        http.discover(sandbox.url)
+    assert time.monotonic() - started < 4
+    http.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_an_unreachable_issuer_says_where_it_looked_and_how_to_set_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    issuer = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("OKX_OAUTH_ISSUER", issuer)
+    service = AuthService(Settings.from_env())
+    pre = service.preflight()
+    assert pre.menu_ticket is not None
+    ticket = service.choose_site("global", pre.menu_ticket).site_ticket
+    with pytest.raises(DiscoveryFailed) as failure:
+        service.login("global", ticket)
+    message = str(failure.value)
+    assert all(url in message for url in well_known_urls(issuer)) and "OKX_OAUTH_ISSUER" in message
+    service.close()
+
+
+def test_a_network_failure_while_polling_keeps_the_login_pending(
+    service: AuthService, sandbox: RunningSandbox, clock: FakeClock
+) -> None:
+    start_login(service)
+    sandbox.state.faults["token"] = "hang:2"
+    service._http.close()
+    service._http = OAuthHttp(timeout=0.3)
+    with pytest.raises(NetworkError):
+        service.status()
+    assert service.auth_state().status == "pending"
+
+
+def test_discovery_falls_back_to_openid_configuration_and_checks_the_issuer() -> None:
+    assert well_known_urls("https://auth.example.com") == [
+        "https://auth.example.com/.well-known/oauth-authorization-server",
+        "https://auth.example.com/.well-known/openid-configuration",
+    ]
+    assert well_known_urls("https://example.com/tenant/")[0] == (
+        "https://example.com/.well-known/oauth-authorization-server/tenant"
+    )
+
+
+BUILT_IN = TrustPolicy("https://www.okx.com", custom_issuer=False, allowed_hosts=("auth.partner.example",))
+CUSTOM = TrustPolicy("http://127.0.0.1:8766", custom_issuer=True)
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://www.okx.com/account/oauth/device",
+        "https://my.okx.com/d",
+        "https://okx.com/x",
+        "https://auth.partner.example/device",
+    ],
+)
+def test_okx_hosts_and_listed_hosts_are_trusted_for_built_in_sites(uri: str) -> None:
+    BUILT_IN.check(uri)
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "http://www.okx.com/device",  # not https
+        "https://okx.com.evil.example/device",
+        "https://evilokx.com/device",
+        "https://www.okx.com@evil.example/device",
+        "https://www.okx.com.@evil.example/",
+        "https://127.0.0.1:8766/device",
+    ],
+)
+def test_everything_else_is_refused_for_built_in_sites(uri: str) -> None:
+    with pytest.raises(PhishingGuard):
+        BUILT_IN.check(uri)
+
+
+def test_a_custom_issuer_trusts_only_its_own_origin() -> None:
+    CUSTOM.check("http://127.0.0.1:8766/device")
+    for uri in ("http://127.0.0.1:9999/device", "https://www.okx.com/device", "http://localhost:8766/device"):
+        with pytest.raises(PhishingGuard):
+            CUSTOM.check(uri)
+    with pytest.raises(PhishingGuard, match="plain http"):
+        TrustPolicy("http://auth.example.com", custom_issuer=True).check("http://auth.example.com/device")

@@ -1,0 +1,221 @@
+"""The five tools through the SDK's own client: in memory (both protocol generations) and over stdio."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+import httpx2
+import pytest
+from mcp.client import Client
+from mcp.client.stdio import StdioServerParameters
+from mcp.types import CallToolResult, ToolAnnotations
+
+from okx_auth_mcp import templates
+from okx_auth_mcp.sandbox import RunningSandbox
+from okx_auth_mcp.server import build_server
+from okx_auth_mcp.service import AuthService
+from tests.conftest import FakeClock, oauth_requests, write_config
+
+pytestmark = pytest.mark.anyio
+TOOLS = {"preflight", "choose_site", "auth_login_manual", "auth_status", "logout"}
+
+
+@pytest.fixture(params=["legacy", "auto"])
+async def client(request: pytest.FixtureRequest, service: AuthService) -> AsyncIterator[Client]:
+    async with Client(build_server(service), mode=request.param) as connected:
+        yield connected
+
+
+def data(result: CallToolResult) -> dict[str, Any]:
+    assert not result.is_error, result.content
+    assert isinstance(result.structured_content, dict)
+    text = result.content[0]
+    assert json.loads(getattr(text, "text", "")) == result.structured_content
+    return result.structured_content
+
+
+def error_text(result: CallToolResult) -> str:
+    assert result.is_error
+    return " ".join(getattr(block, "text", "") for block in result.content)
+
+
+async def confirmed_site(client: Client, reply: str = "1") -> dict[str, Any]:
+    pre = data(await client.call_tool("preflight", {}))
+    assert pre["next"] == "choose_site" and pre["reply"] == templates.SITE_MENU
+    return data(await client.call_tool("choose_site", {"reply": reply, "menu_ticket": pre["menu_ticket"]}))
+
+
+async def test_the_tools_are_described_for_the_model(client: Client) -> None:
+    tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+    assert set(tools) == TOOLS
+    for tool in tools.values():
+        assert tool.title and tool.annotations is not None and tool.output_schema is not None
+        assert tool.description and len(tool.description) > 200
+        assert "reply" in tool.output_schema["properties"]
+        for name, schema in tool.input_schema["properties"].items():
+            assert schema.get("description"), (tool.name, name)
+    assert tools["preflight"].annotations == ToolAnnotations(
+        read_only_hint=True, idempotent_hint=True, open_world_hint=False
+    )
+    assert tools["logout"].annotations is not None and tools["logout"].annotations.destructive_hint is True
+    assert set(tools["auth_login_manual"].input_schema["required"]) == {"site", "site_ticket", "lang"}
+    assert tools["auth_status"].input_schema["required"] == ["lang"]
+    assert "preflight" in (tools["auth_login_manual"].description or "") or "choose_site" in (
+        tools["auth_login_manual"].description or ""
+    )
+
+
+async def test_the_whole_login_through_the_tools(client: Client, sandbox: RunningSandbox, clock: FakeClock) -> None:
+    choice = await confirmed_site(client, "1")
+    assert (choice["site"], choice["next"]) == ("global", "login")
+    login = data(
+        await client.call_tool(
+            "auth_login_manual", {"site": "global", "site_ticket": choice["site_ticket"], "lang": "zh"}
+        )
+    )
+    assert login["status"] == "pending" and login["expiresIn"] == 600
+    assert login["reply"] == templates.login_started("zh", "global", login["verificationUri"], login["userCode"], 600)
+    pending = data(await client.call_tool("auth_status", {"lang": "en"}))
+    assert pending == {"status": "pending", "site": "global", "reply": templates.pending("en", "global")}
+    sandbox.state.decide(login["userCode"], approve=True)
+    clock.advance(5)
+    status = data(await client.call_tool("auth_status", {"lang": "zh"}))
+    assert status == {
+        "status": "logged_in",
+        "site": "global",
+        "scopes": ["read_only", "trade"],
+        "reply": "登录成功。\n站点：global\n权限：read_only, trade",
+    }
+    pre = data(await client.call_tool("preflight", {"lang": "en"}))
+    assert (pre["next"], pre["reply"]) == (
+        "logged_in",
+        "Login successful.\nSite: global\nScopes: read_only, trade",
+    )
+    bye = data(await client.call_tool("logout", {}))
+    assert bye == {"status": "not_logged_in", "revoked": True, "reply": templates.logged_out("en")}
+
+
+async def test_status_never_carries_expiry_profile_or_tokens(
+    client: Client, sandbox: RunningSandbox, clock: FakeClock
+) -> None:
+    choice = await confirmed_site(client, "2")
+    login = data(await client.call_tool("auth_login_manual", {**_login_args(choice), "lang": "en"}))
+    sandbox.state.decide(login["userCode"], approve=True)
+    status = await client.call_tool("auth_status", {"lang": "en"})
+    blob = json.dumps(status.model_dump(mode="json"))
+    for word in ("expiresAt", "ttl", "profile", "access_token", "refresh_token", "3600", "device_code"):
+        assert word not in blob
+    for token in sandbox.state.access_tokens:
+        assert token not in blob
+
+
+def _login_args(choice: dict[str, Any]) -> dict[str, Any]:
+    return {"site": choice["site"], "site_ticket": choice["site_ticket"]}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "code"),
+    [
+        ({"site": "global", "site_ticket": "", "lang": "en"}, "[site_not_confirmed]"),
+        ({"site": "global", "site_ticket": "okxg1.e30.AAAA", "lang": "en"}, "[ticket_invalid]"),
+    ],
+)
+async def test_login_refusals_carry_their_code_and_reach_no_server(
+    client: Client, sandbox: RunningSandbox, arguments: dict[str, Any], code: str
+) -> None:
+    text = error_text(await client.call_tool("auth_login_manual", arguments))
+    assert text.startswith(code) and "preflight" in text
+    assert oauth_requests(sandbox) == 0
+
+
+async def test_a_ticket_for_another_site_is_a_site_mismatch(client: Client, sandbox: RunningSandbox) -> None:
+    choice = await confirmed_site(client, "eea")
+    text = error_text(
+        await client.call_tool("auth_login_manual", {"site": "us", "site_ticket": choice["site_ticket"], "lang": "en"})
+    )
+    assert text.startswith("[site_mismatch]")
+    assert oauth_requests(sandbox) == 0
+
+
+async def test_an_old_site_choice_is_a_ticket_expired(
+    client: Client, sandbox: RunningSandbox, clock: FakeClock
+) -> None:
+    choice = await confirmed_site(client, "3")
+    clock.advance(601)
+    text = error_text(await client.call_tool("auth_login_manual", {**_login_args(choice), "lang": "en"}))
+    assert text.startswith("[ticket_expired]")
+    assert oauth_requests(sandbox) == 0
+
+
+async def test_a_reply_that_chooses_nothing_repeats_the_menu(client: Client) -> None:
+    pre = data(await client.call_tool("preflight", {}))
+    text = error_text(await client.call_tool("choose_site", {"reply": "the usual", "menu_ticket": pre["menu_ticket"]}))
+    assert text.startswith("[reply_not_understood]") and text.endswith(templates.SITE_MENU)
+    again = data(await client.call_tool("choose_site", {"reply": "２", "menu_ticket": pre["menu_ticket"]}))
+    assert again["site"] == "eea"
+
+
+async def test_an_api_key_returns_the_skipped_object(
+    client: Client, sandbox: RunningSandbox, isolated_env: dict[str, str]
+) -> None:
+    choice = await confirmed_site(client, "1")
+    write_config(isolated_env["OKX_HOME"], '[profiles.trader]\napi_key = "key-1234567890"\nsecret_key = "S3CRET"\n')
+    result = await client.call_tool("auth_login_manual", {**_login_args(choice), "lang": "en"})
+    assert data(result) == {
+        "status": "skipped",
+        "reason": "api_key_configured",
+        "profile": "trader",
+        "reply": "已配置 API key (profile: trader)",
+    }
+    assert "S3CRET" not in json.dumps(result.model_dump(mode="json"))
+    assert oauth_requests(sandbox) == 0
+
+
+async def test_a_hostile_verification_uri_is_refused_and_nothing_is_shown(
+    client: Client, sandbox: RunningSandbox
+) -> None:
+    choice = await confirmed_site(client, "1")
+    sandbox.state.faults["device"] = "foreign_verification_uri"
+    text = error_text(await client.call_tool("auth_login_manual", {**_login_args(choice), "lang": "en"}))
+    assert text.startswith("[phishing_guard]")
+    user_code = next(iter(sandbox.state.devices.values())).user_code
+    assert user_code not in text and "okx.example.net/device" not in text.split("on ")[0]
+    assert data(await client.call_tool("auth_status", {"lang": "en"}))["status"] == "not_logged_in"
+
+
+async def test_a_broken_config_file_is_a_config_error(client: Client, isolated_env: dict[str, str]) -> None:
+    write_config(isolated_env["OKX_HOME"], "[profiles.main]\npassphrase = a#b\n")
+    text = error_text(await client.call_tool("preflight", {}))
+    assert text.startswith("[config_error]") and "line 2" in text
+
+
+async def test_an_unreachable_server_is_a_network_or_discovery_error(client: Client, sandbox: RunningSandbox) -> None:
+    choice = await confirmed_site(client, "1")
+    sandbox.stop()
+    text = error_text(await client.call_tool("auth_login_manual", {**_login_args(choice), "lang": "en"}))
+    assert text.startswith("[discovery_failed]") and "OKX_OAUTH_ISSUER" in text
+
+
+async def test_the_whole_login_over_stdio(tmp_path: Any, clock: FakeClock) -> None:
+    with RunningSandbox() as sandbox:
+        env = {**os.environ, "OKX_OAUTH_ISSUER": sandbox.url}
+        params = StdioServerParameters(command=sys.executable, args=["-m", "okx_auth_mcp", "serve"], env=env)
+        async with Client(params) as client:
+            choice = await confirmed_site(client, "us")
+            login = data(await client.call_tool("auth_login_manual", {**_login_args(choice), "lang": "en"}))
+            async with httpx2.AsyncClient() as browser:
+                page = await browser.get(login["verificationUri"])
+                assert page.status_code == 200
+                done = await browser.post(
+                    login["verificationUri"], data={"user_code": login["userCode"], "action": "approve"}
+                )
+                assert done.status_code == 200
+            status = data(await client.call_tool("auth_status", {"lang": "en"}))
+            assert (status["status"], status["site"]) == ("logged_in", "us")
+            assert data(await client.call_tool("logout", {}))["revoked"] is True
+    await anyio.sleep(0)

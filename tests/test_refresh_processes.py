@@ -1,0 +1,81 @@
+"""Two OS processes find the access token expired at the same moment. Only one may refresh: the sandbox
+treats a reused refresh token as theft and revokes the whole grant, so a second refresh would end the
+session."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2
+import pytest
+
+from okx_auth_mcp.sandbox import RunningSandbox
+from okx_auth_mcp.service import SESSION_FILE, AuthService, Settings
+from tests.test_flow import start_login
+
+_REFRESHER = """
+import sys, time
+from okx_auth_mcp.service import AuthService, Settings
+start_at = float(sys.argv[1])
+service = AuthService(Settings.from_env())
+while time.time() < start_at:
+    time.sleep(0.001)
+print(service.access_token())
+"""
+
+
+def test_two_processes_refreshing_at_once_keep_the_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with RunningSandbox() as sandbox:
+        monkeypatch.setenv("OKX_OAUTH_ISSUER", sandbox.url)
+        service = AuthService(Settings.from_env())
+        login = start_login(service)
+        sandbox.state.decide(login.user_code, approve=True)
+        sandbox.state.config.enforce_interval = False
+        assert service.status().status == "logged_in"
+        session = service.store.read_json(SESSION_FILE)
+        assert session is not None
+        service.store.write_json(SESSION_FILE, {**session, "access_expires_at": 0})
+        refreshes_before = sandbox.state.count("token")
+
+        start_at = time.time() + 1.5
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-c", _REFRESHER, str(start_at)],
+                stdout=subprocess.PIPE,
+                text=True,
+                env=os.environ,
+            )
+            for _ in range(2)
+        ]
+        tokens = [w.communicate(timeout=60)[0].strip() for w in workers]
+        assert [w.returncode for w in workers] == [0, 0]
+
+        assert tokens[0] == tokens[1] and tokens[0]
+        assert sandbox.state.count("token") == refreshes_before + 1
+        assert sandbox.state.reuse_detected == 0
+        answer = httpx2.get(f"{sandbox.url}/api/v5/account/config", headers={"Authorization": f"Bearer {tokens[0]}"})
+        assert answer.json()["code"] == "0"
+        assert service.status().status == "logged_in"
+        service.close()
+
+
+def test_without_the_lock_the_sandbox_would_revoke_the_grant(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The counterfactual that makes the test above meaningful: two refreshes with one refresh token."""
+    with RunningSandbox() as sandbox:
+        monkeypatch.setenv("OKX_OAUTH_ISSUER", sandbox.url)
+        service = AuthService(Settings.from_env())
+        login = start_login(service)
+        sandbox.state.decide(login.user_code, approve=True)
+        service.status()
+        session = service._session()
+        assert session is not None and session.refresh_token is not None
+        e = session.endpoints
+        service._http.refresh(e.token_endpoint, e.client_id, session.refresh_token)
+        with pytest.raises(Exception, match="reuse"):
+            service._http.refresh(e.token_endpoint, e.client_id, session.refresh_token)
+        assert sandbox.state.reuse_detected == 1
+        service.close()
