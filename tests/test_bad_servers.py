@@ -178,3 +178,20 @@ def test_a_custom_issuer_trusts_only_its_own_origin() -> None:
             CUSTOM.check(uri)
     with pytest.raises(PhishingGuard, match="plain http"):
         TrustPolicy("http://auth.example.com", custom_issuer=True).check("http://auth.example.com/device")
+
+
+@pytest.mark.parametrize("fault", ["http_500", "not_json", "oversized", "wrong_shape"])
+def test_a_broken_token_endpoint_while_polling_keeps_the_login_pending(
+    service: AuthService, sandbox: RunningSandbox, clock: FakeClock, fault: str
+) -> None:
+    login = start_login(service)
+    sandbox.state.decide(login.user_code, approve=True)
+    sandbox.state.faults["token"] = fault
+    with pytest.raises(BadResponse):
+        service.status()
+    pending = service.auth_state()
+    assert pending.status == "pending" and pending.pending is not None
+    assert pending.pending.user_code == login.user_code
+    del sandbox.state.faults["token"]
+    clock.advance(5)
+    assert service.status().status == "logged_in"

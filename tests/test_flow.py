@@ -282,3 +282,29 @@ def test_logout_offline_still_forgets_the_session(
     assert service.logout() is False
     assert service.auth_state().status == "not_logged_in"
     assert "registrations.json" in state_files(service)
+
+
+def test_the_sandbox_api_accepts_the_bearer_token_and_drops_it_after_rotation(
+    service: AuthService, sandbox: RunningSandbox, clock: FakeClock
+) -> None:
+    import httpx2
+
+    def account(token: str) -> dict[str, object]:
+        answer = httpx2.get(f"{sandbox.url}/api/v5/account/config", headers={"Authorization": f"Bearer {token}"})
+        body = answer.json()
+        assert isinstance(body, dict)
+        return body
+
+    login = start_login(service)
+    sandbox.state.decide(login.user_code, approve=True)
+    service.status()
+    old = service.access_token()
+    assert account(old)["code"] == "0"
+    clock.advance(3600)
+    new = service.access_token()
+    assert account(new)["code"] == "0"
+    assert account(old)["code"] == "53003"
+    assert account("made-up")["code"] == "53000"
+    assert httpx2.get(f"{sandbox.url}/api/v5/account/config").json()["code"] == "50111"
+    service.logout()
+    assert account(new)["code"] == "53003"

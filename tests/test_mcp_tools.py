@@ -219,3 +219,68 @@ async def test_the_whole_login_over_stdio(tmp_path: Any, clock: FakeClock) -> No
             assert (status["status"], status["site"]) == ("logged_in", "us")
             assert data(await client.call_tool("logout", {}))["revoked"] is True
     await anyio.sleep(0)
+
+
+async def test_no_token_code_or_secret_reaches_a_log_or_a_result(
+    client: Client,
+    sandbox: RunningSandbox,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+    isolated_env: dict[str, str],
+) -> None:
+    caplog.set_level("DEBUG")
+    seen: list[str] = []
+
+    async def call(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        result = await client.call_tool(name, arguments)
+        seen.append(json.dumps(result.model_dump(mode="json"), ensure_ascii=False))
+        return result.structured_content or {}
+
+    pre = await call("preflight", {})
+    choice = await call("choose_site", {"reply": "1", "menu_ticket": pre["menu_ticket"]})
+    login = await call("auth_login_manual", {**_login_args(choice), "lang": "en"})
+    await call("auth_status", {"lang": "en"})
+    sandbox.state.decide(login["userCode"], approve=True)
+    clock.advance(5)
+    await call("auth_status", {"lang": "en"})
+    clock.advance(3600)
+    await call("auth_status", {"lang": "en"})  # refreshes
+    await call("logout", {})
+    write_config(
+        isolated_env["OKX_HOME"],
+        '[profiles.k]\napi_key = "AK-0123456789abcdef"\nsecret_key = "SK-SECRET-777"\npassphrase = "PP-PHRASE-888"\n',
+    )
+    await call("preflight", {})
+    await call("auth_login_manual", {**_login_args(choice), "lang": "en"})
+
+    secrets = [*sandbox.state.access_tokens, *sandbox.state.refresh_tokens, *sandbox.state.devices]
+    secrets += ["SK-SECRET-777", "PP-PHRASE-888", "AK-0123456789abcdef"]
+    assert len(secrets) >= 7
+    everything = caplog.text + "\n".join(seen)
+    for secret in secrets:
+        assert secret not in everything
+
+
+async def test_a_ticket_from_another_state_directory_is_refused(
+    client: Client, sandbox: RunningSandbox, settings: Any, tmp_path: Any
+) -> None:
+    from dataclasses import replace
+
+    other = AuthService(replace(settings, state_dir=tmp_path / "other-state"))
+    async with Client(build_server(other)) as other_client:
+        foreign = await confirmed_site(other_client, "1")
+    other.close()
+    text = error_text(await client.call_tool("auth_login_manual", {**_login_args(foreign), "lang": "en"}))
+    assert text.startswith("[ticket_invalid]")
+    assert oauth_requests(sandbox) == 0
+
+
+async def test_a_silent_token_endpoint_is_a_network_error_and_the_login_stays_pending(
+    client: Client, sandbox: RunningSandbox
+) -> None:
+    choice = await confirmed_site(client, "1")
+    data(await client.call_tool("auth_login_manual", {**_login_args(choice), "lang": "en"}))
+    sandbox.state.faults["token"] = "hang:3"
+    text = error_text(await client.call_tool("auth_status", {"lang": "en"}))
+    assert text.startswith("[network_error]") and "did not answer in time" in text
+    assert data(await client.call_tool("preflight", {}))["next"] == "pending"

@@ -85,4 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["serve", *(argv or sys.argv[1:])])
-    return int(args.run(args))
+    from okx_auth_mcp.config import ConfigError
+
+    try:
+        return int(args.run(args))
+    except ConfigError as exc:
+        print(f"okx-auth-mcp: {exc}", file=sys.stderr)
+        return 2

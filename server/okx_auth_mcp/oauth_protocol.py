@@ -153,6 +153,14 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def is_safe_issuer(issuer: str) -> bool:
+    """An issuer we may send tokens to: https, or plain http on loopback only."""
+    parts = urlsplit(issuer)
+    if not parts.hostname or parts.username is not None or parts.query or parts.fragment:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(parts.hostname))
+
+
 @dataclass(frozen=True)
 class TrustPolicy:
     """Where a verification URI may point. Built-in sites: https on okx.com or a listed host. A custom

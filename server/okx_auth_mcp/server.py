@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Literal, ParamSpec, TypeVar
 
@@ -266,4 +267,7 @@ def build_server(service: AuthService) -> MCPServer:
 
 
 def create_server(settings: Settings | None = None) -> MCPServer:
-    return build_server(AuthService(settings or Settings.from_env()))
+    server = build_server(AuthService(settings or Settings.from_env()))
+    # The SDK logs at INFO; one line per HTTP request to stderr is noise in a client's log panel.
+    logging.getLogger("httpx2").setLevel(logging.WARNING)
+    return server

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 
 from okx_auth_mcp import config as okx_config
 from okx_auth_mcp import tickets
+from okx_auth_mcp.config import ConfigError
 from okx_auth_mcp.gate import Event, Gate, GateRefused, State, preflight_event
 from okx_auth_mcp.oauth_client import DEFAULT_TIMEOUT_SECONDS, OAuthHttp
 from okx_auth_mcp.oauth_errors import (
@@ -36,7 +37,7 @@ from okx_auth_mcp.oauth_errors import (
     SlowDown,
     TokenError,
 )
-from okx_auth_mcp.oauth_protocol import SLOW_DOWN_STEP, TokenResponse, TrustPolicy, scopes_of
+from okx_auth_mcp.oauth_protocol import SLOW_DOWN_STEP, TokenResponse, TrustPolicy, is_safe_issuer, scopes_of
 from okx_auth_mcp.records import Endpoints, PendingLogin, Registrations, Session
 from okx_auth_mcp.sites import SITES, SiteId, parse_site_reply
 from okx_auth_mcp.store import StateStore, StoreCorrupt, default_state_dir
@@ -82,17 +83,27 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Settings from the environment; ConfigError for a value that cannot be used."""
         env = dict(os.environ if environ is None else environ)
-        timeout = env.get("OKX_AUTH_HTTP_TIMEOUT")
+        issuer = env.get("OKX_OAUTH_ISSUER") or None
+        if issuer is not None and not is_safe_issuer(issuer):
+            raise ConfigError(
+                f"OKX_OAUTH_ISSUER={issuer!r} must be an https URL (plain http only on 127.0.0.1 / localhost)"
+            )
+        try:
+            timeout = float(env.get("OKX_AUTH_HTTP_TIMEOUT") or DEFAULT_TIMEOUT_SECONDS)
+        except ValueError:
+            timeout = -1.0
+        if not 0 < timeout <= 300:
+            raise ConfigError("OKX_AUTH_HTTP_TIMEOUT must be a number of seconds between 0 and 300")
+        hosts = env.get("OKX_AUTH_ALLOWED_HOSTS", "")
         return cls(
             state_dir=default_state_dir(env),
             environ=env,
-            issuer_override=env.get("OKX_OAUTH_ISSUER") or None,
+            issuer_override=issuer,
             scope=env.get("OKX_OAUTH_SCOPE") or DEFAULT_SCOPE,
-            allowed_hosts=tuple(
-                h.strip().lower() for h in env.get("OKX_AUTH_ALLOWED_HOSTS", "").split(",") if h.strip()
-            ),
-            http_timeout=float(timeout) if timeout else DEFAULT_TIMEOUT_SECONDS,
+            allowed_hosts=tuple(h.strip().lower() for h in hosts.split(",") if h.strip()),
+            http_timeout=timeout,
         )
 
 
