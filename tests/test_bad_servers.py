@@ -15,7 +15,7 @@ from okx_auth_mcp.oauth_protocol import TrustPolicy
 from okx_auth_mcp.sandbox import RunningSandbox
 from okx_auth_mcp.service import AuthService, Settings
 from tests.conftest import FakeClock
-from tests.test_flow import site_ticket, start_login
+from tests.test_flow import log_in, site_ticket, start_login
 
 
 def snapshot(directory: Path) -> dict[str, bytes]:
@@ -23,9 +23,7 @@ def snapshot(directory: Path) -> dict[str, bytes]:
 
 
 def logged_in_then(service: AuthService, sandbox: RunningSandbox) -> dict[str, bytes]:
-    login = start_login(service)
-    sandbox.state.decide(login.user_code, approve=True)
-    assert service.status().status == "logged_in"
+    log_in(service, sandbox)
     return snapshot(service.store.directory)
 
 

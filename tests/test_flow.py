@@ -35,6 +35,13 @@ def start_login(service: AuthService, reply: str = "2", site: str = "eea") -> Lo
     return outcome
 
 
+def log_in(service: AuthService, sandbox: RunningSandbox) -> None:
+    """A whole login: the menu, the site, the code, the user's approval, one status check."""
+    login = start_login(service)
+    assert sandbox.state.decide(login.user_code, approve=True)
+    assert service.status().status == "logged_in"
+
+
 def signed_site_ticket(service: AuthService, site: SiteId) -> str:
     """A genuine site ticket, for states where preflight rightly offers no menu."""
     return tickets.issue(service.store.ticket_key(), Gate(State.SITE_CONFIRMED, site), service._clock())
@@ -137,9 +144,7 @@ def test_a_new_login_after_expiry_gets_a_new_code(
 def test_the_client_registration_is_reused_and_survives_logout(
     service: AuthService, sandbox: RunningSandbox, clock: FakeClock
 ) -> None:
-    login = start_login(service)
-    sandbox.state.decide(login.user_code, approve=True)
-    service.status()
+    log_in(service, sandbox)
     service.logout()
     start_login(service)
     assert sandbox.state.count("register") == 1
@@ -235,9 +240,7 @@ def test_a_key_without_any_site_still_shows_the_menu_first(service: AuthService,
 
 
 def test_login_while_logged_in_is_refused(service: AuthService, sandbox: RunningSandbox, clock: FakeClock) -> None:
-    login = start_login(service)
-    sandbox.state.decide(login.user_code, approve=True)
-    assert service.status().status == "logged_in"
+    log_in(service, sandbox)
     with pytest.raises(AlreadyLoggedIn):
         service.login("eea", signed_site_ticket(service, "eea"))
 
@@ -245,9 +248,7 @@ def test_login_while_logged_in_is_refused(service: AuthService, sandbox: Running
 def test_refresh_rotates_and_persists_before_use(
     service: AuthService, sandbox: RunningSandbox, clock: FakeClock
 ) -> None:
-    login = start_login(service)
-    sandbox.state.decide(login.user_code, approve=True)
-    service.status()
+    log_in(service, sandbox)
     first = service._session()
     assert first is not None
     clock.advance(3600 - 30)
@@ -260,9 +261,7 @@ def test_refresh_rotates_and_persists_before_use(
 
 
 def test_a_dead_refresh_token_ends_the_session(service: AuthService, sandbox: RunningSandbox, clock: FakeClock) -> None:
-    login = start_login(service)
-    sandbox.state.decide(login.user_code, approve=True)
-    service.status()
+    log_in(service, sandbox)
     for token in sandbox.state.refresh_tokens.values():
         token.grant.revoked = True
     clock.advance(3600)
@@ -275,9 +274,7 @@ def test_a_dead_refresh_token_ends_the_session(service: AuthService, sandbox: Ru
 def test_logout_offline_still_forgets_the_session(
     service: AuthService, sandbox: RunningSandbox, clock: FakeClock
 ) -> None:
-    login = start_login(service)
-    sandbox.state.decide(login.user_code, approve=True)
-    service.status()
+    log_in(service, sandbox)
     sandbox.stop()
     assert service.logout() is False
     assert service.auth_state().status == "not_logged_in"
@@ -295,9 +292,7 @@ def test_the_sandbox_api_accepts_the_bearer_token_and_drops_it_after_rotation(
         assert isinstance(body, dict)
         return body
 
-    login = start_login(service)
-    sandbox.state.decide(login.user_code, approve=True)
-    service.status()
+    log_in(service, sandbox)
     old = service.access_token()
     assert account(old)["code"] == "0"
     clock.advance(3600)

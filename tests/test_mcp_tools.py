@@ -284,3 +284,29 @@ async def test_a_silent_token_endpoint_is_a_network_error_and_the_login_stays_pe
     text = error_text(await client.call_tool("auth_status", {"lang": "en"}))
     assert text.startswith("[network_error]") and "did not answer in time" in text
     assert data(await client.call_tool("preflight", {}))["next"] == "pending"
+
+
+async def test_tickets_work_across_server_processes_sharing_a_state_directory(
+    service: AuthService, settings: Any, sandbox: RunningSandbox
+) -> None:
+    """Each call on a fresh server (another process, a restart, a stateless transport): the gate travels in
+    the tickets alone."""
+    calls = [
+        ("preflight", lambda _: {}),
+        ("choose_site", lambda prev: {"reply": "3", "menu_ticket": prev["menu_ticket"]}),
+        ("auth_login_manual", lambda prev: {**_login_args(prev), "lang": "en"}),
+    ]
+    previous: dict[str, Any] = {}
+    for name, arguments in calls:
+        fresh = AuthService(settings)
+        async with Client(build_server(fresh), mode="auto") as one_shot:
+            previous = data(await one_shot.call_tool(name, arguments(previous)))
+        fresh.close()
+    assert (previous["status"], previous["site"]) == ("pending", "us")
+
+
+async def test_the_server_tells_every_agent_the_rules(client: Client) -> None:
+    instructions = client.instructions
+    assert instructions is not None
+    for rule in ("preflight first", "verbatim", "never poll", templates.SESSION_LENGTH_ANSWER):
+        assert rule in instructions

@@ -15,7 +15,7 @@ import pytest
 
 from okx_auth_mcp.sandbox import RunningSandbox
 from okx_auth_mcp.service import SESSION_FILE, AuthService, Settings
-from tests.test_flow import start_login
+from tests.test_flow import log_in
 
 _REFRESHER = """
 import sys, time
@@ -32,10 +32,7 @@ def test_two_processes_refreshing_at_once_keep_the_session(tmp_path: Path, monke
     with RunningSandbox() as sandbox:
         monkeypatch.setenv("OKX_OAUTH_ISSUER", sandbox.url)
         service = AuthService(Settings.from_env())
-        login = start_login(service)
-        sandbox.state.decide(login.user_code, approve=True)
-        sandbox.state.config.enforce_interval = False
-        assert service.status().status == "logged_in"
+        log_in(service, sandbox)
         session = service.store.read_json(SESSION_FILE)
         assert session is not None
         service.store.write_json(SESSION_FILE, {**session, "access_expires_at": 0})
@@ -68,9 +65,7 @@ def test_without_the_lock_the_sandbox_would_revoke_the_grant(tmp_path: Path, mon
     with RunningSandbox() as sandbox:
         monkeypatch.setenv("OKX_OAUTH_ISSUER", sandbox.url)
         service = AuthService(Settings.from_env())
-        login = start_login(service)
-        sandbox.state.decide(login.user_code, approve=True)
-        service.status()
+        log_in(service, sandbox)
         session = service._session()
         assert session is not None and session.refresh_token is not None
         e = session.endpoints

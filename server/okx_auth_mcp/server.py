@@ -20,12 +20,13 @@ from okx_auth_mcp.sites import SiteId
 from okx_auth_mcp.templates import Lang, LoginEndReason
 from okx_auth_mcp.tool_errors import refusal
 
-INSTRUCTIONS = """\
-Signs the user into OKX. Rules: call preflight first, every time, and follow its `next`. Never pass a site
-the user did not choose from the menu just now (choose_site issues the only ticket auth_login_manual
-accepts). Show every `reply` to the user verbatim in your own message, not only in tool output. After a
-login starts, wait for the user to say they are done, then call auth_status once; never poll on your own.
-Never quote token expiry; if asked, say the session stays active as long as it is used periodically."""
+INSTRUCTIONS = (
+    "Signs the user into OKX. Rules: call preflight first, every time, and follow its `next`. Never pass a site "
+    "the user did not choose from the menu just now (choose_site issues the only ticket auth_login_manual "
+    "accepts). Show every `reply` to the user verbatim in your own message, not only in tool output. After a "
+    "login starts, wait for the user to say they are done, then call auth_status once; never poll on your own. "
+    f"Never quote token expiry; asked how long a session lasts, say: {templates.SESSION_LENGTH_ANSWER}"
+)
 
 _T = TypeVar("_T")
 _P = ParamSpec("_P")
