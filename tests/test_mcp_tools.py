@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import anyio
@@ -291,7 +291,7 @@ async def test_tickets_work_across_server_processes_sharing_a_state_directory(
 ) -> None:
     """Each call on a fresh server (another process, a restart, a stateless transport): the gate travels in
     the tickets alone."""
-    calls = [
+    calls: list[tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]] = [
         ("preflight", lambda _: {}),
         ("choose_site", lambda prev: {"reply": "3", "menu_ticket": prev["menu_ticket"]}),
         ("auth_login_manual", lambda prev: {**_login_args(prev), "lang": "en"}),
