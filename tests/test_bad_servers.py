@@ -39,7 +39,7 @@ def logged_in_then(service: AuthService, sandbox: RunningSandbox) -> dict[str, b
         ("device", "not_json", BadResponse, "not JSON"),
         ("device", "wrong_shape", BadResponse, "device_code"),
         ("device", "okx_error", OkxError, "53009"),
-        ("device", "foreign_verification_uri", PhishingGuard, "okx.example.net"),
+        ("device", "foreign_verification_uri", PhishingGuard, "not on the issuer.s origin"),
     ],
 )
 def test_a_broken_server_during_login_gives_a_clear_error_and_changes_nothing(

@@ -14,13 +14,14 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx2
 
 from okx_auth_mcp import __version__
-from okx_auth_mcp.oauth_errors import BadResponse, DiscoveryFailed, NetworkError, OAuthError
+from okx_auth_mcp.oauth_errors import BadResponse, DiscoveryFailed, NetworkError, OAuthError, OkxError
 from okx_auth_mcp.oauth_protocol import (
     DEVICE_CODE_GRANT,
     DeviceAuthorization,
     Registration,
     ServerMetadata,
     TokenResponse,
+    as_token_error,
     error_from_body,
     okx_error_in_success,
     parse,
@@ -140,15 +141,22 @@ class OAuthHttp:
 
     def poll_device_token(self, token_endpoint: str, client_id: str, device_code: str) -> TokenResponse:
         form = {"grant_type": DEVICE_CODE_GRANT, "device_code": device_code, "client_id": client_id}
-        return parse(TokenResponse, self._post_form(token_endpoint, form, "token"), "token")
+        return self._token(token_endpoint, form, "token")
 
     def refresh(self, token_endpoint: str, client_id: str, refresh_token: str) -> TokenResponse:
         form = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id}
-        return parse(TokenResponse, self._post_form(token_endpoint, form, "token refresh"), "token refresh")
+        return self._token(token_endpoint, form, "token refresh")
 
-    def revoke(self, revocation_endpoint: str, client_id: str, token: str) -> None:
+    def _token(self, token_endpoint: str, form: Mapping[str, str], what: str) -> TokenResponse:
+        try:
+            body = self._post_form(token_endpoint, form, what)
+        except OkxError as exc:
+            raise as_token_error(exc) from None
+        return parse(TokenResponse, body, what)
+
+    def revoke(self, revocation_endpoint: str, client_id: str, token: str, hint: str) -> None:
         """RFC 7009: HTTP 200 means revoked (or already invalid); the body, if any, carries nothing."""
-        form = {"token": token, "token_type_hint": "refresh_token", "client_id": client_id}
+        form = {"token": token, "token_type_hint": hint, "client_id": client_id}
         status, raw = self._send("POST", revocation_endpoint, "revocation", data=form)
         if status != 200:
             try:

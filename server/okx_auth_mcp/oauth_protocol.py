@@ -15,7 +15,16 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from okx_auth_mcp.oauth_errors import TOKEN_ERRORS, BadResponse, OkxError, PhishingGuard, TokenError
+from okx_auth_mcp.oauth_errors import (
+    TOKEN_ERRORS,
+    AccessDenied,
+    BadResponse,
+    ExpiredToken,
+    InvalidGrant,
+    OkxError,
+    PhishingGuard,
+    TokenError,
+)
 
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 DEFAULT_INTERVAL = 5
@@ -29,13 +38,67 @@ class _Wire(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-def _http_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ValueError("must be an absolute http(s) URL")
-    if any(ch.isspace() or ord(ch) < 32 for ch in value) or len(value) > _TEXT_LIMIT:
-        raise ValueError("must not contain whitespace or control characters")
+_HOST_RE = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$")
+
+
+@dataclass(frozen=True)
+class Url:
+    """An absolute http(s) URL as a browser would read it, or a ValueError: printable ASCII only (an IDN
+    host must arrive in punycode), no backslash (browsers read it as a slash, Python does not), no
+    userinfo, a plain DNS name or IP literal as host, a valid port."""
+
+    scheme: str
+    host: str
+    port: int | None
+
+    @property
+    def origin(self) -> tuple[str, str, int]:
+        return self.scheme, self.host, self.port or (443 if self.scheme == "https" else 80)
+
+    @classmethod
+    def parse(cls, value: str) -> Url:
+        if len(value) > _TEXT_LIMIT or not value.isascii() or any(not 32 < ord(ch) < 127 for ch in value):
+            raise ValueError("must be printable ASCII without spaces")
+        if "\\" in value:
+            raise ValueError("must not contain a backslash")
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http"):
+            raise ValueError("must be an absolute http(s) URL")
+        if "@" in parts.netloc:
+            raise ValueError("must not carry credentials before its host")
+        host = (parts.hostname or "").lower()
+        try:
+            port = parts.port
+            literal = ipaddress.ip_address(host) if host and not _HOST_RE.match(host) else None
+        except ValueError:
+            raise ValueError("must have a valid host and port") from None
+        if not host or (literal is None and not _HOST_RE.match(host)):
+            raise ValueError("must have a plain host name")
+        return cls(parts.scheme, host, port)
+
+    @property
+    def loopback(self) -> bool:
+        return _is_loopback(self.host)
+
+
+def _safe_url(value: str) -> str:
+    """A URL we may send a request to: https, or plain http on loopback only."""
+    url = Url.parse(value)
+    if url.scheme != "https" and not url.loopback:
+        raise ValueError("must be https (plain http only on loopback)")
     return value
+
+
+def _shown_url(value: str) -> str:
+    Url.parse(value)
+    return value
+
+
+def _clean(text: object, limit: int) -> str:
+    """Server-supplied prose reduced to one short line of printable characters before it goes anywhere an
+    agent might relay it."""
+    flat = " ".join(str(text).split())
+    return "".join(ch for ch in flat if ch.isprintable())[:limit]
 
 
 _W = TypeVar("_W", bound=_Wire)
@@ -57,7 +120,7 @@ class ServerMetadata(_Wire):
     )
     @classmethod
     def _urls(cls, value: str | None) -> str | None:
-        return None if value is None else _http_url(value)
+        return None if value is None else _safe_url(value)
 
 
 class Registration(_Wire):
@@ -82,7 +145,7 @@ class DeviceAuthorization(_Wire):
     @field_validator("verification_uri")
     @classmethod
     def _uri(cls, value: str) -> str:
-        return _http_url(value)
+        return _shown_url(value)
 
 
 class TokenResponse(_Wire):
@@ -114,29 +177,55 @@ def parse(model: type[_W], body: Any, what: str) -> _W:
         raise BadResponse(f"{what}: {_describe(exc)}") from None
 
 
+def _okx_error(body: Any, status: int) -> OkxError | None:
+    """OKX's ``{"code": "53xxx", "msg": ...}`` body, if that is what this is (code 0 means success)."""
+    if not isinstance(body, dict):
+        return None
+    code = body.get("code")
+    if isinstance(code, bool) or not isinstance(code, str | int) or str(code) in ("", "0"):
+        return None
+    return OkxError(_clean(code, 16), _clean(body.get("msg") or "", 200), status)
+
+
 def error_from_body(status: int, body: Any, what: str) -> Exception:
     """The error an unsuccessful response stands for: OKX code, RFC 6749 error, or BadResponse."""
     if status >= 500:
         return BadResponse(f"{what}: the server failed (HTTP {status})")
+    okx = _okx_error(body, status)
+    if okx is not None:
+        return okx
     if isinstance(body, dict):
-        code, msg = body.get("code"), body.get("msg")
-        if isinstance(code, str | int) and str(code) not in ("", "0"):
-            return OkxError(str(code), str(msg or "")[:200], status)
         error = body.get("error")
         if isinstance(error, str) and error:
             description = body.get("error_description")
-            described = description[:300] if isinstance(description, str) else None
-            return TOKEN_ERRORS.get(error, TokenError)(error[:100], described)
+            described = _clean(description, 200) if isinstance(description, str) else None
+            return TOKEN_ERRORS.get(error, TokenError)(_clean(error, 64), described)
     return BadResponse(f"{what}: unexpected HTTP {status}")
 
 
 def okx_error_in_success(body: Any) -> OkxError | None:
     """OKX answers some failures with HTTP 200 and a non-zero ``code``."""
-    if isinstance(body, dict) and "code" in body and "access_token" not in body and "device_code" not in body:
-        code = body.get("code")
-        if isinstance(code, str | int) and str(code) not in ("", "0"):
-            return OkxError(str(code), str(body.get("msg") or "")[:200], 200)
+    if isinstance(body, dict) and "access_token" not in body and "device_code" not in body:
+        return _okx_error(body, 200)
     return None
+
+
+_OKX_TOKEN_ERRORS: dict[str, type[TokenError]] = {
+    "53000": InvalidGrant,  # Invalid token
+    "53002": InvalidGrant,  # Token expired
+    "53003": InvalidGrant,  # Token revoked
+    "53005": InvalidGrant,  # Wrong refresh token
+    "53001": AccessDenied,  # Authorization canceled
+    "53009": AccessDenied,  # Authorization failed
+    "53012": ExpiredToken,  # Authorization code expired
+}
+
+
+def as_token_error(error: OkxError) -> Exception:
+    """At the token endpoint, OKX codes that mean "this grant is over" act as their RFC 6749/8628 errors, so
+    a revoked session ends and a cancelled login stops instead of being retried forever."""
+    kind = _OKX_TOKEN_ERRORS.get(error.code)
+    return error if kind is None else kind(f"okx_{error.code}", error.msg or None)
 
 
 def scopes_of(token: TokenResponse, requested: str) -> list[str]:
@@ -154,46 +243,41 @@ def _is_loopback(host: str) -> bool:
 
 
 def is_safe_issuer(issuer: str) -> bool:
-    """An issuer we may send tokens to: https, or plain http on loopback only."""
-    parts = urlsplit(issuer)
-    if not parts.hostname or parts.username is not None or parts.query or parts.fragment:
+    """An issuer we may send tokens to: https, or plain http on loopback only; no query or fragment."""
+    try:
+        _safe_url(issuer)
+    except ValueError:
         return False
-    return parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(parts.hostname))
+    parts = urlsplit(issuer)
+    return not parts.query and not parts.fragment
 
 
 @dataclass(frozen=True)
 class TrustPolicy:
     """Where a verification URI may point. Built-in sites: https on okx.com or a listed host. A custom
-    issuer: the issuer's own origin, http allowed only on loopback."""
+    issuer: the issuer's own origin, http allowed only on loopback. A refusal names no host: nothing from
+    the rejected link may reach the user."""
 
     issuer: str
     custom_issuer: bool
     allowed_hosts: Collection[str] = ()
 
     def check(self, uri: str) -> None:
-        parts = urlsplit(uri)
-        host = (parts.hostname or "").lower()
-        if parts.username is not None or parts.password is not None:
-            raise PhishingGuard(f"the verification URI carries credentials in its host part ({host})")
+        try:
+            url = Url.parse(uri)
+        except ValueError as exc:
+            raise PhishingGuard(f"the verification URI is malformed ({exc})") from None
         if self.custom_issuer:
-            issuer = urlsplit(self.issuer)
-            same = (parts.scheme, host, parts.port) == (
-                issuer.scheme,
-                (issuer.hostname or "").lower(),
-                issuer.port,
-            )
-            if not same:
-                raise PhishingGuard(
-                    f"the verification URI is on {parts.scheme}://{parts.netloc}, not the issuer's origin"
-                )
-            if parts.scheme != "https" and not _is_loopback(host):
+            if url.origin != Url.parse(self.issuer).origin:
+                raise PhishingGuard("the verification URI is not on the issuer's origin")
+            if url.scheme != "https" and not url.loopback:
                 raise PhishingGuard("the verification URI uses plain http on a non-loopback host")
             return
-        if parts.scheme != "https":
-            raise PhishingGuard(f"the verification URI is not https ({parts.scheme}://{host})")
+        if url.scheme != "https":
+            raise PhishingGuard("the verification URI is not https")
         allowed = {h.lower() for h in self.allowed_hosts}
-        if not (host == "okx.com" or host.endswith(".okx.com") or host in allowed):
+        if not (url.host == "okx.com" or url.host.endswith(".okx.com") or url.host in allowed):
             raise PhishingGuard(
-                f"the verification URI is on {host}, not an okx.com host; add it to OKX_AUTH_ALLOWED_HOSTS "
-                "only if you know it belongs to OKX"
+                "the verification URI is not on an okx.com host (OKX_AUTH_ALLOWED_HOSTS can list others that "
+                "belong to OKX)"
             )

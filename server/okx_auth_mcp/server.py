@@ -47,6 +47,9 @@ class PreflightOut(_Out):
     profile: str | None = Field(None, description="The API-key profile in use (api_key_configured).")
     site: SiteId | None = None
     scopes: list[str] | None = None
+    verificationUri: str | None = Field(None, description="pending: the live login's link, shown again.")
+    userCode: str | None = Field(None, description="pending: the live login's code, shown again.")
+    expiresIn: int | None = Field(None, description="pending: seconds the code has left.")
 
 
 class ChooseSiteOut(_Out):
@@ -122,16 +125,20 @@ def build_server(service: AuthService) -> MCPServer:
             "(the site menu) verbatim and wait for the user's answer, then call choose_site with it and "
             "`menu_ticket`; never pick a site yourself. 'api_key_configured' → show `reply` and continue the "
             "user's request; do not log in. 'logged_in' → show `reply` and continue. 'pending' → a login is in "
-            "progress: ask the user to finish it in the browser and say when done; do not start another."
+            "progress: show `reply` (its link and code again) and wait for the user to say done; do not start "
+            "another."
         ),
     )
     @_boundary
     async def preflight(lang: LangArg = "en") -> Annotated[CallToolResult, PreflightOut]:
         result = await _run(service.preflight)
+        login = result.login
         if result.next == "choose_site":
             reply = templates.SITE_MENU
         elif result.next == "api_key_configured":
             reply = templates.api_key_configured(result.profile or "")
+        elif login is not None:
+            reply = templates.login_started(lang, login.site, login.verification_uri, login.user_code, login.expires_in)
         else:
             reply = templates.status_reply(lang, result.next, result.site, result.scopes, None)
         return _result(
@@ -142,6 +149,9 @@ def build_server(service: AuthService) -> MCPServer:
                 profile=result.profile,
                 site=result.site,
                 scopes=result.scopes or None,
+                verificationUri=login.verification_uri if login else None,
+                userCode=login.user_code if login else None,
+                expiresIn=login.expires_in if login else None,
             )
         )
 
@@ -196,8 +206,11 @@ def build_server(service: AuthService) -> MCPServer:
     @_boundary
     async def auth_login_manual(
         site: Annotated[SiteId, Field(description="The site choose_site returned: 'global', 'eea' or 'us'.")],
-        site_ticket: Annotated[str, Field(description="The site_ticket choose_site returned with that site.")],
         lang: LangArg,
+        site_ticket: Annotated[
+            str | None,
+            Field(description="Required: the site_ticket choose_site returned with that site. Never invent one."),
+        ] = None,
     ) -> Annotated[CallToolResult, LoginOut]:
         outcome = await _run(lambda: service.login(site, site_ticket))
         if isinstance(outcome, LoginSkipped):

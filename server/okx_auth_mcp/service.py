@@ -27,7 +27,7 @@ from pydantic import BaseModel, ValidationError
 from okx_auth_mcp import config as okx_config
 from okx_auth_mcp import tickets
 from okx_auth_mcp.config import ConfigError
-from okx_auth_mcp.gate import Event, Gate, GateRefused, State, preflight_event
+from okx_auth_mcp.gate import Event, Gate, State, preflight_event
 from okx_auth_mcp.oauth_client import DEFAULT_TIMEOUT_SECONDS, OAuthHttp
 from okx_auth_mcp.oauth_errors import (
     AccessDenied,
@@ -122,6 +122,14 @@ class AuthState:
 
 
 @dataclass(frozen=True)
+class LoginPending:
+    site: SiteId
+    verification_uri: str
+    user_code: str
+    expires_in: int
+
+
+@dataclass(frozen=True)
 class Preflight:
     gate: Gate
     next: Literal["choose_site", "api_key_configured", "logged_in", "pending"]
@@ -129,6 +137,8 @@ class Preflight:
     profile: str | None = None
     site: SiteId | None = None
     scopes: list[str] = field(default_factory=list)
+    login: LoginPending | None = None
+    """The live login's link and code (``pending``), so a new conversation can show them again."""
 
 
 @dataclass(frozen=True)
@@ -144,20 +154,13 @@ class LoginSkipped:
     profile: str
 
 
-@dataclass(frozen=True)
-class LoginPending:
-    site: SiteId
-    verification_uri: str
-    user_code: str
-    expires_in: int
-
-
 class AuthService:
     def __init__(
         self, settings: Settings, clock: Callable[[], float] = time.time, http: OAuthHttp | None = None
     ) -> None:
         self.settings = settings
-        self.store = StateStore(settings.state_dir)
+        # A login holds the lock across discovery, registration and device authorization: wait for that.
+        self.store = StateStore(settings.state_dir, lock_timeout=5 * settings.http_timeout)
         self._clock = clock
         self._http = http or OAuthHttp(timeout=settings.http_timeout)
 
@@ -178,17 +181,19 @@ class AuthService:
         return None if data is None else _validated(Session, data, self.store.directory / SESSION_FILE)
 
     def auth_state(self) -> AuthState:
-        """The OAuth status from the files alone: no request, no poll, no refresh."""
-        now = self._clock()
-        session = self._session()
-        if session is not None:
-            return AuthState("logged_in", session.site, list(session.scopes))
-        pending = self._pending()
-        if pending is not None:
-            if pending.live(now):
-                return AuthState("pending", pending.site, pending=pending)
-            return AuthState("not_logged_in", reason=pending.outcome or "expired")
-        return AuthState("not_logged_in")
+        """The OAuth status from the files alone: no request, no poll, no refresh. Read under the lock: a
+        login that completes writes the session, then deletes the pending file."""
+        with self.store.locked():
+            now = self._clock()
+            session = self._session()
+            if session is not None:
+                return AuthState("logged_in", session.site, list(session.scopes))
+            pending = self._pending()
+            if pending is not None:
+                if pending.live(now):
+                    return AuthState("pending", pending.site, pending=pending)
+                return AuthState("not_logged_in", reason=pending.outcome or "expired")
+            return AuthState("not_logged_in")
 
     # ----- the tools' operations -------------------------------------------------------------------
 
@@ -205,20 +210,21 @@ class AuthService:
             return Preflight(gate, "api_key_configured", profile=keyed.name)
         if event is Event.SESSION_FOUND:
             return Preflight(gate, "logged_in", site=state.site, scopes=state.scopes)
-        if event is Event.LOGIN_PENDING:
-            return Preflight(gate, "pending", site=state.site)
+        if event is Event.LOGIN_PENDING and state.pending is not None:
+            return Preflight(gate, "pending", site=state.site, login=_pending_view(state.pending, self._clock()))
         ticket = tickets.issue(self.store.ticket_key(), gate, self._clock())
         return Preflight(gate, "choose_site", menu_ticket=ticket)
 
     def choose_site(self, reply: str, menu_ticket: str) -> SiteChoice:
-        held = tickets.verify(self.store.ticket_key(), menu_ticket, self._clock())
+        key = self.store.ticket_key()
+        held = tickets.verify(key, menu_ticket, self._clock())
         if held.gate.state is not State.CHOOSING_SITE:
             raise SiteNotConfirmed("this is not a menu ticket: run preflight to show the site menu")
         site = parse_site_reply(reply)
         if site is None:
             raise ReplyNotUnderstood("the reply chooses no site")
         gate = held.gate.apply(Event.SITE_CHOSEN, site)
-        site_ticket = tickets.issue(self.store.ticket_key(), gate, self._clock())
+        site_ticket = tickets.issue(key, gate, self._clock())
         keyed = self.config().api_key_profile()
         if keyed is not None:
             return SiteChoice(site, site_ticket, "api_key_configured", profile=keyed.name)
@@ -229,15 +235,12 @@ class AuthService:
         if not site_ticket:
             raise SiteNotConfirmed("no site ticket: the user has not chosen a site from the menu")
         held = tickets.verify(self.store.ticket_key(), site_ticket, self._clock())
-        try:
-            gate = held.gate.apply(Event.LOGIN_STARTED)
-        except GateRefused:
-            raise SiteNotConfirmed("this ticket does not carry a site choice: call choose_site first") from None
+        if not held.gate.can(Event.LOGIN_STARTED):
+            raise SiteNotConfirmed("this ticket does not carry a site choice: call choose_site first")
         if held.gate.site != site:
             raise SiteMismatch(f"the user chose {held.gate.site}, not {site}")
         keyed = self.config().api_key_profile()
         if keyed is not None:
-            held.gate.apply(Event.API_KEY_FOUND)
             return LoginSkipped(keyed.name)
         with self.store.locked():
             now = self._clock()
@@ -248,7 +251,6 @@ class AuthService:
                 raise AlreadyLoggedIn("an OAuth session is logged in; log out first to log in again")
             pending = self._start_device_login(site, now)
             self.store.write_json(PENDING_FILE, pending.model_dump(mode="json"))
-        assert gate.state is State.PENDING
         return _pending_view(pending, now)
 
     def status(self) -> AuthState:
@@ -302,11 +304,16 @@ class AuthService:
             session = self._session_or_none_if_corrupt()
             self.store.delete(SESSION_FILE)
             self.store.delete(PENDING_FILE)
-        if session is None or session.endpoints.revocation_endpoint is None:
+            self.store.rotate_ticket_key()
+        endpoint = None if session is None else session.endpoints.revocation_endpoint
+        if session is None or endpoint is None:
             return False
-        token = session.refresh_token or session.access_token
+        client_id = session.endpoints.client_id
         try:
-            self._http.revoke(session.endpoints.revocation_endpoint, session.endpoints.client_id, token)
+            if session.refresh_token is not None:
+                self._http.revoke(endpoint, client_id, session.refresh_token, "refresh_token")
+            else:
+                self._http.revoke(endpoint, client_id, session.access_token, "access_token")
         except OAuthError:
             return False
         return True
@@ -363,24 +370,20 @@ class AuthService:
         if pending.last_poll_at is not None and now - pending.last_poll_at < pending.interval:
             return waiting
         e = pending.endpoints
+        polled = pending.model_copy(update={"last_poll_at": now})
         try:
             tokens = self._http.poll_device_token(e.token_endpoint, e.client_id, pending.device_code)
-        except TokenError as exc:
-            if exc.retriable:
-                interval = pending.interval + (SLOW_DOWN_STEP if isinstance(exc, SlowDown) else 0)
-                updated = pending.model_copy(update={"last_poll_at": now, "interval": interval})
-                self.store.write_json(PENDING_FILE, updated.model_dump(mode="json"))
-                return AuthState("pending", pending.site, pending=updated)
-            if isinstance(exc, ExpiredToken | AccessDenied | InvalidGrant):
-                outcome: Literal["expired", "denied"] = "denied" if isinstance(exc, AccessDenied) else "expired"
-                ended = pending.model_copy(update={"outcome": outcome, "last_poll_at": now})
-                self.store.write_json(PENDING_FILE, ended.model_dump(mode="json"))
-                return AuthState("not_logged_in", reason=outcome)
-            raise
-        except OAuthError:
-            self.store.write_json(
-                PENDING_FILE, pending.model_copy(update={"last_poll_at": now}).model_dump(mode="json")
-            )
+        except (ExpiredToken, AccessDenied, InvalidGrant) as exc:
+            outcome: Literal["expired", "denied"] = "denied" if isinstance(exc, AccessDenied) else "expired"
+            self.store.write_json(PENDING_FILE, polled.model_copy(update={"outcome": outcome}).model_dump(mode="json"))
+            return AuthState("not_logged_in", reason=outcome)
+        except OAuthError as exc:
+            # Pending, slow_down, or a failure: the poll counts either way, so a failing server is not hammered.
+            if isinstance(exc, SlowDown):
+                polled = polled.model_copy(update={"interval": pending.interval + SLOW_DOWN_STEP})
+            self.store.write_json(PENDING_FILE, polled.model_dump(mode="json"))
+            if isinstance(exc, TokenError) and exc.retriable:
+                return AuthState("pending", pending.site, pending=polled)
             raise
         session = _session_from(pending.site, e, tokens, now, pending.scope, None)
         self.store.write_json(SESSION_FILE, session.model_dump(mode="json"))

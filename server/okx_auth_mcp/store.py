@@ -30,6 +30,7 @@ import platformdirs
 from filelock import FileLock, Timeout
 
 LOCK_TIMEOUT_SECONDS = 30.0
+"""The least a process waits for the lock; callers that do network I/O under it pass a longer wait."""
 
 
 class StoreError(Exception):
@@ -51,9 +52,10 @@ def default_state_dir(environ: Mapping[str, str] | None = None) -> Path:
 
 
 class StateStore:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, lock_timeout: float = LOCK_TIMEOUT_SECONDS) -> None:
         self.directory = directory
-        self._lock = FileLock(str(directory / "state.lock"), timeout=LOCK_TIMEOUT_SECONDS, mode=0o600)
+        self._lock_timeout = max(lock_timeout, LOCK_TIMEOUT_SECONDS)
+        self._lock = FileLock(str(directory / "state.lock"), timeout=self._lock_timeout, mode=0o600)
 
     def ensure(self) -> None:
         """Create the directory 0700 (tightening it if it is looser)."""
@@ -73,7 +75,7 @@ class StateStore:
                 yield
         except Timeout as exc:
             raise StoreLockTimeout(
-                f"another okx-auth-mcp process held {self._lock.lock_file} for {LOCK_TIMEOUT_SECONDS:.0f} s"
+                f"another okx-auth-mcp process held {self._lock.lock_file} for {self._lock_timeout:.0f} s"
             ) from exc
 
     def _path(self, name: str) -> Path:
@@ -104,6 +106,11 @@ class StateStore:
             return False
         self._fsync_dir()
         return True
+
+    def rotate_ticket_key(self) -> None:
+        """A new key: every ticket signed before is void (a logout ends every site choice made before it)."""
+        with self.locked():
+            self._write_bytes("ticket.key", secrets.token_bytes(32))
 
     def ticket_key(self) -> bytes:
         """The key that signs tickets, created on first use (under the lock, so two processes agree)."""

@@ -64,14 +64,16 @@ def issue(key: bytes, gate: Gate, now: float, ttl: int = TICKET_TTL_SECONDS) -> 
 
 def verify(key: bytes, ticket: str, now: float) -> Ticket:
     """The ticket's gate, or :class:`TicketInvalid` / :class:`TicketExpired`."""
-    if len(ticket) > _MAX_TICKET_LENGTH:
-        raise TicketInvalid("the ticket is too long to be one of ours")
+    if len(ticket) > _MAX_TICKET_LENGTH or not ticket.isascii():
+        raise TicketInvalid("not a ticket this server issued")
     parts = ticket.strip().split(".")
     if len(parts) != 3 or parts[0] != PREFIX:
         raise TicketInvalid("not a ticket of this server's format")
     signed = f"{parts[0]}.{parts[1]}"
     if not hmac.compare_digest(_mac(key, signed), parts[2]):
-        raise TicketInvalid("the ticket's signature does not match (altered, or from another state directory)")
+        raise TicketInvalid(
+            "the ticket's signature does not match (altered, issued before a logout, or from another state directory)"
+        )
     try:
         payload = json.loads(_unb64(parts[1]))
         state = State(payload["s"])
