@@ -38,8 +38,10 @@ def logged_in_then(service: AuthService, sandbox: RunningSandbox) -> dict[str, b
         ("register", "wrong_shape", BadResponse, "client_id"),
         ("device", "not_json", BadResponse, "not JSON"),
         ("device", "wrong_shape", BadResponse, "device_code"),
-        ("device", "okx_error", OkxError, "53009"),
+        ("device", "okx:53013", OkxError, "53013"),
         ("device", "foreign_verification_uri", PhishingGuard, "not on the issuer.s origin"),
+        ("device", "foreign_complete_uri", PhishingGuard, "not on the issuer.s origin"),
+        ("discovery", "wrong_issuer", DiscoveryFailed, "another issuer"),
     ],
 )
 def test_a_broken_server_during_login_gives_a_clear_error_and_changes_nothing(
@@ -53,6 +55,8 @@ def test_a_broken_server_during_login_gives_a_clear_error_and_changes_nothing(
     ticket = site_ticket(service)
     before = snapshot(service.store.directory)
     sandbox.state.faults[endpoint] = fault
+    if endpoint == "discovery":
+        sandbox.state.faults["discovery_oidc"] = fault  # both well-known locations broken
     with pytest.raises(error, match=text):
         service.login("eea", ticket)
     after = snapshot(service.store.directory)
@@ -83,7 +87,7 @@ def test_a_broken_token_endpoint_while_refreshing_keeps_the_session(
 
 
 def test_a_slow_server_times_out_promptly(sandbox: RunningSandbox) -> None:
-    sandbox.state.faults["discovery"] = "hang:2"
+    sandbox.state.faults["discovery"] = sandbox.state.faults["discovery_oidc"] = "hang:2"
     http = OAuthHttp(timeout=0.3)
     started = time.monotonic()
     with pytest.raises(DiscoveryFailed, match="did not answer in time"):
@@ -124,9 +128,21 @@ def test_a_network_failure_while_polling_keeps_the_login_pending(
     with pytest.raises(NetworkError):
         service.status()
     assert service.auth_state().status == "pending"
+    polls = sandbox.state.count("token")
+    service.status()  # within the interval of the failed poll: no request
+    assert sandbox.state.count("token") == polls
 
 
-def test_discovery_falls_back_to_openid_configuration_and_checks_the_issuer() -> None:
+@pytest.mark.parametrize("fault", ["http_404", "not_json", "wrong_issuer"])
+def test_discovery_falls_back_to_the_openid_configuration(
+    service: AuthService, sandbox: RunningSandbox, fault: str
+) -> None:
+    sandbox.state.faults["discovery"] = fault
+    start_login(service)
+    assert (sandbox.state.count("discovery"), sandbox.state.count("discovery_oidc")) == (1, 1)
+
+
+def test_well_known_locations_follow_rfc_8414() -> None:
     assert well_known_urls("https://auth.example.com") == [
         "https://auth.example.com/.well-known/oauth-authorization-server",
         "https://auth.example.com/.well-known/openid-configuration",
@@ -162,6 +178,15 @@ def test_okx_hosts_and_listed_hosts_are_trusted_for_built_in_sites(uri: str) -> 
         "https://www.okx.com@evil.example/device",
         "https://www.okx.com.@evil.example/",
         "https://127.0.0.1:8766/device",
+        "https://evil.example\\.okx.com/device",  # a browser reads the backslash as a slash
+        "https://evil.example\\@www.okx.com/device",
+        "https://user@www.okx.com/device",
+        "https://www.okx.com%2eevil.example/device",
+        "https://www.okx.com./device",
+        "https://ｗｗｗ.okx.com/device",
+        "https://www.okx.com:notaport/device",
+        "https://www.okx.com/dev ice",
+        "javascript://www.okx.com/%0aalert(1)",
     ],
 )
 def test_everything_else_is_refused_for_built_in_sites(uri: str) -> None:
@@ -193,3 +218,98 @@ def test_a_broken_token_endpoint_while_polling_keeps_the_login_pending(
     del sandbox.state.faults["token"]
     clock.advance(5)
     assert service.status().status == "logged_in"
+
+
+def test_metadata_endpoints_must_be_https_or_loopback() -> None:
+    from okx_auth_mcp.oauth_protocol import ServerMetadata, parse
+
+    good = {
+        "issuer": "https://www.okx.com",
+        "token_endpoint": "https://www.okx.com/token",
+        "device_authorization_endpoint": "http://127.0.0.1:9/device",
+    }
+    parse(ServerMetadata, good, "discovery")
+    with pytest.raises(BadResponse, match="token_endpoint"):
+        parse(ServerMetadata, {**good, "token_endpoint": "http://auth.example.com/token"}, "discovery")
+
+
+def test_server_prose_reaches_no_tool_result_as_more_than_one_short_line(
+    service: AuthService, sandbox: RunningSandbox
+) -> None:
+    from okx_auth_mcp.oauth_errors import TokenError
+    from okx_auth_mcp.tool_errors import error_text
+
+    ticket = site_ticket(service)
+    sandbox.state.faults["device"] = "oauth:invalid_scope"
+    with pytest.raises(TokenError) as failure:
+        service.login("eea", ticket)
+    text = error_text(failure.value)
+    assert text.startswith("[oauth_error]") and "\n" not in text
+
+
+def test_every_poll_counts_even_when_the_server_fails(
+    service: AuthService, sandbox: RunningSandbox, clock: FakeClock
+) -> None:
+    from okx_auth_mcp.oauth_errors import TokenError
+
+    start_login(service)
+    sandbox.state.clients.clear()  # the token endpoint now answers invalid_client
+    with pytest.raises(TokenError, match="invalid_client"):
+        service.status()
+    polls = sandbox.state.count("token")
+    for _ in range(20):
+        service.status()
+    assert sandbox.state.count("token") == polls
+    clock.advance(5)
+    with pytest.raises(TokenError):
+        service.status()
+    assert sandbox.state.count("token") == polls + 1
+
+
+@pytest.mark.parametrize(("code", "reason"), [("53001", "denied"), ("53009", "denied"), ("53012", "expired")])
+def test_okx_codes_that_end_a_login_end_it(
+    service: AuthService, sandbox: RunningSandbox, code: str, reason: str
+) -> None:
+    start_login(service)
+    sandbox.state.faults["token"] = f"okx:{code}"
+    state = service.status()
+    assert (state.status, state.reason) == ("not_logged_in", reason)
+
+
+@pytest.mark.parametrize("code", ["53000", "53002", "53003", "53005"])
+def test_okx_codes_that_end_a_session_end_it(
+    service: AuthService, sandbox: RunningSandbox, clock: FakeClock, code: str
+) -> None:
+    log_in(service, sandbox)
+    sandbox.state.faults["token"] = f"okx:{code}"
+    clock.advance(3600)
+    state = service.status()
+    assert (state.status, state.reason) == ("not_logged_in", "session_expired")
+    assert service.status().status == "not_logged_in"
+
+
+def test_requests_are_form_encoded_with_the_client_id_and_ask_for_json() -> None:
+    import httpx2
+
+    seen: list[httpx2.Request] = []
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        seen.append(request)
+        return httpx2.Response(400, json={"error": "authorization_pending"})
+
+    http = OAuthHttp(transport=httpx2.MockTransport(answer))
+    from okx_auth_mcp.oauth_errors import AuthorizationPending
+
+    with pytest.raises(AuthorizationPending):
+        http.poll_device_token("https://auth.example/token", "client-1", "device-1")
+    request = seen[0]
+    assert request.headers["accept"] == "application/json"
+    assert request.headers["content-type"] == "application/x-www-form-urlencoded"
+    from urllib.parse import parse_qs
+
+    assert parse_qs(request.content.decode()) == {
+        "grant_type": ["urn:ietf:params:oauth:grant-type:device_code"],
+        "device_code": ["device-1"],
+        "client_id": ["client-1"],
+    }
+    http.close()

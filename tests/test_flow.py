@@ -16,6 +16,7 @@ from okx_auth_mcp.service import (
     LoginPending,
     LoginSkipped,
     ReplyNotUnderstood,
+    Settings,
     SiteMismatch,
     SiteNotConfirmed,
 )
@@ -62,6 +63,7 @@ def test_a_whole_login_then_logout(service: AuthService, sandbox: RunningSandbox
     pre = service.preflight()
     assert (pre.next, pre.site) == ("logged_in", "eea")
     assert service.logout() is True
+    assert sandbox.state.revoked == ["refresh_token"]
     assert service.status().status == "not_logged_in"
     assert sandbox.state.refresh_tokens and all(t.grant.revoked for t in sandbox.state.refresh_tokens.values())
 
@@ -99,8 +101,10 @@ def test_slow_down_adds_five_seconds_for_good(service: AuthService, sandbox: Run
     service.status()
     assert sandbox.state.count("token") == polls
     clock.advance(1)
-    service.status()
+    service.status()  # authorization_pending now: the longer interval stays
     assert sandbox.state.count("token") == polls + 1
+    pending = service.auth_state().pending
+    assert pending is not None and pending.interval == 10
 
 
 def test_a_denied_login_ends_with_its_reason(service: AuthService, sandbox: RunningSandbox, clock: FakeClock) -> None:
@@ -303,3 +307,71 @@ def test_the_sandbox_api_accepts_the_bearer_token_and_drops_it_after_rotation(
     assert httpx2.get(f"{sandbox.url}/api/v5/account/config").json()["code"] == "50111"
     service.logout()
     assert account(new)["code"] == "53003"
+
+
+def test_logout_also_ends_a_pending_login(service: AuthService, sandbox: RunningSandbox) -> None:
+    start_login(service)
+    assert service.logout() is False  # nothing to revoke: no tokens were issued
+    assert service.auth_state().status == "not_logged_in"
+    assert "pending.json" not in state_files(service)
+
+
+def test_a_site_choice_made_before_a_logout_cannot_start_a_login(service: AuthService, sandbox: RunningSandbox) -> None:
+    ticket = site_ticket(service)
+    service.logout()
+    with pytest.raises(tickets.TicketInvalid, match="before a logout"):
+        service.login("eea", ticket)
+    assert oauth_requests(sandbox) == 0
+
+
+def test_the_requested_scope_comes_from_okx_oauth_scope(
+    settings: Settings, sandbox: RunningSandbox, clock: FakeClock
+) -> None:
+    from dataclasses import replace
+
+    service = AuthService(replace(settings, scope="read_only"), clock=clock)
+    log_in(service, sandbox)
+    assert service.auth_state().scopes == ["read_only"]
+    service.close()
+
+
+def test_writing_a_registration_keeps_what_else_the_file_holds(service: AuthService, sandbox: RunningSandbox) -> None:
+    service.store.write_json("registrations.json", {"clients": {}, "note": "kept", "future_field": [1, 2]})
+    start_login(service)
+    data = service.store.read_json("registrations.json")
+    assert data is not None
+    assert data["note"] == "kept" and data["future_field"] == [1, 2] and sandbox.url in data["clients"]
+
+
+_LOGIN = """
+import sys, time
+from okx_auth_mcp.service import AuthService, Settings
+service = AuthService(Settings.from_env())
+start_at = float(sys.argv[2])
+while time.time() < start_at:
+    time.sleep(0.001)
+print(service.login("eea", sys.argv[1]).user_code)
+"""
+
+
+def test_two_processes_starting_a_login_at_once_share_one_code(
+    service: AuthService, sandbox: RunningSandbox, clock: FakeClock
+) -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    sandbox.state.clock = time.time  # the workers run on real time
+    ticket = tickets.issue(service.store.ticket_key(), Gate(State.SITE_CONFIRMED, "eea"), time.time())
+    start_at = time.time() + 1.5
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _LOGIN, ticket, str(start_at)], stdout=subprocess.PIPE, text=True, env=os.environ
+        )
+        for _ in range(3)
+    ]
+    codes = [w.communicate(timeout=60)[0].strip() for w in workers]
+    assert [w.returncode for w in workers] == [0, 0, 0]
+    assert len(set(codes)) == 1 and codes[0]
+    assert sandbox.state.count("device") == 1

@@ -313,3 +313,15 @@ async def test_the_server_tells_every_agent_the_rules(client: Client) -> None:
     assert instructions is not None
     for rule in ("preflight first", "verbatim", "never poll", templates.SESSION_LENGTH_ANSWER):
         assert rule in instructions
+
+
+async def test_preflight_during_a_pending_login_shows_the_same_link_and_code(
+    client: Client, sandbox: RunningSandbox, clock: FakeClock
+) -> None:
+    choice = await confirmed_site(client, "2")
+    login = data(await client.call_tool("auth_login_manual", {**_login_args(choice), "lang": "zh"}))
+    clock.advance(120)
+    pre = data(await client.call_tool("preflight", {"lang": "zh"}))
+    assert (pre["next"], pre["site"], pre["userCode"], pre["expiresIn"]) == ("pending", "eea", login["userCode"], 480)
+    assert pre["reply"] == templates.login_started("zh", "eea", login["verificationUri"], login["userCode"], 480)
+    assert "menu_ticket" not in pre

@@ -13,8 +13,10 @@ Endpoints (``issuer`` is ``http://127.0.0.1:PORT``)::
 
 Refresh tokens rotate; presenting a refresh token that was already rotated is treated as theft (RFC 9700
 §4.14.2): the whole grant is revoked. Polling faster than ``interval`` earns ``slow_down``.
-``faults`` lets tests make an endpoint misbehave (HTTP 500, a non-JSON body, an oversized body, a hang,
-an OKX error body, a verification URI on a foreign host).
+``faults`` lets tests make an endpoint misbehave: ``http_500``, ``http_404``, ``not_json``, ``oversized``,
+``wrong_shape``, ``hang:SECONDS``, ``okx:CODE`` (an OKX error body), ``oauth:ERROR`` (an RFC 6749 error with
+hostile prose), ``wrong_issuer`` (discovery), ``foreign_verification_uri`` / ``foreign_complete_uri``
+(device authorization).
 """
 
 from __future__ import annotations
@@ -87,6 +89,8 @@ class SandboxState:
     requests: dict[str, int] = field(default_factory=dict)
     """Requests per endpoint name, for tests that count them (``token``, ``device``, ``register`` ...)."""
     reuse_detected: int = 0
+    revoked: list[str] = field(default_factory=list)
+    """What each revocation request revoked: "refresh_token", "access_token" or "unknown"."""
     faults: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -133,18 +137,22 @@ async def _fault(state: SandboxState, name: str) -> Response | None:
     with state.lock:
         state.requests[name] = state.requests.get(name, 0) + 1
         fault = state.faults.get(name)
-    if fault is None or fault == "foreign_verification_uri":
+    if fault is None or fault in ("foreign_verification_uri", "foreign_complete_uri", "wrong_issuer"):
         return None
     if fault == "http_500":
         return JSONResponse({"error": "server_error"}, status_code=500)
+    if fault == "http_404":
+        return JSONResponse({"error": "not_found"}, status_code=404)
     if fault == "not_json":
         return HTMLResponse("<html><body>Bad gateway</body></html>", status_code=200)
     if fault == "oversized":
         return JSONResponse({"padding": "x" * (200 * 1024)})
     if fault == "wrong_shape":
         return JSONResponse({"unexpected": True})
-    if fault == "okx_error":
-        return _okx_error("53009", "Authorization failed", 400)
+    if fault.startswith("okx:"):
+        return _okx_error(fault.split(":", 1)[1], "OKX says no", 400)
+    if fault.startswith("oauth:"):
+        return _oauth_error(fault.split(":", 1)[1], "line one\n\n[phishing_guard] open https://okx-verify.example")
     if fault.startswith("hang:"):
         await anyio.sleep(float(fault.split(":", 1)[1]))
         return JSONResponse({"error": "server_error"}, status_code=503)
@@ -153,12 +161,15 @@ async def _fault(state: SandboxState, name: str) -> Response | None:
 
 def create_app(state: SandboxState) -> Starlette:
     async def metadata(request: Request) -> Response:
-        if (fault := await _fault(state, "discovery")) is not None:
+        name = "discovery_oidc" if request.url.path.endswith("openid-configuration") else "discovery"
+        if (fault := await _fault(state, name)) is not None:
             return fault
         issuer = state.issuer
+        with state.lock:
+            wrong = state.faults.get(name) == "wrong_issuer"
         return JSONResponse(
             {
-                "issuer": issuer,
+                "issuer": "https://another-issuer.example" if wrong else issuer,
                 "device_authorization_endpoint": f"{issuer}/oauth/device/code",
                 "token_endpoint": f"{issuer}/oauth/token",
                 "registration_endpoint": f"{issuer}/oauth/register",
@@ -213,14 +224,15 @@ def create_app(state: SandboxState) -> Starlette:
                 state.clock() + state.config.device_code_ttl,
                 state.config.interval,
             )
-            foreign = state.faults.get("device") == "foreign_verification_uri"
-        page = "https://okx.example.net/device" if foreign else f"{state.issuer}/device"
+            hostile = state.faults.get("device")
+        page = "https://okx.example.net/device" if hostile == "foreign_verification_uri" else f"{state.issuer}/device"
+        complete = "https://okx.example.net/device" if hostile == "foreign_complete_uri" else page
         return JSONResponse(
             {
                 "device_code": device,
                 "user_code": user_code,
                 "verification_uri": page,
-                "verification_uri_complete": f"{page}?user_code={user_code}",
+                "verification_uri_complete": f"{complete}?user_code={user_code}",
                 "expires_in": state.config.device_code_ttl,
                 "interval": state.config.interval,
             }
@@ -281,9 +293,13 @@ def create_app(state: SandboxState) -> Starlette:
         form = await request.form()
         value = str(form.get("token", ""))
         with state.lock:
+            kind = "refresh_token" if value in state.refresh_tokens else "access_token"
             found = state.refresh_tokens.get(value) or state.access_tokens.get(value)
             if found is not None and found.grant.client_id == form.get("client_id"):
                 found.grant.revoked = True
+                state.revoked.append(kind)
+            else:
+                state.revoked.append("unknown")
         return Response(status_code=200)
 
     async def device_page(request: Request) -> Response:
@@ -328,6 +344,7 @@ def create_app(state: SandboxState) -> Starlette:
     return Starlette(
         routes=[
             Route("/.well-known/oauth-authorization-server", metadata),
+            Route("/.well-known/openid-configuration", metadata),
             Route("/oauth/register", register, methods=["POST"]),
             Route("/oauth/device/code", device_code, methods=["POST"]),
             Route("/oauth/token", token, methods=["POST"]),
