@@ -19,8 +19,13 @@ The pre-flight events (``site_unknown``, ``api_key_found``, ``session_found``, `
 allowed from every state: re-running the pre-flight is always right. ``login_started`` is allowed only in
 ``SITE_CONFIRMED``: that single row is the Pre-login Gate.
 
-The machine is carried between tool calls in signed tickets (see ``tickets``), so the server holds no
-conversation state in memory. This module does no I/O and reads no clock.
+Where the state lives: up to ``SITE_CONFIRMED`` it travels between tool calls in signed tickets (see
+``tickets``): preflight issues a ``CHOOSING_SITE`` ticket with the menu, choose_site applies
+``site_chosen`` and issues a ``SITE_CONFIRMED`` ticket, and auth_login_manual starts a login only if that
+ticket ``can(login_started)``. From ``PENDING`` on, the state is the OAuth status kept in the state
+directory: the rows ``authorized`` and ``login_ended`` are what auth_status does to a pending login, and
+``logged_out`` what logout does. The server holds no conversation state in memory. This module does no I/O
+and reads no clock.
 """
 
 from __future__ import annotations
