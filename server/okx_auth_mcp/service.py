@@ -257,18 +257,17 @@ class AuthService:
         """The OAuth status, with at most one token request: a due poll of a pending login, or a refresh."""
         with self.store.locked():
             now = self._clock()
-            pending = self._pending()
-            if self._session() is None and pending is not None and pending.live(now):
+            session, pending = self._session(), self._pending()
+            if session is None and pending is not None and pending.live(now):
                 return self._poll(pending, now)
-        session = self._session()
-        if session is not None and session.access_expires_at - REFRESH_MARGIN_SECONDS <= now:
-            try:
-                self.fresh_session()
-            except InvalidGrant:
-                return AuthState("not_logged_in", reason="session_expired")
-            except OAuthError:
-                pass  # offline or the server erred: the session is not known to be dead
-        return self.auth_state()
+            if session is not None and session.access_expires_at - REFRESH_MARGIN_SECONDS <= now:
+                try:
+                    self.fresh_session()
+                except InvalidGrant:
+                    return AuthState("not_logged_in", reason="session_expired")
+                except OAuthError:
+                    pass  # offline or the server erred: the session is not known to be dead
+            return self.auth_state()
 
     def fresh_session(self) -> Session:
         """The session with an access token good for at least REFRESH_MARGIN_SECONDS, refreshing under the
