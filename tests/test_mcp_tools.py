@@ -325,3 +325,11 @@ async def test_preflight_during_a_pending_login_shows_the_same_link_and_code(
     assert (pre["next"], pre["site"], pre["userCode"], pre["expiresIn"]) == ("pending", "eea", login["userCode"], 480)
     assert pre["reply"] == templates.login_started("zh", "eea", login["verificationUri"], login["userCode"], 480)
     assert "menu_ticket" not in pre
+
+
+async def test_a_corrupt_session_file_is_a_state_error_that_logout_clears(client: Client, service: AuthService) -> None:
+    service.store.write_json("session.json", {"site": "global", "access_token": 7})
+    text = error_text(await client.call_tool("auth_status", {"lang": "en"}))
+    assert text.startswith("[state_error]") and "logout" in text
+    assert data(await client.call_tool("logout", {}))["revoked"] is False
+    assert data(await client.call_tool("auth_status", {"lang": "en"}))["status"] == "not_logged_in"

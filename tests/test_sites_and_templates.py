@@ -102,3 +102,28 @@ def test_no_status_text_quotes_a_lifetime(lang: templates.Lang) -> None:
     ]
     for text in texts:
         assert not any(ch.isdigit() for ch in text), text
+
+
+def test_our_own_texts_are_fixed_too() -> None:
+    assert templates.pending("zh", "us") == "授权尚未完成（站点：us）。请在浏览器中完成授权，然后告诉我。"
+    assert templates.pending("en", "us") == (
+        "Authorization is not complete yet (site: us). Please finish it in your browser, then tell me."
+    )
+    assert [templates.not_logged_in("zh", r) for r in (None, "expired", "denied", "session_expired")] == [
+        "当前未登录 OKX。",
+        "验证码已过期，登录未完成。需要重新登录吗？",
+        "授权被拒绝，登录未完成。需要重新登录吗？",
+        "登录会话已失效，需要重新登录。需要现在重新登录吗？",
+    ]
+    assert [templates.not_logged_in("en", r) for r in (None, "expired", "denied", "session_expired")] == [
+        "You are not logged in to OKX.",
+        "The verification code expired before authorization was completed. Do you want to retry?",
+        "The authorization was denied in the browser. Do you want to retry?",
+        "Your OKX session has ended and you need to log in again. Do you want to log in now?",
+    ]
+    assert (templates.logged_out("zh"), templates.logged_out("en")) == (
+        "已退出 OKX 登录。",
+        "You are logged out of OKX.",
+    )
+    assert templates.site_chosen("eea") == "已选择站点：EEA (my.okx.com)"
+    assert templates.SESSION_LENGTH_ANSWER == "Session stays active as long as you use the CLI periodically."

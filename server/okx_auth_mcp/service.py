@@ -416,4 +416,6 @@ def _validated(model: type[_R], data: dict[str, Any], path: Path) -> _R:
     try:
         return model.model_validate(data)
     except ValidationError:
-        raise StoreCorrupt(f"{path} does not hold what okx-auth-mcp wrote; delete it to start over") from None
+        raise StoreCorrupt(
+            f"{path} does not hold what okx-auth-mcp wrote; delete the file to start over (logout does that for the session and a pending login)"
+        ) from None

@@ -91,9 +91,13 @@ class StateStore:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise StoreCorrupt(f"{self._path(name)} is not valid JSON; delete it to start over") from exc
+            raise StoreCorrupt(
+                f"{self._path(name)} is not valid JSON; delete the file to start over (logout does that for the session and a pending login)"
+            ) from exc
         if not isinstance(data, dict):
-            raise StoreCorrupt(f"{self._path(name)} does not hold a JSON object; delete it to start over")
+            raise StoreCorrupt(
+                f"{self._path(name)} does not hold a JSON object; delete the file to start over (logout does that for the session and a pending login)"
+            )
         return data
 
     def write_json(self, name: str, data: Mapping[str, Any]) -> None:
