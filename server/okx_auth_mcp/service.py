@@ -40,7 +40,7 @@ from okx_auth_mcp.oauth_errors import (
 from okx_auth_mcp.oauth_protocol import SLOW_DOWN_STEP, TokenResponse, TrustPolicy, is_safe_issuer, scopes_of
 from okx_auth_mcp.records import Endpoints, PendingLogin, Registrations, Session
 from okx_auth_mcp.sites import SITES, SiteId, parse_site_reply
-from okx_auth_mcp.store import StateStore, StoreCorrupt, default_state_dir
+from okx_auth_mcp.store import RECOVER, StateStore, StoreCorrupt, default_state_dir
 from okx_auth_mcp.templates import LoginEndReason
 
 DEFAULT_SCOPE = "read_only trade"
@@ -416,6 +416,4 @@ def _validated(model: type[_R], data: dict[str, Any], path: Path) -> _R:
     try:
         return model.model_validate(data)
     except ValidationError:
-        raise StoreCorrupt(
-            f"{path} does not hold what okx-auth-mcp wrote; delete the file to start over (logout does that for the session and a pending login)"
-        ) from None
+        raise StoreCorrupt(f"{path} does not hold what okx-auth-mcp wrote; {RECOVER}") from None

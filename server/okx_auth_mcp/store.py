@@ -30,6 +30,7 @@ import platformdirs
 from filelock import FileLock, Timeout
 
 LOCK_TIMEOUT_SECONDS = 30.0
+RECOVER = "delete the file to start over (logout does that for the session and a pending login)"
 """The least a process waits for the lock; callers that do network I/O under it pass a longer wait."""
 
 
@@ -91,13 +92,9 @@ class StateStore:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise StoreCorrupt(
-                f"{self._path(name)} is not valid JSON; delete the file to start over (logout does that for the session and a pending login)"
-            ) from exc
+            raise StoreCorrupt(f"{self._path(name)} is not valid JSON; {RECOVER}") from exc
         if not isinstance(data, dict):
-            raise StoreCorrupt(
-                f"{self._path(name)} does not hold a JSON object; delete the file to start over (logout does that for the session and a pending login)"
-            )
+            raise StoreCorrupt(f"{self._path(name)} does not hold a JSON object; {RECOVER}")
         return data
 
     def write_json(self, name: str, data: Mapping[str, Any]) -> None:
