@@ -207,7 +207,9 @@ async def test_an_unreachable_server_is_a_network_or_discovery_error(client: Cli
 async def test_the_whole_login_over_stdio(tmp_path: Any, clock: FakeClock) -> None:
     with RunningSandbox() as sandbox:
         env = {**os.environ, "OKX_OAUTH_ISSUER": sandbox.url}
-        params = StdioServerParameters(command=sys.executable, args=["-m", "okx_auth_mcp", "serve"], env=env)
+        params = StdioServerParameters(
+            command=sys.executable, args=["-m", "okx_auth_mcp"], env=env
+        )  # serve is the default
         async with Client(params) as client:
             choice = await confirmed_site(client, "us")
             login = data(await client.call_tool("auth_login_manual", {**_login_args(choice), "lang": "en"}))
