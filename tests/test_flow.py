@@ -15,6 +15,7 @@ from okx_auth_mcp.service import (
     AuthService,
     LoginPending,
     LoginSkipped,
+    PendingElsewhere,
     ReplyNotUnderstood,
     Settings,
     SiteMismatch,
@@ -131,9 +132,11 @@ def test_a_pending_login_is_never_replaced(service: AuthService, sandbox: Runnin
     first = start_login(service)
     clock.advance(100)
     assert service.preflight().next == "pending"
-    again = service.login("us", signed_site_ticket(service, "us"))
+    again = service.login("eea", signed_site_ticket(service, "eea"))
     assert isinstance(again, LoginPending)
     assert (again.user_code, again.site, again.expires_in) == (first.user_code, "eea", 500)
+    with pytest.raises(PendingElsewhere, match="login for eea is pending"):
+        service.login("us", signed_site_ticket(service, "us"))  # never the eea code for a us request
     assert sandbox.state.count("device") == 1
 
 
@@ -375,3 +378,43 @@ def test_two_processes_starting_a_login_at_once_share_one_code(
     assert [w.returncode for w in workers] == [0, 0, 0]
     assert len(set(codes)) == 1 and codes[0]
     assert sandbox.state.count("device") == 1
+
+
+def test_a_site_ticket_is_not_a_menu_ticket(service: AuthService) -> None:
+    with pytest.raises(SiteNotConfirmed, match="not a menu ticket"):
+        service.choose_site("1", site_ticket(service))
+
+
+_STATUS = """
+import sys, time
+from okx_auth_mcp.service import AuthService, Settings
+service = AuthService(Settings.from_env())
+start_at = float(sys.argv[1])
+while time.time() < start_at:
+    time.sleep(0.001)
+print(service.status().status)
+"""
+
+
+def test_processes_checking_status_at_once_send_one_token_request(
+    service: AuthService, sandbox: RunningSandbox
+) -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    sandbox.state.clock = time.time
+    service._clock = time.time
+    start_login(service)
+    polls = sandbox.state.count("token")
+    start_at = time.time() + 1.5
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _STATUS, str(start_at)], stdout=subprocess.PIPE, text=True, env=os.environ
+        )
+        for _ in range(3)
+    ]
+    answers = [w.communicate(timeout=60)[0].strip() for w in workers]
+    assert answers == ["pending"] * 3
+    assert sandbox.state.count("token") == polls + 1

@@ -176,6 +176,8 @@ async def test_an_api_key_returns_the_skipped_object(
         "reply": "已配置 API key (profile: trader)",
     }
     assert "S3CRET" not in json.dumps(result.model_dump(mode="json"))
+    without_ticket = await client.call_tool("auth_login_manual", {"site": "us", "lang": "zh"})
+    assert data(without_ticket)["status"] == "skipped"  # like OKX's guard: a key skips, whatever else
     assert oauth_requests(sandbox) == 0
 
 

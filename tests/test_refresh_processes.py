@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
+from okx_auth_mcp.oauth_errors import InvalidGrant
 from okx_auth_mcp.sandbox import RunningSandbox
 from okx_auth_mcp.service import SESSION_FILE, AuthService, Settings
 from tests.test_flow import log_in
@@ -70,7 +71,8 @@ def test_without_the_lock_the_sandbox_would_revoke_the_grant(tmp_path: Path, mon
         assert session is not None and session.refresh_token is not None
         e = session.endpoints
         service._http.refresh(e.token_endpoint, e.client_id, session.refresh_token)
-        with pytest.raises(Exception, match="reuse"):
+        with pytest.raises(InvalidGrant) as reused:
             service._http.refresh(e.token_endpoint, e.client_id, session.refresh_token)
+        assert "reuse" in (reused.value.description or "")
         assert sandbox.state.reuse_detected == 1
         service.close()

@@ -16,7 +16,7 @@ def test_the_directory_is_0700_and_files_0600(tmp_path: Path) -> None:
     store.write_json("session.json", {"a": 1})
     store.ticket_key()
     assert stat.S_IMODE((tmp_path / "state").stat().st_mode) == 0o700
-    for name in ("session.json", "ticket.key"):
+    for name in ("session.json", "ticket.key", "state.lock"):
         assert stat.S_IMODE((tmp_path / "state" / name).stat().st_mode) == 0o600
 
 

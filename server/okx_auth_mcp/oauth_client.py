@@ -7,6 +7,7 @@ send ``Accept: application/json``, carry a timeout, and read at most ``MAX_BODY_
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -29,6 +30,16 @@ from okx_auth_mcp.oauth_protocol import (
 
 MAX_BODY_BYTES = 64 * 1024
 DEFAULT_TIMEOUT_SECONDS = 10.0
+BODY_DEADLINE_FACTOR = 2
+"""httpx's timeouts bound each phase (connect, write, each read); a server trickling bytes could still
+hold a request open for long. The whole body must arrive within this many timeouts of the request's start."""
+
+
+def request_worst_case(timeout: float) -> float:
+    """The longest one request can take: the body deadline, plus one read and the connect that precede it."""
+    return (BODY_DEADLINE_FACTOR + 2) * timeout
+
+
 CLIENT_NAME = "okx-auth-mcp"
 
 
@@ -52,6 +63,7 @@ def _decode(raw: bytes, status: int, what: str) -> Any:
 
 class OAuthHttp:
     def __init__(self, timeout: float = DEFAULT_TIMEOUT_SECONDS, transport: httpx2.BaseTransport | None = None) -> None:
+        self._timeout = timeout
         self._client = httpx2.Client(
             timeout=httpx2.Timeout(timeout),
             transport=transport,
@@ -65,6 +77,7 @@ class OAuthHttp:
 
     def _send(self, method: str, url: str, what: str, **kwargs: Any) -> tuple[int, bytes]:
         """(status, body). NetworkError when nothing came back, BadResponse for a body too large."""
+        deadline = time.monotonic() + BODY_DEADLINE_FACTOR * self._timeout
         try:
             with self._client.stream(method, url, **kwargs) as response:
                 chunks: list[bytes] = []
@@ -73,6 +86,8 @@ class OAuthHttp:
                     size += len(chunk)
                     if size > MAX_BODY_BYTES:
                         raise BadResponse(f"{what}: the response is larger than {MAX_BODY_BYTES} bytes")
+                    if time.monotonic() > deadline:
+                        raise NetworkError(f"{what}: {urlsplit(url).netloc} did not finish answering in time")
                     chunks.append(chunk)
                 status = response.status_code
         except httpx2.TimeoutException as exc:
@@ -108,7 +123,7 @@ class OAuthHttp:
                     raise BadResponse(f"HTTP {status} at {url}")
                 metadata = parse(ServerMetadata, _decode(raw, status, f"discovery at {url}"), f"discovery at {url}")
                 if metadata.issuer.rstrip("/") != issuer.rstrip("/"):
-                    raise BadResponse(f"discovery at {url}: the metadata names another issuer ({metadata.issuer})")
+                    raise BadResponse(f"discovery at {url}: the metadata names another issuer")
             except OAuthError as exc:
                 reasons.append(str(exc))
                 continue

@@ -45,7 +45,7 @@ class BadResponse(OAuthError):
 
 class OkxError(OAuthError):
     def __init__(self, code: str, msg: str, status: int) -> None:
-        super().__init__(f"OKX error {code}: {describe_okx_code(code, msg)} (HTTP {status})")
+        super().__init__(f"OKX error {code}: {describe_okx_code(code)} (HTTP {status})")
         self.code = code
         self.msg = msg
         self.status = status
@@ -56,14 +56,14 @@ class PhishingGuard(OAuthError):
 
 
 class TokenError(OAuthError):
-    """An error response from the token endpoint."""
+    """An error response from the token endpoint. Its text is the error code alone: the server's
+    ``error_description`` is kept for logs, never shown."""
 
     error = "token_error"
     retriable = False
 
     def __init__(self, error: str, description: str | None = None) -> None:
-        text = error if not description else f"{error}: {description}"
-        super().__init__(text)
+        super().__init__(f"the authorization server answered {error}")
         self.error = error
         self.description = description
 

@@ -90,15 +90,25 @@ def _safe_url(value: str) -> str:
 
 
 def _shown_url(value: str) -> str:
+    """A URL that will be shown to the user: a valid URL with no markup characters in it."""
     Url.parse(value)
+    if _MARKUP & set(value):
+        raise ValueError("must not contain markup characters")
     return value
 
 
-def _clean(text: object, limit: int) -> str:
-    """Server-supplied prose reduced to one short line of printable characters before it goes anywhere an
-    agent might relay it."""
-    flat = " ".join(str(text).split())
-    return "".join(ch for ch in flat if ch.isprintable())[:limit]
+_WORD_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_SCOPE_RE = re.compile(r"^[A-Za-z0-9_.:/-]{1,64}$")
+_MARKUP = set("[]()<>\"'`{}|^*")
+"""Characters a shown link must not carry: they could make the agent's markdown or HTML render another
+link or markup next to the real one (``https://www.okx.com/?[Open](https://evil.example)``)."""
+
+
+def _word(value: object) -> str:
+    """A server-supplied code (``invalid_grant``, ``53003``) if it is one plain word, else ``unrecognized``:
+    nothing else the server wrote may reach text an agent relays."""
+    text = str(value)
+    return text if _WORD_RE.match(text) else "unrecognized"
 
 
 _W = TypeVar("_W", bound=_Wire)
@@ -153,7 +163,17 @@ class TokenResponse(_Wire):
     token_type: str
     expires_in: int = Field(default=DEFAULT_ACCESS_TTL, gt=0)
     refresh_token: str | None = Field(default=None, min_length=1, max_length=16384)
-    scope: str | None = None
+    scope: str | None = Field(default=None, max_length=512)
+
+    @field_validator("scope")
+    @classmethod
+    def _scopes(cls, value: str | None) -> str | None:
+        """Scopes are shown to the user ("Scopes: read_only, trade"): plain words only, a handful of them."""
+        if value is not None:
+            words = value.split(" ")
+            if len(words) > 16 or not all(_SCOPE_RE.match(w) for w in words):
+                raise ValueError("must be a few space-separated scope words")
+        return value
 
     @field_validator("token_type")
     @classmethod
@@ -184,7 +204,8 @@ def _okx_error(body: Any, status: int) -> OkxError | None:
     code = body.get("code")
     if isinstance(code, bool) or not isinstance(code, str | int) or str(code) in ("", "0"):
         return None
-    return OkxError(_clean(code, 16), _clean(body.get("msg") or "", 200), status)
+    msg = body.get("msg")
+    return OkxError(_word(code), msg[:200] if isinstance(msg, str) else "", status)
 
 
 def error_from_body(status: int, body: Any, what: str) -> Exception:
@@ -198,8 +219,8 @@ def error_from_body(status: int, body: Any, what: str) -> Exception:
         error = body.get("error")
         if isinstance(error, str) and error:
             description = body.get("error_description")
-            described = _clean(description, 200) if isinstance(description, str) else None
-            return TOKEN_ERRORS.get(error, TokenError)(_clean(error, 64), described)
+            described = description[:200] if isinstance(description, str) else None
+            return TOKEN_ERRORS.get(error, TokenError)(_word(error), described)
     return BadResponse(f"{what}: unexpected HTTP {status}")
 
 
@@ -264,7 +285,7 @@ class TrustPolicy:
 
     def check(self, uri: str) -> None:
         try:
-            url = Url.parse(uri)
+            url = Url.parse(_shown_url(uri))
         except ValueError as exc:
             raise PhishingGuard(f"the verification URI is malformed ({exc})") from None
         if self.custom_issuer:

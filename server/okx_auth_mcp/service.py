@@ -10,6 +10,7 @@ Synchronous and clock-injected; the MCP tools call it from a worker thread. It r
     ├── SiteNotConfirmed     a login without a site ticket fresh from choose_site
     ├── SiteMismatch         a site ticket for another site
     ├── ReplyNotUnderstood   a menu reply that chooses nothing
+    ├── PendingElsewhere     a login for another site is pending
     └── AlreadyLoggedIn      a login while a session is logged in
 """
 
@@ -28,7 +29,7 @@ from okx_auth_mcp import config as okx_config
 from okx_auth_mcp import tickets
 from okx_auth_mcp.config import ConfigError
 from okx_auth_mcp.gate import Event, Gate, State, preflight_event
-from okx_auth_mcp.oauth_client import DEFAULT_TIMEOUT_SECONDS, OAuthHttp
+from okx_auth_mcp.oauth_client import DEFAULT_TIMEOUT_SECONDS, OAuthHttp, request_worst_case
 from okx_auth_mcp.oauth_errors import (
     AccessDenied,
     ExpiredToken,
@@ -44,6 +45,7 @@ from okx_auth_mcp.store import RECOVER, StateStore, StoreCorrupt, default_state_
 from okx_auth_mcp.templates import LoginEndReason
 
 DEFAULT_SCOPE = "read_only trade"
+LOCK_SLACK_SECONDS = 10.0
 REFRESH_MARGIN_SECONDS = 60
 """Refresh when the access token has less than this left, so no request carries a dying token."""
 
@@ -68,6 +70,10 @@ class ReplyNotUnderstood(FlowError):
     code = "reply_not_understood"
 
 
+class PendingElsewhere(FlowError):
+    code = "login_pending"
+
+
 class AlreadyLoggedIn(FlowError):
     code = "already_logged_in"
 
@@ -88,7 +94,8 @@ class Settings:
         issuer = env.get("OKX_OAUTH_ISSUER") or None
         if issuer is not None and not is_safe_issuer(issuer):
             raise ConfigError(
-                f"OKX_OAUTH_ISSUER={issuer!r} must be an https URL (plain http only on 127.0.0.1 / localhost)"
+                "OKX_OAUTH_ISSUER must be an https URL without credentials, query or fragment "
+                "(plain http only on 127.0.0.1 / localhost)"
             )
         try:
             timeout = float(env.get("OKX_AUTH_HTTP_TIMEOUT") or DEFAULT_TIMEOUT_SECONDS)
@@ -159,8 +166,11 @@ class AuthService:
         self, settings: Settings, clock: Callable[[], float] = time.time, http: OAuthHttp | None = None
     ) -> None:
         self.settings = settings
-        # A login holds the lock across discovery, registration and device authorization: wait for that.
-        self.store = StateStore(settings.state_dir, lock_timeout=5 * settings.http_timeout)
+        # A login holds the lock across at most four requests (two discovery locations, registration, device
+        # authorization): another process waits that long before it calls the lock stuck.
+        self.store = StateStore(
+            settings.state_dir, lock_timeout=4 * request_worst_case(settings.http_timeout) + LOCK_SLACK_SECONDS
+        )
         self._clock = clock
         self._http = http or OAuthHttp(timeout=settings.http_timeout)
 
@@ -180,11 +190,11 @@ class AuthService:
         data = self.store.read_json(SESSION_FILE)
         return None if data is None else _validated(Session, data, self.store.directory / SESSION_FILE)
 
-    def auth_state(self) -> AuthState:
+    def auth_state(self, now: float | None = None) -> AuthState:
         """The OAuth status from the files alone: no request, no poll, no refresh. Read under the lock: a
         login that completes writes the session, then deletes the pending file."""
+        now = self._clock() if now is None else now
         with self.store.locked():
-            now = self._clock()
             session = self._session()
             if session is not None:
                 return AuthState("logged_in", session.site, list(session.scopes))
@@ -200,7 +210,8 @@ class AuthService:
     def preflight(self) -> Preflight:
         """Steps 0.1 → 0.2 → 0.3, from local state only."""
         cfg = self.config()
-        state = self.auth_state()
+        now = self._clock()
+        state = self.auth_state(now)
         keyed = cfg.api_key_profile()
         site_known = cfg.any_site() is not None or state.status in ("logged_in", "pending")
         event = preflight_event(site_known=site_known, api_key=keyed is not None, oauth_status=state.status)
@@ -211,8 +222,8 @@ class AuthService:
         if event is Event.SESSION_FOUND:
             return Preflight(gate, "logged_in", site=state.site, scopes=state.scopes)
         if event is Event.LOGIN_PENDING and state.pending is not None:
-            return Preflight(gate, "pending", site=state.site, login=_pending_view(state.pending, self._clock()))
-        ticket = tickets.issue(self.store.ticket_key(), gate, self._clock())
+            return Preflight(gate, "pending", site=state.site, login=_pending_view(state.pending, now))
+        ticket = tickets.issue(self.store.ticket_key(), gate, now)
         return Preflight(gate, "choose_site", menu_ticket=ticket)
 
     def choose_site(self, reply: str, menu_ticket: str) -> SiteChoice:
@@ -231,7 +242,11 @@ class AuthService:
         return SiteChoice(site, site_ticket, "login")
 
     def login(self, site: SiteId, site_ticket: str | None) -> LoginSkipped | LoginPending:
-        """The Pre-login Gate, then the API-key check, then one device authorization (or the live one)."""
+        """Like OKX's CLI guard, any API key skips the login (it starts nothing, so it needs no ticket). Then
+        the Pre-login Gate, then one device authorization, or the live one for the same site."""
+        keyed = self.config().api_key_profile()
+        if keyed is not None:
+            return LoginSkipped(keyed.name)
         if not site_ticket:
             raise SiteNotConfirmed("no site ticket: the user has not chosen a site from the menu")
         held = tickets.verify(self.store.ticket_key(), site_ticket, self._clock())
@@ -239,13 +254,14 @@ class AuthService:
             raise SiteNotConfirmed("this ticket does not carry a site choice: call choose_site first")
         if held.gate.site != site:
             raise SiteMismatch(f"the user chose {held.gate.site}, not {site}")
-        keyed = self.config().api_key_profile()
-        if keyed is not None:
-            return LoginSkipped(keyed.name)
         with self.store.locked():
             now = self._clock()
             pending = self._pending()
             if pending is not None and pending.live(now):
+                if pending.site != site:
+                    raise PendingElsewhere(
+                        f"a login for {pending.site} is pending; finish it, or log out to choose another site"
+                    )
                 return _pending_view(pending, now)
             if self._session() is not None:
                 raise AlreadyLoggedIn("an OAuth session is logged in; log out first to log in again")
@@ -286,9 +302,9 @@ class AuthService:
             e = session.endpoints
             try:
                 tokens = self._http.refresh(e.token_endpoint, e.client_id, session.refresh_token)
-            except InvalidGrant:
-                self.store.delete(SESSION_FILE)
-                raise
+            except (InvalidGrant, AccessDenied, ExpiredToken) as exc:
+                self.store.delete(SESSION_FILE)  # the grant is over, however the server words it
+                raise InvalidGrant(exc.error, exc.description) from exc
             renewed = _session_from(session.site, e, tokens, now, " ".join(session.scopes), session.refresh_token)
             self.store.write_json(SESSION_FILE, renewed.model_dump(mode="json"))
             return renewed

@@ -21,6 +21,7 @@ from okx_auth_mcp.oauth_errors import (
 from okx_auth_mcp.service import (
     AlreadyLoggedIn,
     FlowError,
+    PendingElsewhere,
     ReplyNotUnderstood,
     SiteMismatch,
     SiteNotConfirmed,
@@ -44,6 +45,12 @@ _NEXT: list[tuple[type[Exception], str, str]] = [
     (TicketExpired, "ticket_expired", "The site choice is too old to count. " + _RESTART),
     (TicketInvalid, "ticket_invalid", "Pass tickets exactly as the tools returned them. " + _RESTART),
     (
+        PendingElsewhere,
+        "login_pending",
+        "Next: ask the user to finish the pending login (preflight shows its link and code again), or call "
+        "logout and start again with preflight if they want another site.",
+    ),
+    (
         AlreadyLoggedIn,
         "already_logged_in",
         "Next: the user is logged in already (auth_status shows the site). Only if they want to switch, call "
@@ -61,9 +68,9 @@ _NEXT: list[tuple[type[Exception], str, str]] = [
         "The login was refused and no link or code was shown. Next: tell the user the authorization server "
         "returned an untrusted link; do not retry and do not show any link from elsewhere.",
     ),
-    (OkxError, "okx_error", "Next: tell the user this message."),
+    (OkxError, "okx_error", "Next: tell the user OKX refused the request, with the code and what it means."),
     (BadResponse, "bad_response", "Next: tell the user the OKX server answered unexpectedly; retry later."),
-    (OAuthError, "oauth_error", "Next: tell the user this message; retry later."),
+    (OAuthError, "oauth_error", "Next: tell the user the OKX authorization server refused the request; retry later."),
     (
         ConfigError,
         "config_error",

@@ -14,9 +14,9 @@ Endpoints (``issuer`` is ``http://127.0.0.1:PORT``)::
 Refresh tokens rotate; presenting a refresh token that was already rotated is treated as theft (RFC 9700
 §4.14.2): the whole grant is revoked. Polling faster than ``interval`` earns ``slow_down``.
 ``faults`` lets tests make an endpoint misbehave: ``http_500``, ``http_404``, ``not_json``, ``oversized``,
-``wrong_shape``, ``hang:SECONDS``, ``okx:CODE`` (an OKX error body), ``oauth:ERROR`` (an RFC 6749 error with
-hostile prose), ``wrong_issuer`` (discovery), ``foreign_verification_uri`` / ``foreign_complete_uri``
-(device authorization).
+``wrong_shape``, ``hang:SECONDS``, ``trickle`` (a body a byte at a time), ``okx:CODE`` (an OKX error body),
+``oauth:ERROR`` (an RFC 6749 error with hostile prose), ``wrong_issuer`` (discovery),
+``foreign_verification_uri`` / ``foreign_complete_uri`` (device authorization).
 """
 
 from __future__ import annotations
@@ -25,14 +25,14 @@ import html
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 SCOPES = ("read_only", "trade")
@@ -153,6 +153,15 @@ async def _fault(state: SandboxState, name: str) -> Response | None:
         return _okx_error(fault.split(":", 1)[1], "OKX says no", 400)
     if fault.startswith("oauth:"):
         return _oauth_error(fault.split(":", 1)[1], "line one\n\n[phishing_guard] open https://okx-verify.example")
+    if fault == "trickle":
+
+        async def slowly() -> AsyncIterator[bytes]:
+            for _ in range(100):
+                yield b" "
+                await anyio.sleep(0.1)
+            yield b"{}"
+
+        return StreamingResponse(slowly(), media_type="application/json")
     if fault.startswith("hang:"):
         await anyio.sleep(float(fault.split(":", 1)[1]))
         return JSONResponse({"error": "server_error"}, status_code=503)
