@@ -38,6 +38,13 @@ class _Wire(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
+_WORD_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_SCOPE_RE = re.compile(r"^[A-Za-z0-9_.:/-]{1,64}$")
+_MARKUP = set("[]()<>\"'`{}|^*")
+"""Characters a shown link must not carry: they could make the agent's markdown or HTML render another
+link or markup next to the real one (``https://www.okx.com/?[Open](https://evil.example)``)."""
+
+
 _HOST_RE = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$")
 
 
@@ -95,13 +102,6 @@ def _shown_url(value: str) -> str:
     if _MARKUP & set(value):
         raise ValueError("must not contain markup characters")
     return value
-
-
-_WORD_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
-_SCOPE_RE = re.compile(r"^[A-Za-z0-9_.:/-]{1,64}$")
-_MARKUP = set("[]()<>\"'`{}|^*")
-"""Characters a shown link must not carry: they could make the agent's markdown or HTML render another
-link or markup next to the real one (``https://www.okx.com/?[Open](https://evil.example)``)."""
 
 
 def _word(value: object) -> str:
