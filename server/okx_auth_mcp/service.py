@@ -221,7 +221,8 @@ class AuthService:
             return Preflight(gate, "api_key_configured", profile=keyed.name)
         if event is Event.SESSION_FOUND:
             return Preflight(gate, "logged_in", site=state.site, scopes=state.scopes)
-        if event is Event.LOGIN_PENDING and state.pending is not None:
+        if event is Event.LOGIN_PENDING:
+            assert state.pending is not None  # a pending status always carries its login
             return Preflight(gate, "pending", site=state.site, login=_pending_view(state.pending, now))
         ticket = tickets.issue(self.store.ticket_key(), gate, now)
         return Preflight(gate, "choose_site", menu_ticket=ticket)

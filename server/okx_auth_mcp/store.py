@@ -30,8 +30,9 @@ import platformdirs
 from filelock import FileLock, Timeout
 
 LOCK_TIMEOUT_SECONDS = 30.0
-RECOVER = "delete the file to start over (logout does that for the session and a pending login)"
 """The least a process waits for the lock; callers that do network I/O under it pass a longer wait."""
+RECOVER = "delete the file to start over (logout does that for the session and a pending login)"
+"""The advice every corrupt-state error ends with."""
 
 
 class StoreError(Exception):
