@@ -1,32 +1,53 @@
-"""The MCP wiring: five tools over :class:`AuthService`. Logic lives in ``service``; texts in ``templates``;
-error translation in ``tool_errors``. This module only connects them."""
+"""The MCP wiring: five tools, a prompt and a resource over :class:`AuthService`. Logic lives in ``service``;
+texts in ``templates`` and ``guidance``; error translation in ``tool_errors``. This module only connects them,
+and asks the user directly (elicitation) where the client can.
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: the SDK reads the tools' annotations, and a ``Resolve(...)``
+naming a function local to ``build_server`` must be an object, not a string to evaluate later."""
 
 import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Literal, ParamSpec, TypeVar
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, ParamSpec, TypeVar
 
 import anyio.to_thread
-from mcp.server.mcpserver import MCPServer
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.server.mcpserver import AcceptedElicitation, Context, Elicit, ElicitationResult, MCPServer, Resolve
+from mcp.server.mcpserver.exceptions import ResourceError
+from mcp.shared.exceptions import MCPError
+from mcp.types import (
+    CallToolResult,
+    ClientCapabilities,
+    ElicitRequest,
+    ElicitRequestURLParams,
+    InputRequiredResult,
+    TextContent,
+    ToolAnnotations,
+)
+from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, ConfigDict, Field
 
-from okx_auth_mcp import __version__, templates
-from okx_auth_mcp.service import AuthService, LoginSkipped, Settings
-from okx_auth_mcp.sites import SiteId
-from okx_auth_mcp.templates import Lang, LoginEndReason
-from okx_auth_mcp.tool_errors import refusal
-
-INSTRUCTIONS = (
-    "Signs the user into OKX. Rules: call preflight first, every time, and follow its `next`. Never pass a site "
-    "the user did not choose from the menu just now (choose_site issues the only ticket auth_login_manual "
-    "accepts). Show every `reply` to the user verbatim in your own message, not only in tool output. After a "
-    "login starts, wait for the user to say they are done, then call auth_status once; never poll on your own. "
-    f"Never quote token expiry; asked how long a session lasts, say: {templates.SESSION_LENGTH_ANSWER}"
+from okx_auth_mcp import __version__, guidance, templates
+from okx_auth_mcp.service import (
+    AuthService,
+    AuthState,
+    LoginPending,
+    LoginSkipped,
+    ReplyMissing,
+    Settings,
+    SiteNotChosen,
 )
+from okx_auth_mcp.sites import SITE_IDS, SiteId
+from okx_auth_mcp.templates import Lang, LoginEndReason
+from okx_auth_mcp.tool_errors import error_text, refusal
+
+INPUT_REQUIRED_VERSION = "2026-07-28"
+"""From this protocol revision on, a tool asks the user by returning an input-required result; before it, by
+sending the client an elicitation request in the middle of the call."""
+OPEN_LINK_KEY = "open_verification_link"
+
+log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
 _P = ParamSpec("_P")
@@ -93,16 +114,94 @@ def _result(out: _Out) -> CallToolResult:
     )
 
 
+def _status_out(lang: Lang, state: AuthState) -> StatusOut:
+    return StatusOut(
+        reply=templates.status_reply(lang, state.status, state.site, state.scopes, state.reason),
+        status=state.status,
+        site=state.site,
+        scopes=state.scopes or None,
+        reason=state.reason,
+    )
+
+
+class SiteAnswer(BaseModel):
+    """The form the client shows to ask for the site: the menu's three lines as one titled choice."""
+
+    site: SiteId = Field(
+        title="OKX site / 站点",
+        json_schema_extra=lambda schema: _titled_choices(schema),
+    )
+
+
+def _titled_choices(schema: dict[str, Any]) -> None:
+    # The spec's titled single-select enum: oneOf const/title pairs, in the menu's order.
+    schema.pop("enum", None)
+    schema["oneOf"] = [{"const": site, "title": templates.site_choice_title(site)} for site in SITE_IDS]
+
+
+@dataclass(frozen=True)
+class _NoQuestion:
+    """What the site resolver returns when it asks nothing: the error the tool raises at its boundary, or
+    None when the agent passed the user's reply itself."""
+
+    error: Exception | None = None
+
+
+def can_elicit(capabilities: ClientCapabilities | None, mode: Literal["form", "url"]) -> bool:
+    """Whether the client declared elicitation of this mode (a bare ``elicitation: {}``, from before modes
+    existed, means form)."""
+    elicitation = capabilities.elicitation if capabilities is not None else None
+    if elicitation is None:
+        return False
+    if mode == "url":
+        return elicitation.url is not None
+    return elicitation.form is not None or elicitation.url is None
+
+
+def _answered_site(answer: ElicitationResult[Any]) -> str:
+    """The user's answer to the site form, as a menu reply; raises when there is none."""
+    if not isinstance(answer, AcceptedElicitation):
+        raise SiteNotChosen(f"the user answered the site question with {answer.action}")
+    if isinstance(answer.data, _NoQuestion):
+        raise answer.data.error or ReplyMissing("choose_site needs the user's reply")
+    assert isinstance(answer.data, SiteAnswer)
+    return answer.data.site
+
+
+async def _offer_link(ctx: Context, lang: Lang, login: LoginPending) -> InputRequiredResult | None:
+    """Ask the client to open the verification link itself (URL-mode elicitation: third-party authorization
+    out of band). From 2026-07-28 on that is an input-required result, once; before, a request in the middle
+    of the call. Whatever the user answers, or if the client fails, the tool's reply still carries the link."""
+    message = templates.open_link_request(lang, login.site, login.user_code)
+    elicitation_id = f"okx-login-{login.site}-{login.user_code}"
+    version = ctx.protocol_version
+    if version is not None and is_version_at_least(version, INPUT_REQUIRED_VERSION):
+        if ctx.input_responses is not None and OPEN_LINK_KEY in ctx.input_responses:
+            return None  # the retry after the client asked: the user has seen the request
+        params = ElicitRequestURLParams(message=message, url=login.verification_uri, elicitation_id=elicitation_id)
+        return InputRequiredResult(input_requests={OPEN_LINK_KEY: ElicitRequest(params=params)})
+    try:
+        answer = await ctx.elicit_url(message, login.verification_uri, elicitation_id)
+    except MCPError as exc:
+        log.info("the client did not take the open-link request: %s", exc.error.message)
+    else:
+        log.debug("open-link request answered: %s", answer.action)
+    return None
+
+
 async def _run(fn: Callable[[], _T]) -> _T:
     """The service call, off the event loop (it does blocking file locks and HTTP)."""
     return await anyio.to_thread.run_sync(fn)
 
 
-def _boundary(tool: Callable[_P, Awaitable[CallToolResult]]) -> Callable[_P, Awaitable[CallToolResult]]:
+_Returned = TypeVar("_Returned", CallToolResult, CallToolResult | InputRequiredResult)
+
+
+def _boundary(tool: Callable[_P, Awaitable[_Returned]]) -> Callable[_P, Awaitable[_Returned | CallToolResult]]:
     """Every known failure becomes a ``[code] ...`` error result; the tool's signature is kept for the SDK."""
 
     @functools.wraps(tool)
-    async def guarded(*args: _P.args, **kwargs: _P.kwargs) -> CallToolResult:
+    async def guarded(*args: _P.args, **kwargs: _P.kwargs) -> _Returned | CallToolResult:
         try:
             return await tool(*args, **kwargs)
         except Exception as exc:
@@ -112,7 +211,7 @@ def _boundary(tool: Callable[_P, Awaitable[CallToolResult]]) -> Callable[_P, Awa
 
 
 def build_server(service: AuthService) -> MCPServer:
-    mcp = MCPServer("okx-auth-mcp", title="OKX login", version=__version__, instructions=INSTRUCTIONS)
+    mcp = MCPServer("okx-auth-mcp", title="OKX login", version=__version__, instructions=guidance.INSTRUCTIONS)
 
     @mcp.tool(
         title="OKX login pre-flight",
@@ -155,24 +254,46 @@ def build_server(service: AuthService) -> MCPServer:
             )
         )
 
+    async def ask_site(reply: str | None, menu_ticket: str, ctx: Context) -> Elicit[SiteAnswer] | _NoQuestion:
+        """The client asks the user for the site itself when the agent brought no reply and the client can
+        (form elicitation), after the menu ticket proved good: a user is never asked for nothing."""
+        if reply is not None:
+            return _NoQuestion()
+        if not can_elicit(ctx.client_capabilities, "form"):
+            return _NoQuestion(ReplyMissing("the client cannot ask the user"))
+        try:
+            await _run(lambda: service.menu_gate(menu_ticket))
+        except Exception as exc:
+            return _NoQuestion(exc)
+        return Elicit(templates.SITE_QUESTION, SiteAnswer)
+
     @mcp.tool(
         title="Record the user's OKX site choice",
         annotations=ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False),
         description=(
             "Turns the user's answer to the site menu into a confirmed site and a `site_ticket`. Call it only "
-            "after you showed preflight's menu and the user answered; pass their answer unchanged as `reply` "
-            "(e.g. '1', '2', '3', 'global', 'eea', 'us') and preflight's `menu_ticket`. Never call it with a "
-            "site the user did not type. If the answer chooses nothing, the error repeats the menu: show it "
-            "again and ask. Then follow `next`: 'login' → call auth_login_manual with `site` and `site_ticket`; "
-            "'api_key_configured' → show `reply`, do not log in."
+            "after preflight returned next 'choose_site', with its `menu_ticket`. If your client can ask the "
+            "user directly (elicitation), call it without `reply`: the user answers in a form. Otherwise show "
+            "preflight's menu, wait for the user's answer, and pass it unchanged as `reply` (e.g. '1', '2', '3', "
+            "'global', 'eea', 'us'). Never pass a site the user did not type. If the answer chooses nothing, "
+            "the error repeats the menu: show it again and ask. Then follow `next`: 'login' → call "
+            "auth_login_manual with `site` and `site_ticket`; 'api_key_configured' → show `reply`, do not log in."
         ),
     )
     @_boundary
     async def choose_site(
-        reply: Annotated[str, Field(description="The user's answer to the site menu, exactly as they wrote it.")],
         menu_ticket: Annotated[str, Field(description="The menu_ticket preflight returned with the menu.")],
+        answer: Annotated[ElicitationResult[Any], Resolve(ask_site)],
+        reply: Annotated[
+            str | None,
+            Field(
+                description="The user's answer to the site menu, exactly as they wrote it. Omit it only to "
+                "let the client ask the user itself."
+            ),
+        ] = None,
     ) -> Annotated[CallToolResult, ChooseSiteOut]:
-        choice = await _run(lambda: service.choose_site(reply, menu_ticket))
+        menu_reply = reply if reply is not None else _answered_site(answer)
+        choice = await _run(lambda: service.choose_site(menu_reply, menu_ticket))
         text = (
             templates.api_key_configured(choice.profile)
             if choice.profile is not None
@@ -207,11 +328,12 @@ def build_server(service: AuthService) -> MCPServer:
     async def auth_login_manual(
         site: Annotated[SiteId, Field(description="The site choose_site returned: 'global', 'eea' or 'us'.")],
         lang: LangArg,
+        ctx: Context,
         site_ticket: Annotated[
             str | None,
             Field(description="Required: the site_ticket choose_site returned with that site. Never invent one."),
         ] = None,
-    ) -> Annotated[CallToolResult, LoginOut]:
+    ) -> Annotated[CallToolResult, LoginOut] | InputRequiredResult:
         outcome = await _run(lambda: service.login(site, site_ticket))
         if isinstance(outcome, LoginSkipped):
             return _result(
@@ -222,6 +344,10 @@ def build_server(service: AuthService) -> MCPServer:
                     profile=outcome.profile,
                 )
             )
+        if can_elicit(ctx.client_capabilities, "url"):
+            asked = await _offer_link(ctx, lang, outcome)
+            if asked is not None:
+                return asked
         return _result(
             LoginOut(
                 reply=templates.login_started(
@@ -249,17 +375,7 @@ def build_server(service: AuthService) -> MCPServer:
     )
     @_boundary
     async def auth_status(lang: LangArg) -> Annotated[CallToolResult, StatusOut]:
-        state = await _run(service.status)
-        reply = templates.status_reply(lang, state.status, state.site, state.scopes, state.reason)
-        return _result(
-            StatusOut(
-                reply=reply,
-                status=state.status,
-                site=state.site,
-                scopes=state.scopes or None,
-                reason=state.reason,
-            )
-        )
+        return _result(_status_out(lang, await _run(service.status)))
 
     @mcp.tool(
         title="Log out of OKX",
@@ -276,6 +392,28 @@ def build_server(service: AuthService) -> MCPServer:
     async def logout(lang: LangArg = "en") -> Annotated[CallToolResult, LogoutOut]:
         revoked = await _run(service.logout)
         return _result(LogoutOut(reply=templates.logged_out(lang), revoked=revoked))
+
+    @mcp.resource(
+        "okx://auth/status",
+        name="okx_auth_status",
+        title="OKX login status",
+        mime_type="application/json",
+        description="What auth_status returns, from local state only: it never polls or refreshes.",
+    )
+    async def auth_status_resource() -> str:
+        try:
+            state = await _run(service.auth_state)
+        except Exception as exc:
+            raise ResourceError(error_text(exc)) from exc
+        return json.dumps(_status_out("en", state).model_dump(mode="json", exclude_none=True), ensure_ascii=False)
+
+    @mcp.prompt(
+        name="okx_auth_login",
+        title="Log in to OKX",
+        description="The OKX login procedure (site choice first, then the device-code login) for these tools.",
+    )
+    def okx_auth_login(lang: LangArg = "en") -> str:
+        return guidance.login_procedure(lang)
 
     return mcp
 

@@ -70,6 +70,18 @@ class ReplyNotUnderstood(FlowError):
     code = "reply_not_understood"
 
 
+class ReplyMissing(FlowError):
+    """choose_site without the user's reply, from a client that cannot ask the user itself."""
+
+    code = "reply_missing"
+
+
+class SiteNotChosen(FlowError):
+    """The user declined or dismissed the client's own site question."""
+
+    code = "site_not_chosen"
+
+
 class PendingElsewhere(FlowError):
     code = "login_pending"
 
@@ -227,16 +239,19 @@ class AuthService:
         ticket = tickets.issue(self.store.ticket_key(), gate, now)
         return Preflight(gate, "choose_site", menu_ticket=ticket)
 
-    def choose_site(self, reply: str, menu_ticket: str) -> SiteChoice:
-        key = self.store.ticket_key()
-        held = tickets.verify(key, menu_ticket, self._clock())
+    def menu_gate(self, menu_ticket: str) -> Gate:
+        """The gate a valid menu ticket holds; raises when the ticket is not one (before the user is asked)."""
+        held = tickets.verify(self.store.ticket_key(), menu_ticket, self._clock())
         if held.gate.state is not State.CHOOSING_SITE:
             raise SiteNotConfirmed("this is not a menu ticket: run preflight to show the site menu")
+        return held.gate
+
+    def choose_site(self, reply: str, menu_ticket: str) -> SiteChoice:
+        gate = self.menu_gate(menu_ticket)
         site = parse_site_reply(reply)
         if site is None:
             raise ReplyNotUnderstood("the reply chooses no site")
-        gate = held.gate.apply(Event.SITE_CHOSEN, site)
-        site_ticket = tickets.issue(key, gate, self._clock())
+        site_ticket = tickets.issue(self.store.ticket_key(), gate.apply(Event.SITE_CHOSEN, site), self._clock())
         keyed = self.config().api_key_profile()
         if keyed is not None:
             return SiteChoice(site, site_ticket, "api_key_configured", profile=keyed.name)

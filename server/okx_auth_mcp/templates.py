@@ -15,8 +15,15 @@ from okx_auth_mcp.sites import SITES, SiteId
 
 Lang = Literal["zh", "en"]
 
+
+def site_choice_title(site: SiteId) -> str:
+    """A site's line in the menu, and its choice in the site form."""
+    s = SITES[site]
+    return f"{s.label} ({s.web_host})"
+
+
 SITE_MENU = "您需要选择要连接的 OKX 站点：\n" + "\n".join(
-    f"{n}) {s.label} ({s.web_host})" for n, s in enumerate(SITES.values(), start=1)
+    f"{n}) {site_choice_title(site)}" for n, site in enumerate(SITES, start=1)
 )
 
 SESSION_LENGTH_ANSWER = "Session stays active as long as you use the CLI periodically."
@@ -112,3 +119,16 @@ def status_reply(
     if site is None:
         raise ValueError(f"a {status} status without a site")
     return logged_in(lang, site, scopes) if status == "logged_in" else pending(lang, site)
+
+
+# ----- texts the client shows itself (elicitation): ours, not OKX's --------------------------------------
+
+SITE_QUESTION = "您需要选择要连接的 OKX 站点 / Choose the OKX site to connect to"
+"""The message of the form that asks for the site; the form's choices are the menu's lines."""
+
+
+def open_link_request(lang: Lang, site: SiteId, user_code: str) -> str:
+    """The message of the client's own "open this link" request; the code is to be typed on that page."""
+    if lang == "zh":
+        return f"打开 OKX 授权页面（站点：{site}），输入验证码 {user_code} 完成授权。"
+    return f"Open the OKX authorization page (site: {site}) and enter the code {user_code} to authorize."

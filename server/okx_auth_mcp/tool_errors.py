@@ -22,8 +22,10 @@ from okx_auth_mcp.service import (
     AlreadyLoggedIn,
     FlowError,
     PendingElsewhere,
+    ReplyMissing,
     ReplyNotUnderstood,
     SiteMismatch,
+    SiteNotChosen,
     SiteNotConfirmed,
 )
 from okx_auth_mcp.store import StoreError
@@ -41,6 +43,12 @@ _NEXT: list[tuple[type[Exception], str, str]] = [
         "site_mismatch",
         "Next: call auth_login_manual with exactly the site choose_site returned with this ticket. Never "
         "substitute another site; if the user wants another one, show the menu again (preflight).",
+    ),
+    (
+        SiteNotChosen,
+        "site_not_chosen",
+        "Nothing was confirmed and no login started. Next: do not log in and never pick a site yourself; ask "
+        "the user what they want to do.",
     ),
     (TicketExpired, "ticket_expired", "The site choice is too old to count. " + _RESTART),
     (TicketInvalid, "ticket_invalid", "Pass tickets exactly as the tools returned them. " + _RESTART),
@@ -87,11 +95,15 @@ def refusal(exc: Exception) -> CallToolResult:
 
 
 def error_text(exc: Exception) -> str:
-    if isinstance(exc, ReplyNotUnderstood):
+    if isinstance(exc, ReplyNotUnderstood | ReplyMissing):
+        what = (
+            "The user's reply chooses no site"
+            if isinstance(exc, ReplyNotUnderstood)
+            else "choose_site needs the user's reply to the site menu (this client cannot ask the user itself)"
+        )
         return (
-            "[reply_not_understood] The user's reply chooses no site. The menu_ticket stays valid. Next: show "
-            "this menu to the user again verbatim, wait for the answer, and call choose_site with it:\n"
-            + templates.SITE_MENU
+            f"[{exc.code}] {what}. The menu_ticket stays valid. Next: show this menu to the user verbatim, wait "
+            "for the answer, and call choose_site with it as `reply`:\n" + templates.SITE_MENU
         )
     for kind, code, next_step in _NEXT:
         if isinstance(exc, kind):
