@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import anyio
@@ -13,9 +14,12 @@ import httpx2
 import pytest
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
+from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, ToolAnnotations
 
 from okx_auth_mcp import templates
+from okx_auth_mcp.http_transport import MCP_PATH, http_app
+from okx_auth_mcp.loopback import LOOPBACK, BackgroundServer
 from okx_auth_mcp.sandbox import RunningSandbox
 from okx_auth_mcp.server import build_server
 from okx_auth_mcp.service import AuthService
@@ -25,10 +29,24 @@ pytestmark = pytest.mark.anyio
 TOOLS = {"preflight", "choose_site", "auth_login_manual", "auth_status", "logout"}
 
 
-@pytest.fixture(params=["legacy", "auto"])
+@pytest.fixture(params=["legacy", "auto", "http-legacy", "http-auto"])
 async def client(request: pytest.FixtureRequest, service: AuthService) -> AsyncIterator[Client]:
-    async with Client(build_server(service), mode=request.param) as connected:
-        yield connected
+    """The SDK's client in both protocol generations: in memory, and over Streamable HTTP on loopback."""
+    transport, _, mode = str(request.param).rpartition("-")
+    if not transport:
+        async with Client(build_server(service), mode=mode) as connected:
+            yield connected
+        return
+    with serving_http(build_server(service)) as url:
+        async with Client(url, mode=mode) as connected:
+            yield connected
+
+
+@contextlib.contextmanager
+def serving_http(server: MCPServer) -> Iterator[str]:
+    """``server`` over Streamable HTTP on 127.0.0.1, from a thread; yields the endpoint URL."""
+    with BackgroundServer(lambda port: http_app(server, LOOPBACK, port), lifespan="on", name="mcp-http") as running:
+        yield running.url + MCP_PATH
 
 
 def data(result: CallToolResult) -> dict[str, Any]:

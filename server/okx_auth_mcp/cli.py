@@ -9,8 +9,12 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from okx_auth_mcp import __version__
+
+if TYPE_CHECKING:
+    from okx_auth_mcp.service import Settings
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -18,23 +22,41 @@ def _serve(args: argparse.Namespace) -> int:
     from okx_auth_mcp.service import Settings
 
     settings = Settings.from_env()
-    if not args.sandbox:
-        create_server(settings).run("stdio")
-        return 0
+    if args.http:
+        from okx_auth_mcp.loopback import NotLoopback, check_loopback
+
+        try:
+            check_loopback(args.host)
+        except NotLoopback as exc:
+            print(f"okx-auth-mcp: --host {exc}", file=sys.stderr)
+            return 2
+    with contextlib.ExitStack() as stack:
+        if args.sandbox:
+            settings = _sandboxed(settings, stack, args.sandbox_port)
+        server = create_server(settings)
+        if not args.http:
+            server.run("stdio")
+            return 0
+        from okx_auth_mcp.http_transport import serve_http
+
+        def announce(url: str) -> None:
+            print(f"okx-auth-mcp: MCP over Streamable HTTP at {url}  (Ctrl-C stops it)", file=sys.stderr, flush=True)
+
+        serve_http(server, args.host, args.port, announce)
+    return 0
+
+
+def _sandboxed(settings: Settings, stack: contextlib.ExitStack, port: int) -> Settings:
+    """Settings for a sandbox session, which never mixes with a real one: its own issuer, its own short-lived
+    state directory, and no API-key profile from the real ~/.okx (a key would, rightly, stop the OAuth login)."""
     from okx_auth_mcp.sandbox import RunningSandbox
 
-    with (
-        RunningSandbox(port=args.sandbox_port) as sandbox,
-        tempfile.TemporaryDirectory(prefix="okx-sbx-") as tmp,
-    ):
-        # A sandbox session never mixes with a real one: its own issuer, its own short-lived state directory,
-        # and no API-key profile from the real ~/.okx (a key would, rightly, stop the OAuth login).
-        print(f"okx-auth-mcp: sandbox authorization server at {sandbox.url}", file=sys.stderr)
-        environ = {k: v for k, v in settings.environ.items() if not k.startswith("OKX_")}
-        environ["OKX_HOME"] = str(Path(tmp) / "okx-home")
-        sandboxed = replace(settings, state_dir=Path(tmp) / "state", environ=environ, issuer_override=sandbox.url)
-        create_server(sandboxed).run("stdio")
-    return 0
+    sandbox = stack.enter_context(RunningSandbox(port=port))
+    tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="okx-sbx-")))
+    print(f"okx-auth-mcp: sandbox authorization server at {sandbox.url}", file=sys.stderr, flush=True)
+    environ = {k: v for k, v in settings.environ.items() if not k.startswith("OKX_")}
+    environ["OKX_HOME"] = str(tmp / "okx-home")
+    return replace(settings, state_dir=tmp / "state", environ=environ, issuer_override=sandbox.url)
 
 
 def _sandbox(args: argparse.Namespace) -> int:
@@ -65,9 +87,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--version", action="version", version=f"okx-auth-mcp {__version__}")
     commands = parser.add_subparsers(dest="command")
 
-    serve = commands.add_parser("serve", help="run the MCP server over stdio (the default)")
+    serve = commands.add_parser("serve", help="run the MCP server over stdio (the default) or Streamable HTTP")
     serve.add_argument("--sandbox", action="store_true", help="use an in-process sandbox instead of OKX")
     serve.add_argument("--sandbox-port", type=int, default=0, help="the sandbox's port (default: any free one)")
+    serve.add_argument("--http", action="store_true", help="serve Streamable HTTP at http://HOST:PORT/mcp")
+    serve.add_argument("--host", default="127.0.0.1", help="with --http: a loopback address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8765, help="with --http: the port (default 8765; 0: any free)")
     serve.set_defaults(run=_serve)
 
     sandbox = commands.add_parser("sandbox", help="run the sandbox authorization server on 127.0.0.1")
