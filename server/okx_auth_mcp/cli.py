@@ -1,4 +1,5 @@
-"""``okx-auth-mcp``: serve (stdio MCP server), sandbox (the embedded authorization server), demo."""
+"""``okx-auth-mcp``: serve (the MCP server, stdio or Streamable HTTP), sandbox (the embedded authorization
+server), demo, and the commands for people (``user_cli``): status, login, logout, token, config show."""
 
 from __future__ import annotations
 
@@ -107,6 +108,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--lang", choices=["zh", "en"], default="en")
     demo.set_defaults(run=_demo)
 
+    from okx_auth_mcp import user_cli
+
+    user_cli.add_commands(commands)
+
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["serve", *(argv or sys.argv[1:])])
@@ -117,3 +122,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"okx-auth-mcp: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        return 130  # Ctrl-C: the usual exit status, without a traceback

@@ -40,7 +40,7 @@ from okx_auth_mcp.service import (
 )
 from okx_auth_mcp.sites import SITE_IDS, SiteId
 from okx_auth_mcp.templates import Lang, LoginEndReason
-from okx_auth_mcp.tool_errors import error_text, refusal
+from okx_auth_mcp.tool_errors import error_text
 
 INPUT_REQUIRED_VERSION = "2026-07-28"
 """From this protocol revision on, a tool asks the user by returning an input-required result; before it, by
@@ -187,6 +187,13 @@ async def _offer_link(ctx: Context, lang: Lang, login: LoginPending) -> InputReq
     else:
         log.debug("open-link request answered: %s", answer.action)
     return None
+
+
+def refusal(exc: Exception) -> CallToolResult:
+    """The error result for a known failure (unknown ones are re-raised). Built rather than raised as the SDK's
+    ``ToolError``, whose text the SDK prefixes with "Error executing tool ...": clients and agents match on
+    the bracketed code at the start."""
+    return CallToolResult(content=[TextContent(type="text", text=error_text(exc))], is_error=True)
 
 
 async def _run(fn: Callable[[], _T]) -> _T:

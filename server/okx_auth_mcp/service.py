@@ -10,8 +10,11 @@ Synchronous and clock-injected; the MCP tools call it from a worker thread. It r
     ├── SiteNotConfirmed     a login without a site ticket fresh from choose_site
     ├── SiteMismatch         a site ticket for another site
     ├── ReplyNotUnderstood   a menu reply that chooses nothing
+    ├── ReplyMissing         no menu reply, from a client that cannot ask the user itself
+    ├── SiteNotChosen        the user declined the client's own site question
     ├── PendingElsewhere     a login for another site is pending
-    └── AlreadyLoggedIn      a login while a session is logged in
+    ├── AlreadyLoggedIn      a login while a session is logged in
+    └── NotLoggedIn          an access token asked for without a session
 """
 
 from __future__ import annotations
@@ -88,6 +91,12 @@ class PendingElsewhere(FlowError):
 
 class AlreadyLoggedIn(FlowError):
     code = "already_logged_in"
+
+
+class NotLoggedIn(FlowError):
+    """An access token was asked for, but there is no OAuth session (none, or a login still pending)."""
+
+    code = "not_logged_in"
 
 
 @dataclass(frozen=True)
@@ -348,6 +357,52 @@ class AuthService:
         except OAuthError:
             return False
         return True
+
+    # ----- for the command line and HTTP clients ---------------------------------------------------
+
+    def cancel_login(self, user_code: str | None = None) -> bool:
+        """Forget the pending login (the user gave up waiting); never touches a session. With ``user_code``,
+        only the login with that code. True when a pending login was deleted. RFC 8628 has no way to withdraw
+        a device code at the server: the code dies with its lifetime, and nothing here polls it again."""
+        with self.store.locked():
+            pending = self._pending_or_none_if_corrupt()  # a file that holds no login is deleted too
+            if pending is not None and user_code is not None and pending.user_code != user_code:
+                return False
+            return self.store.delete(PENDING_FILE)
+
+    def bearer_token(self) -> str:
+        """The access token for an API call, refreshed when it is near expiry. ``NotLoggedIn`` when there is
+        no session (a pending login is none yet); ``InvalidGrant`` when the server ended the session at the
+        refresh (the session is deleted); another ``OAuthError`` when the refresh could not complete (network,
+        server error: the session is kept)."""
+        with self.store.locked():
+            if self._session() is None:
+                pending = self._pending()
+                if pending is not None and pending.live(self._clock()):
+                    raise NotLoggedIn(f"the login for {pending.site} is not complete yet")
+                raise NotLoggedIn("there is no OAuth session")
+            return self.fresh_session().access_token
+
+    def force_refresh(self, rejected_access_token: str) -> str:
+        """A new access token after an API server refused ``rejected_access_token`` (HTTP 401) before its
+        expiry. Under the lock: when the stored token is another one already (another thread or process
+        refreshed since), that one; otherwise the stored pair is marked expired and refreshed, exactly as
+        :meth:`fresh_session` refreshes (a refresh that cannot complete leaves it marked: the next use tries
+        again). Errors as :meth:`bearer_token`."""
+        with self.store.locked():
+            session = self._session()
+            if session is None:
+                raise NotLoggedIn("there is no OAuth session")
+            if session.access_token == rejected_access_token:
+                expired = session.model_copy(update={"access_expires_at": 0.0})
+                self.store.write_json(SESSION_FILE, expired.model_dump(mode="json"))
+            return self.fresh_session().access_token
+
+    def _pending_or_none_if_corrupt(self) -> PendingLogin | None:
+        try:
+            return self._pending()
+        except StoreCorrupt:
+            return None
 
     # ----- internals -------------------------------------------------------------------------------
 

@@ -1,12 +1,8 @@
-"""The tool boundary: every error of every layer becomes a tool error result whose text is ``[code] what
-happened. Next: what to do``. The only place where exceptions are translated.
-
-The result is built here rather than raised as the SDK's ``ToolError``, whose text the SDK prefixes with
-"Error executing tool ...": clients and agents match on the bracketed code at the start."""
+"""The texts of the tool boundary: every error of every layer becomes ``[code] what happened. Next: what to
+do``. The only place where exceptions are translated (the command line reuses the codes). No MCP here:
+``server`` wraps these texts in error results."""
 
 from __future__ import annotations
-
-from mcp.types import CallToolResult, TextContent
 
 from okx_auth_mcp import templates
 from okx_auth_mcp.config import ConfigError
@@ -88,13 +84,9 @@ _NEXT: list[tuple[type[Exception], str, str]] = [
 ]
 
 
-def refusal(exc: Exception) -> CallToolResult:
-    """The error result for a known failure; unknown exceptions are re-raised untranslated (the SDK reports
-    them as crashes without their text)."""
-    return CallToolResult(content=[TextContent(type="text", text=error_text(exc))], is_error=True)
-
-
 def error_text(exc: Exception) -> str:
+    """The text for a known failure; unknown exceptions are re-raised untranslated (the SDK reports them as
+    crashes without their text)."""
     if isinstance(exc, ReplyNotUnderstood | ReplyMissing):
         what = (
             "The user's reply chooses no site"

@@ -1,0 +1,526 @@
+"""The gh-auth-like commands (status, login, logout, token, config show) against the sandbox on real time:
+in this process through ``cli.main``, and as real processes where the process boundary is the point (the
+token alone on stdout, Ctrl-C, the terminal spinner, the browser)."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import re
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import httpx2
+import pytest
+
+from okx_auth_mcp import templates
+from okx_auth_mcp.cli import main
+from okx_auth_mcp.sandbox import RunningSandbox
+from okx_auth_mcp.service import AuthService, LoginPending, Settings
+from okx_auth_mcp.sites import SiteId
+from okx_auth_mcp.user_cli import default_lang
+from tests.conftest import FakeClock, oauth_requests, write_config
+
+CLI = [sys.executable, "-m", "okx_auth_mcp"]
+SECRETS = {
+    "file_key": "filekey-0123456789abcdef",
+    "file_secret": "FILE-SECRET-9f8e7d6c5b4a",
+    "file_pass": "file-pass#phrase-42",
+    "env_key": "envkey-fedcba9876543210",
+    "env_secret": "ENV-SECRET-0a1b2c3d4e5f",
+    "env_pass": "env-pass#phrase-77",
+}
+
+
+@pytest.fixture
+def live(sandbox: RunningSandbox, settings: Settings) -> RunningSandbox:
+    """The sandbox on real time, as the commands run on it, with a one-second polling interval."""
+    sandbox.state.clock = time.time
+    sandbox.state.config.interval = 1
+    return sandbox
+
+
+@pytest.fixture
+def me(live: RunningSandbox, settings: Settings) -> Iterator[AuthService]:
+    """The same state directory as the commands, for setting up and checking."""
+    svc = AuthService(settings)
+    yield svc
+    svc.close()
+
+
+def start_login(me: AuthService, site: SiteId = "global") -> LoginPending:
+    pre = me.preflight()
+    assert pre.menu_ticket is not None
+    choice = me.choose_site(site, pre.menu_ticket)
+    login = me.login(choice.site, choice.site_ticket)
+    assert isinstance(login, LoginPending)
+    return login
+
+
+def log_in(me: AuthService, live: RunningSandbox, site: SiteId = "global") -> None:
+    login = start_login(me, site)
+    assert live.state.decide(login.user_code, approve=True)
+    assert me.status().status == "logged_in"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_error_line(err: str, code: str) -> None:
+    assert err.startswith(f"okx-auth-mcp: [{code}] ") and err.endswith("\n") and err.count("\n") == 1, err
+    assert "Next: " in err and "Traceback" not in err
+
+
+def session_tokens(me: AuthService) -> list[str]:
+    data = me.store.read_json("session.json")
+    assert data is not None
+    return [data["access_token"], data["refresh_token"]]
+
+
+# ----- status ---------------------------------------------------------------------------------------------
+
+
+def test_status_when_not_logged_in_exits_one(capsys: pytest.CaptureFixture[str], me: AuthService) -> None:
+    assert run(capsys, "status", "--lang", "en") == (1, templates.not_logged_in("en", None) + "\n", "")
+    code, out, _ = run(capsys, "status", "--json")
+    assert code == 1
+    assert json.loads(out) == {
+        "status": "not_logged_in",
+        "site": None,
+        "scopes": [],
+        "reason": None,
+        "api_key_profile": None,
+    }
+
+
+def test_status_when_logged_in_exits_zero_and_shows_no_token(
+    capsys: pytest.CaptureFixture[str], me: AuthService, live: RunningSandbox
+) -> None:
+    log_in(me, live, "eea")
+    code, out, err = run(capsys, "status", "--lang", "zh")
+    assert (code, out, err) == (0, templates.logged_in("zh", "eea", ["read_only", "trade"]) + "\n", "")
+    code, out, _ = run(capsys, "status", "--json")
+    assert code == 0
+    assert json.loads(out) == {
+        "status": "logged_in",
+        "site": "eea",
+        "scopes": ["read_only", "trade"],
+        "reason": None,
+        "api_key_profile": None,
+    }
+    for token in session_tokens(me):
+        assert token not in out
+
+
+def test_status_of_a_pending_login_in_the_locale_language(
+    capsys: pytest.CaptureFixture[str], me: AuthService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    start_login(me, "us")
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    assert run(capsys, "status") == (1, templates.pending("zh", "us") + "\n", "")
+    monkeypatch.setenv("LC_ALL", "en_US.UTF-8")
+    assert run(capsys, "status") == (1, templates.pending("en", "us") + "\n", "")
+
+
+def test_the_default_language_follows_the_locale() -> None:
+    assert default_lang({}) == "en"
+    assert default_lang({"LANG": "zh_TW.UTF-8"}) == "zh"
+    assert default_lang({"LANG": "zh_CN.UTF-8", "LC_ALL": "C"}) == "en"
+    assert default_lang({"LANG": "en_GB.UTF-8", "LC_MESSAGES": "zh_CN"}) == "zh"
+
+
+def test_status_shows_an_api_key_profile(
+    capsys: pytest.CaptureFixture[str], me: AuthService, isolated_env: dict[str, str]
+) -> None:
+    write_config(isolated_env["OKX_HOME"], f'[profiles.main]\napi_key = "{SECRETS["file_key"]}"\nsite = "eea"\n')
+    code, out, _ = run(capsys, "status", "--lang", "en")
+    assert (code, out) == (1, templates.api_key_configured("main") + "\n" + templates.not_logged_in("en", None) + "\n")
+    assert json.loads(run(capsys, "status", "--json")[1])["api_key_profile"] == "main"
+
+
+def test_a_corrupt_state_file_is_one_line_with_what_to_do(capsys: pytest.CaptureFixture[str], me: AuthService) -> None:
+    me.store.ensure()
+    (me.store.directory / "session.json").write_text("{not json", encoding="utf-8")
+    code, out, err = run(capsys, "status")
+    assert (code, out) == (1, "")
+    one_error_line(err, "state_error")
+    assert "session.json" in err
+
+
+def test_an_unusable_configuration_exits_two(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OKX_API_KEY", SECRETS["env_key"])
+    code, out, err = run(capsys, "status")
+    assert (code, out) == (2, "")
+    assert "OKX_SECRET_KEY" in err and SECRETS["env_key"] not in err
+
+
+# ----- logout ---------------------------------------------------------------------------------------------
+
+
+def test_logout_revokes_and_forgets_the_session(
+    capsys: pytest.CaptureFixture[str], me: AuthService, live: RunningSandbox
+) -> None:
+    log_in(me, live)
+    assert run(capsys, "logout", "--lang", "en") == (0, templates.logged_out("en") + "\n", "")
+    assert live.state.revoked == ["refresh_token"]
+    assert me.auth_state().status == "not_logged_in"
+    assert run(capsys, "logout", "--lang", "zh") == (0, templates.logged_out("zh") + "\n", "")
+
+
+# ----- token ----------------------------------------------------------------------------------------------
+
+
+def test_token_prints_the_token_alone_and_it_works_at_the_api(me: AuthService, live: RunningSandbox) -> None:
+    log_in(me, live)
+    done = subprocess.run([*CLI, "token"], capture_output=True, text=True, timeout=60, env=os.environ)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert re.fullmatch(r"[A-Za-z0-9_-]{20,}\n", done.stdout)
+    token = done.stdout[:-1]
+    assert token == me.bearer_token()
+    answer = httpx2.get(f"{live.url}/api/v5/account/config", headers={"Authorization": f"Bearer {token}"})
+    assert (answer.status_code, answer.json()["code"]) == (200, "0")
+
+
+def test_token_refreshes_a_token_near_expiry(
+    capsys: pytest.CaptureFixture[str], me: AuthService, live: RunningSandbox
+) -> None:
+    live.state.config.access_ttl = 30  # within the refresh margin: every use refreshes
+    log_in(me, live)
+    before = session_tokens(me)
+    code, out, err = run(capsys, "token")
+    assert (code, err) == (0, "")
+    after = session_tokens(me)
+    assert out == after[0] + "\n" and after[0] != before[0] and after[1] != before[1]
+    assert live.state.reuse_detected == 0
+
+
+def test_token_when_not_logged_in_or_pending_exits_two(capsys: pytest.CaptureFixture[str], me: AuthService) -> None:
+    code, out, err = run(capsys, "token")
+    assert (code, out) == (2, "")
+    one_error_line(err, "not_logged_in")
+    start_login(me)
+    code, out, err = run(capsys, "token")
+    assert (code, out) == (2, "")
+    one_error_line(err, "not_logged_in")
+    assert "login for global is not complete" in err
+
+
+def test_token_when_the_server_ended_the_session_exits_three_and_forgets_it(
+    capsys: pytest.CaptureFixture[str], me: AuthService, live: RunningSandbox
+) -> None:
+    live.state.config.access_ttl = 30
+    log_in(me, live)
+    for token in live.state.refresh_tokens.values():
+        token.grant.revoked = True
+    code, out, err = run(capsys, "token")
+    assert (code, out) == (3, "")
+    one_error_line(err, "session_expired")
+    assert "log in again" in err
+    assert me.auth_state().status == "not_logged_in"
+
+
+def test_token_when_the_refresh_cannot_reach_the_server_exits_three_and_keeps_the_session(
+    capsys: pytest.CaptureFixture[str], me: AuthService, live: RunningSandbox
+) -> None:
+    live.state.config.access_ttl = 30
+    log_in(me, live)
+    tokens = session_tokens(me)
+    live.stop()
+    code, out, err = run(capsys, "token")
+    assert (code, out) == (3, "")
+    one_error_line(err, "network_error")
+    assert "session is kept" in err
+    assert session_tokens(me) == tokens
+    for token in tokens:
+        assert token not in err
+
+
+# ----- config show ----------------------------------------------------------------------------------------
+
+_CONFIG = f"""
+default_profile = "main"
+[profiles.main]
+api_key = "{SECRETS["file_key"]}"
+secret_key = "{SECRETS["file_secret"]}"
+passphrase = "{SECRETS["file_pass"]}"
+site = "eea"
+proxy_url = "http://user:{SECRETS["file_pass"]}@proxy.example:3128"
+[profiles.demo]
+site = "us"
+demo = true
+base_url = "https://app.okx.com"
+"""
+
+
+def test_config_show_masks_every_secret(
+    capsys: pytest.CaptureFixture[str], isolated_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_config(isolated_env["OKX_HOME"], _CONFIG)
+    code, text, err = run(capsys, "config", "show")
+    assert (code, err) == (0, "")
+    assert f"OKX config: {path}\n" in text
+    assert "API-key profile in effect: main\n" in text
+    assert (
+        "  main (default, in effect): api_key file****cdef, site eea, demo false, base_url https://eea.okx.com\n"
+        in text
+    )
+    assert "  demo: api_key -, site us, demo true, base_url https://app.okx.com\n" in text
+    assert "  eea: EEA (my.okx.com), API https://eea.okx.com\n" in text
+
+    monkeypatch.setenv("OKX_API_KEY", SECRETS["env_key"])
+    monkeypatch.setenv("OKX_SECRET_KEY", SECRETS["env_secret"])
+    monkeypatch.setenv("OKX_PASSPHRASE", SECRETS["env_pass"])
+    monkeypatch.setenv("OKX_SITE", "global")
+    code, shown, err = run(capsys, "config", "show", "--json")
+    assert (code, err) == (0, "")
+    view = json.loads(shown)
+    assert view["profile_in_effect"] == "env" and view["default_profile"] == "main"
+    assert [(p["name"], p["source"], p["default"], p["in_effect"], p["api_key"]) for p in view["profiles"]] == [
+        ("env", "environment", False, True, "envk****3210"),
+        ("main", "file", True, False, "file****cdef"),
+        ("demo", "file", False, False, None),
+    ]
+    assert [s["id"] for s in view["sites"]] == ["global", "eea", "us"]
+    assert view["oauth"]["issuer"] is None and view["config_file_exists"] is True
+    text += run(capsys, "config", "show")[1]
+    for output in (text, shown):
+        for secret in SECRETS.values():
+            assert secret not in output
+        assert "proxy.example" not in output
+
+
+def test_config_needs_its_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["config"])
+    assert exited.value.code == 2
+    assert "show" in capsys.readouterr().err
+
+
+# ----- login, in this process -----------------------------------------------------------------------------
+
+
+def decide_when_asked(live: RunningSandbox, approve: bool) -> threading.Thread:
+    """The user, in the browser: approves (or denies) the first code the sandbox hands out, once the command
+    has polled for it (so that the command is seen waiting)."""
+
+    def user() -> None:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with live.state.lock:
+                codes = [d.user_code for d in live.state.devices.values() if d.last_poll is not None]
+            if codes:
+                live.state.decide(codes[0], approve)
+                return
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=user, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_login_with_an_api_key_starts_nothing(
+    capsys: pytest.CaptureFixture[str], live: RunningSandbox, isolated_env: dict[str, str]
+) -> None:
+    write_config(isolated_env["OKX_HOME"], f'[profiles.main]\napi_key = "{SECRETS["file_key"]}"\nsite = "eea"\n')
+    assert run(capsys, "login", "--site", "global") == (0, templates.api_key_configured("main") + "\n", "")
+    write_config(isolated_env["OKX_HOME"], f'[profiles.main]\napi_key = "{SECRETS["file_key"]}"\n')  # no site
+    assert run(capsys, "login", "--site", "us") == (0, templates.api_key_configured("main") + "\n", "")
+    assert oauth_requests(live) == 0
+
+
+def test_login_when_logged_in_says_so_or_refuses_another_site(
+    capsys: pytest.CaptureFixture[str], me: AuthService, live: RunningSandbox
+) -> None:
+    log_in(me, live, "eea")
+    assert run(capsys, "login", "--site", "eea", "--lang", "zh") == (
+        0,
+        templates.logged_in("zh", "eea", ["read_only", "trade"]) + "\n",
+        "",
+    )
+    code, out, err = run(capsys, "login", "--site", "us")
+    assert (code, out) == (1, "")
+    one_error_line(err, "already_logged_in")
+    assert "logout" in err
+    assert live.state.count("device") == 1
+
+
+def test_login_never_replaces_a_login_pending_for_another_site(
+    capsys: pytest.CaptureFixture[str], me: AuthService, live: RunningSandbox
+) -> None:
+    start_login(me, "eea")
+    code, out, err = run(capsys, "login", "--site", "global")
+    assert (code, out) == (1, "")
+    one_error_line(err, "login_pending")
+    assert live.state.count("device") == 1
+
+
+def test_login_shows_the_pending_code_again_and_waits_for_it(
+    capsys: pytest.CaptureFixture[str], me: AuthService, live: RunningSandbox
+) -> None:
+    first = start_login(me, "global")
+    approver = decide_when_asked(live, approve=True)
+    code, out, err = run(capsys, "login", "--site", "global", "--lang", "en")
+    approver.join()
+    assert code == 0
+    shown = re.search(r"\(Valid for (\d+) minutes\)", out)
+    assert shown is not None
+    started = templates.login_started("en", "global", first.verification_uri, first.user_code, int(shown[1]) * 60)
+    assert out == started + "\n" + templates.logged_in("en", "global", ["read_only", "trade"]) + "\n"
+    assert err == "Waiting for the authorization in the browser (Ctrl-C cancels)\n"
+    assert live.state.count("device") == 1
+
+
+def test_a_denied_login_exits_one_with_its_reason(
+    capsys: pytest.CaptureFixture[str], me: AuthService, live: RunningSandbox
+) -> None:
+    denier = decide_when_asked(live, approve=False)
+    code, out, _ = run(capsys, "login", "--site", "us", "--lang", "zh")
+    denier.join()
+    assert code == 1
+    assert out.endswith("\n" + templates.not_logged_in("zh", "denied") + "\n")
+    assert me.preflight().next == "choose_site"
+
+
+def test_an_expired_code_exits_one_with_its_reason(
+    capsys: pytest.CaptureFixture[str], me: AuthService, live: RunningSandbox
+) -> None:
+    live.state.config.device_code_ttl = 1
+    code, out, _ = run(capsys, "login", "--site", "eea", "--lang", "en")
+    assert code == 1
+    assert out.endswith("\n" + templates.not_logged_in("en", "expired") + "\n")
+
+
+def test_an_unreachable_server_is_one_line(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.test_bad_servers import free_port
+
+    monkeypatch.setenv("OKX_OAUTH_ISSUER", f"http://127.0.0.1:{free_port()}")
+    code, out, err = run(capsys, "login", "--site", "global")
+    assert (code, out) == (1, "")
+    one_error_line(err, "discovery_failed")
+
+
+# ----- login, as a real process ---------------------------------------------------------------------------
+
+
+def read_login(stdout: IO[str]) -> tuple[str, str, str]:
+    """The login text a process printed, up to its last line; its link and code."""
+    lines: list[str] = []
+    while not (lines and lines[-1].startswith("Please authorise")):
+        line = stdout.readline()
+        assert line, "the process ended before it showed the code: " + "".join(lines)
+        lines.append(line)
+    text = "".join(lines)
+    uri, code = re.search(r"^URL: (\S+)$", text, re.M), re.search(r"^Code: (\S+)$", text, re.M)
+    assert uri is not None and code is not None
+    return text, uri[1], code[1]
+
+
+def test_login_waits_for_the_approval_in_the_browser_and_exits_zero(
+    me: AuthService, live: RunningSandbox, tmp_path: Path
+) -> None:
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser.sh"
+    browser.write_text(f'#!/bin/sh\nprintf "%s" "$1" > "{opened}"\n', encoding="utf-8")
+    browser.chmod(0o755)
+    proc = subprocess.Popen(
+        [*CLI, "login", "--site", "global", "--open", "--lang", "en"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "BROWSER": str(browser)},
+    )
+    assert proc.stdout is not None
+    text, uri, code = read_login(proc.stdout)
+    assert text == templates.login_started("en", "global", uri, code, 600) + "\n"
+    with httpx2.Client() as user:  # what the user does on the page
+        assert user.post(uri, data={"user_code": code, "action": "approve"}).status_code == 200
+    rest, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert rest == templates.logged_in("en", "global", ["read_only", "trade"]) + "\n"
+    assert err == "Waiting for the authorization in the browser (Ctrl-C cancels)\n"  # no spinner off a terminal
+    assert opened.read_text(encoding="utf-8") == uri
+    assert [d.interval for d in live.state.devices.values()] == [1]  # never polled too fast (no slow_down)
+    assert me.auth_state().status == "logged_in"
+
+
+def read_until(fd: int, wanted: str, seconds: float) -> str:
+    seen = b""
+    deadline = time.monotonic() + seconds
+    while wanted.encode() not in seen:
+        left = deadline - time.monotonic()
+        assert left > 0, f"{wanted!r} not seen in {seen!r}"
+        if select.select([fd], [], [], left)[0]:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the terminal's other end closed
+                chunk = b""
+            if not chunk:
+                break
+            seen += chunk
+    return seen.decode(errors="replace")
+
+
+def test_ctrl_c_while_waiting_cancels_the_pending_login(me: AuthService, live: RunningSandbox) -> None:
+    terminal, their_end = pty.openpty()
+    proc = subprocess.Popen(
+        [*CLI, "login", "--site", "global", "--lang", "en"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=their_end,
+        text=True,
+        env=os.environ,
+    )
+    os.close(their_end)
+    try:
+        assert proc.stdout is not None
+        read_login(proc.stdout)
+        spinner = read_until(terminal, "the code expires in 9:", 20)
+        assert "\r\x1b[K" in spinner and "Waiting for the authorization in the browser (Ctrl-C cancels)" in spinner
+        assert me.preflight().next == "pending"
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 130
+        said = read_until(terminal, "login cancelled", 10)
+        assert "the pending login was removed" in said and "Traceback" not in said
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(terminal)
+        if proc.stdout is not None:
+            proc.stdout.close()
+    assert me.preflight().next == "choose_site"
+    assert not (me.store.directory / "pending.json").exists()
+
+
+# ----- the service methods behind Ctrl-C ------------------------------------------------------------------
+
+
+def test_cancel_login_deletes_only_the_pending_login(
+    service: AuthService, sandbox: RunningSandbox, clock: FakeClock
+) -> None:
+    from tests.test_flow import log_in as log_in_fake_time
+    from tests.test_flow import start_login as start_login_fake_time
+
+    login = start_login_fake_time(service)
+    assert service.cancel_login("XXXX-XXXX") is False  # another login's code: left alone
+    assert service.auth_state().status == "pending"
+    assert service.cancel_login(login.user_code) is True
+    assert service.auth_state().status == "not_logged_in" and service.preflight().next == "choose_site"
+    assert service.cancel_login() is False
+    log_in_fake_time(service, sandbox)
+    assert service.cancel_login() is False
+    assert service.auth_state().status == "logged_in"
