@@ -14,9 +14,10 @@ TOOL_NAMES = ("preflight", "choose_site", "auth_login_manual", "auth_status", "l
 INSTRUCTIONS = (
     "Signs the user into OKX. Rules: call preflight first, every time, and follow its `next`. Never pass a site "
     "the user did not choose from the menu just now (choose_site issues the only ticket auth_login_manual "
-    "accepts; called without `reply`, it lets a client that can ask the user do so itself). Show every `reply` to the user verbatim in your own message, not only in tool output. After a "
-    "login starts, wait for the user to say they are done, then call auth_status once; never poll on your own. "
-    f"Never quote token expiry; asked how long a session lasts, say: {templates.SESSION_LENGTH_ANSWER}"
+    "accepts; called without `reply`, it lets a client that can ask the user do so itself). Show every `reply` "
+    "to the user verbatim in your own message, not only in tool output. After a login starts, wait for the user "
+    "to say they are done, then call auth_status once; never poll on your own. Never quote token expiry; asked "
+    f"how long a session lasts, say: {templates.SESSION_LENGTH_ANSWER}"
 )
 
 

@@ -7,6 +7,7 @@ send ``Accept: application/json``, carry a timeout, and read at most ``MAX_BODY_
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -64,16 +65,29 @@ def _decode(raw: bytes, status: int, what: str) -> Any:
 class OAuthHttp:
     def __init__(self, timeout: float = DEFAULT_TIMEOUT_SECONDS, transport: httpx2.BaseTransport | None = None) -> None:
         self._timeout = timeout
-        self._client = httpx2.Client(
-            timeout=httpx2.Timeout(timeout),
-            transport=transport,
-            headers={"Accept": "application/json", "User-Agent": f"okx-auth-mcp/{__version__}"},
-            follow_redirects=False,
-            trust_env=True,
-        )
+        self._transport = transport
+        self._made: httpx2.Client | None = None
+        self._making = threading.Lock()
+
+    @property
+    def _client(self) -> httpx2.Client:
+        """Made on the first request: most tool calls send none, and building the TLS context costs a
+        noticeable part of the server's cold start."""
+        with self._making:
+            if self._made is None:
+                self._made = httpx2.Client(
+                    timeout=httpx2.Timeout(self._timeout),
+                    transport=self._transport,
+                    headers={"Accept": "application/json", "User-Agent": f"okx-auth-mcp/{__version__}"},
+                    follow_redirects=False,
+                    trust_env=True,
+                )
+            return self._made
 
     def close(self) -> None:
-        self._client.close()
+        with self._making:
+            if self._made is not None:
+                self._made.close()
 
     def _send(self, method: str, url: str, what: str, **kwargs: Any) -> tuple[int, bytes]:
         """(status, body). NetworkError when nothing came back, BadResponse for a body too large."""
