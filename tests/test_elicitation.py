@@ -5,14 +5,16 @@ Clients without an elicitation callback declare no elicitation and still complet
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
 import pytest
 from mcp.client import Client
 from mcp.client.context import ClientRequestContext
+from mcp.server.mcpserver import MCPServer
 from mcp.types import (
     CallToolResult,
     ElicitRequestFormParams,
@@ -27,7 +29,7 @@ from okx_auth_mcp.sandbox import RunningSandbox
 from okx_auth_mcp.server import SiteAnswer, build_server
 from okx_auth_mcp.service import AuthService
 from tests.conftest import FakeClock, write_config
-from tests.test_mcp_tools import data, error_text
+from tests.test_mcp_tools import data, error_text, serving_http
 
 pytestmark = pytest.mark.anyio
 
@@ -68,17 +70,14 @@ def acts(action: Action) -> Answer:
     return lambda params: ElicitResult(action=action)
 
 
-@pytest.fixture(params=["legacy", "auto"])
-def mode(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def connect(service: AuthService, mode: str) -> Callable[[User | None], Client]:
-    def make(user: User | None) -> Client:
-        return Client(build_server(service), mode=mode, elicitation_callback=user)
-
-    return make
+@pytest.fixture(params=["legacy", "auto", "http-legacy", "http-auto"])
+def connect(request: pytest.FixtureRequest, service: AuthService) -> Iterator[Callable[[User | None], Client]]:
+    """Clients for one server, in memory or over Streamable HTTP, in either protocol generation."""
+    transport, _, mode = str(request.param).rpartition("-")
+    with contextlib.ExitStack() as stack:
+        server = build_server(service)
+        target: MCPServer | str = stack.enter_context(serving_http(server)) if transport else server
+        yield lambda user: Client(target, mode=mode, elicitation_callback=user)
 
 
 async def menu_ticket(client: Client) -> str:
