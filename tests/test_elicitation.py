@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
+import anyio
 import pytest
 from mcp.client import Client
 from mcp.client.context import ClientRequestContext
@@ -24,6 +25,7 @@ from mcp.types import (
     ErrorData,
 )
 
+from okx_auth_mcp import server as server_module
 from okx_auth_mcp import templates
 from okx_auth_mcp.sandbox import RunningSandbox
 from okx_auth_mcp.server import SiteAnswer, build_server
@@ -253,3 +255,24 @@ async def test_an_api_key_skips_the_login_without_asking(
 def test_the_only_form_asks_for_a_site_and_nothing_secret() -> None:
     # The MCP spec forbids form elicitation of secrets: the one form this server has holds the site alone.
     assert set(SiteAnswer.model_fields) == {"site"}
+
+
+async def test_an_unanswered_open_link_request_does_not_hold_the_login(
+    service: AuthService, sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 2025-11-25: the call waits for the dialog's answer only so long, then returns the link as text.
+    monkeypatch.setattr(server_module, "OPEN_LINK_WAIT_SECONDS", 0.5)
+    never = anyio.Event()
+
+    async def away(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult | ErrorData:
+        await never.wait()
+        return ElicitResult(action="accept")
+
+    async with Client(build_server(service), mode="legacy", elicitation_callback=away) as client:
+        ticket = await logged_in_site_ticket(client, "eea")
+        with anyio.fail_after(10):
+            login = data(
+                await client.call_tool("auth_login_manual", {"site": "eea", "site_ticket": ticket, "lang": "en"})
+            )
+        assert login["status"] == "pending" and login["userCode"]
+        never.set()

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, ParamSpec, TypeVar
 
+import anyio
 import anyio.to_thread
 from mcp.server.mcpserver import AcceptedElicitation, Context, Elicit, ElicitationResult, MCPServer, Resolve
 from mcp.server.mcpserver.exceptions import ResourceError
@@ -46,6 +47,9 @@ INPUT_REQUIRED_VERSION = "2026-07-28"
 """From this protocol revision on, a tool asks the user by returning an input-required result; before it, by
 sending the client an elicitation request in the middle of the call."""
 OPEN_LINK_KEY = "open_verification_link"
+OPEN_LINK_WAIT_SECONDS = 120.0
+"""How long a 2025-11-25 call waits for the user to answer the open-link request before it returns the link
+as text anyway: the login must not hang on a dialog the user has not seen."""
 
 log = logging.getLogger(__name__)
 
@@ -124,19 +128,16 @@ def _status_out(lang: Lang, state: AuthState) -> StatusOut:
     )
 
 
-class SiteAnswer(BaseModel):
-    """The form the client shows to ask for the site: the menu's three lines as one titled choice."""
-
-    site: SiteId = Field(
-        title="OKX site / 站点",
-        json_schema_extra=lambda schema: _titled_choices(schema),
-    )
-
-
 def _titled_choices(schema: dict[str, Any]) -> None:
     # The spec's titled single-select enum: oneOf const/title pairs, in the menu's order.
     schema.pop("enum", None)
     schema["oneOf"] = [{"const": site, "title": templates.site_choice_title(site)} for site in SITE_IDS]
+
+
+class SiteAnswer(BaseModel):
+    """The form the client shows to ask for the site: the menu's three lines as one titled choice."""
+
+    site: SiteId = Field(title="OKX site / 站点", json_schema_extra=_titled_choices)
 
 
 @dataclass(frozen=True)
@@ -180,12 +181,15 @@ async def _offer_link(ctx: Context, lang: Lang, login: LoginPending) -> InputReq
             return None  # the retry after the client asked: the user has seen the request
         params = ElicitRequestURLParams(message=message, url=login.verification_uri, elicitation_id=elicitation_id)
         return InputRequiredResult(input_requests={OPEN_LINK_KEY: ElicitRequest(params=params)})
-    try:
-        answer = await ctx.elicit_url(message, login.verification_uri, elicitation_id)
-    except MCPError as exc:
-        log.info("the client did not take the open-link request: %s", exc.error.message)
-    else:
-        log.debug("open-link request answered: %s", answer.action)
+    with anyio.move_on_after(OPEN_LINK_WAIT_SECONDS) as waiting:
+        try:
+            answer = await ctx.elicit_url(message, login.verification_uri, elicitation_id)
+        except MCPError as exc:
+            log.info("the client did not take the open-link request: %s", exc.error.message)
+        else:
+            log.debug("open-link request answered: %s", answer.action)
+    if waiting.cancelled_caught:
+        log.info("no answer to the open-link request in %s s: returning the link as text", OPEN_LINK_WAIT_SECONDS)
     return None
 
 
