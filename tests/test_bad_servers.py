@@ -81,7 +81,7 @@ def test_a_broken_token_endpoint_while_refreshing_keeps_the_session(
     sandbox.state.faults["token"] = fault
     clock.advance(3600)
     with pytest.raises(error):
-        service.access_token()
+        service.bearer_token()
     assert snapshot(service.store.directory) == before
     assert service.status().status == "logged_in"
 

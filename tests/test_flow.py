@@ -8,13 +8,13 @@ import pytest
 
 from okx_auth_mcp import tickets
 from okx_auth_mcp.gate import Gate, State
-from okx_auth_mcp.oauth_errors import InvalidGrant
 from okx_auth_mcp.sandbox import RunningSandbox
 from okx_auth_mcp.service import (
     AlreadyLoggedIn,
     AuthService,
     LoginPending,
     LoginSkipped,
+    NotLoggedIn,
     PendingElsewhere,
     ReplyNotUnderstood,
     Settings,
@@ -263,7 +263,7 @@ def test_refresh_rotates_and_persists_before_use(
     second = service._session()
     assert second is not None
     assert second.refresh_token != first.refresh_token and second.access_token != first.access_token
-    assert service.access_token() == second.access_token  # fresh: no second refresh
+    assert service.bearer_token() == second.access_token  # fresh: no second refresh
     assert sandbox.state.reuse_detected == 0
 
 
@@ -274,8 +274,8 @@ def test_a_dead_refresh_token_ends_the_session(service: AuthService, sandbox: Ru
     clock.advance(3600)
     state = service.status()
     assert (state.status, state.reason) == ("not_logged_in", "session_expired")
-    with pytest.raises(InvalidGrant):
-        service.access_token()
+    with pytest.raises(NotLoggedIn):  # the session was deleted when the refresh failed
+        service.bearer_token()
 
 
 def test_logout_offline_still_forgets_the_session(
@@ -300,10 +300,10 @@ def test_the_sandbox_api_accepts_the_bearer_token_and_drops_it_after_rotation(
         return body
 
     log_in(service, sandbox)
-    old = service.access_token()
+    old = service.bearer_token()
     assert account(old)["code"] == "0"
     clock.advance(3600)
-    new = service.access_token()
+    new = service.bearer_token()
     assert account(new)["code"] == "0"
     assert account(old)["code"] == "53003"
     assert account("made-up")["code"] == "53000"

@@ -4,17 +4,20 @@ a loopback server that refuses every token (the retry happens once, with the bod
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx2
 import pytest
 
-from okx_auth_mcp.httpx_auth import OkxAuth
+from okx_auth_mcp.httpx_auth import NotOkxApi, OkxAuth
 from okx_auth_mcp.oauth_errors import InvalidGrant
+from okx_auth_mcp.records import Session
 from okx_auth_mcp.sandbox import RunningSandbox
-from okx_auth_mcp.service import AuthService, NotLoggedIn, Settings
+from okx_auth_mcp.service import SESSION_FILE, AuthService, NotLoggedIn, Settings
 from tests.conftest import FakeClock
 from tests.test_flow import log_in
 
@@ -35,8 +38,12 @@ class Refusing(ThreadingHTTPServer):
         self.seen: list[tuple[str, bytes]] = []
 
     @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/api/v5/trade/order"
+        return f"{self.origin}/api/v5/trade/order"
 
 
 class _RefusingHandler(BaseHTTPRequestHandler):
@@ -142,8 +149,16 @@ def test_a_token_the_server_dropped_early_is_refreshed_once_and_the_request_retr
     assert sandbox.state.reuse_detected == 0
 
 
+@pytest.fixture
+def refusing_api(refusing: Refusing, settings: Settings, clock: FakeClock) -> Iterator[AuthService]:
+    """The same session, with the refusing server as its API (as a custom issuer's origin would be)."""
+    api = AuthService(replace(settings, issuer_override=refusing.origin), clock=clock)
+    yield api
+    api.close()
+
+
 def test_a_server_that_keeps_refusing_gets_one_retry_with_the_same_body(
-    service: AuthService, sandbox: RunningSandbox, refusing: Refusing
+    service: AuthService, sandbox: RunningSandbox, refusing: Refusing, refusing_api: AuthService
 ) -> None:
     log_in(service, sandbox)
     old = stored_access_token(service)
@@ -153,7 +168,7 @@ def test_a_server_that_keeps_refusing_gets_one_retry_with_the_same_body(
         yield b'{"instId":'
         yield b'"BTC-USDT"}'
 
-    with httpx2.Client(auth=OkxAuth(service)) as client:
+    with httpx2.Client(auth=OkxAuth(refusing_api)) as client:
         answer = client.post(refusing.url, content=streamed())
     assert answer.status_code == 401 and len(answer.history) == 1
     new = stored_access_token(service)
@@ -163,10 +178,10 @@ def test_a_server_that_keeps_refusing_gets_one_retry_with_the_same_body(
 
 @pytest.mark.anyio
 async def test_an_async_retry_also_happens_once(
-    service: AuthService, sandbox: RunningSandbox, refusing: Refusing
+    service: AuthService, sandbox: RunningSandbox, refusing: Refusing, refusing_api: AuthService
 ) -> None:
     log_in(service, sandbox)
-    async with httpx2.AsyncClient(auth=OkxAuth(service)) as client:
+    async with httpx2.AsyncClient(auth=OkxAuth(refusing_api)) as client:
         answer = await client.post(refusing.url, content=b"{}")
     assert answer.status_code == 401
     assert len(refusing.seen) == 2 and refusing.seen[0][0] != refusing.seen[1][0]
@@ -182,10 +197,38 @@ def test_two_callers_refused_with_the_same_token_refresh_once(service: AuthServi
     assert sandbox.state.reuse_detected == 0
 
 
-def test_without_a_session_nothing_is_sent(service: AuthService, sandbox: RunningSandbox, refusing: Refusing) -> None:
-    with httpx2.Client(auth=OkxAuth(service)) as client, pytest.raises(NotLoggedIn):
+def test_without_a_session_nothing_is_sent(refusing: Refusing, refusing_api: AuthService) -> None:
+    with httpx2.Client(auth=OkxAuth(refusing_api)) as client, pytest.raises(NotLoggedIn):
         client.post(refusing.url, content=b"{}")
     assert refusing.seen == []
+
+
+def test_the_token_goes_to_the_sessions_api_only(
+    service: AuthService, sandbox: RunningSandbox, refusing: Refusing
+) -> None:
+    log_in(service, sandbox)
+    auth = OkxAuth(service)
+    assert auth.base_url == sandbox.url
+    port = httpx2.URL(sandbox.url).port
+    elsewhere = [refusing.url, f"http://localhost:{port}/api/v5/account/config", f"https://127.0.0.1:{port}/"]
+    with httpx2.Client(auth=auth) as client:
+        for url in elsewhere:
+            with pytest.raises(NotOkxApi, match=re.escape(sandbox.url)):
+                client.post(url, content=b"{}")
+        assert client.get(account_url(sandbox)).json()["code"] == "0"
+    assert refusing.seen == []
+
+
+def test_one_refusal_does_not_end_a_session_without_a_refresh_token(
+    service: AuthService, sandbox: RunningSandbox, refusing: Refusing, refusing_api: AuthService
+) -> None:
+    log_in(service, sandbox)
+    session = Session.model_validate(service.store.read_json(SESSION_FILE))
+    service.store.write_json(SESSION_FILE, session.model_copy(update={"refresh_token": None}).model_dump(mode="json"))
+    with httpx2.Client(auth=OkxAuth(refusing_api)) as client:
+        answer = client.post(refusing.url, content=b"{}")
+    assert answer.status_code == 401 and answer.history == [] and len(refusing.seen) == 1
+    assert service.auth_state().status == "logged_in"
 
 
 def test_a_session_the_server_ended_raises_and_is_forgotten(

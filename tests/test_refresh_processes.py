@@ -25,7 +25,7 @@ start_at = float(sys.argv[1])
 service = AuthService(Settings.from_env())
 while time.time() < start_at:
     time.sleep(0.001)
-print(service.access_token())
+print(service.bearer_token())
 """
 
 

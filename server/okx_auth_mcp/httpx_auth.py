@@ -4,7 +4,7 @@
 
     from okx_auth_mcp.httpx_auth import OkxAuth
 
-    with OkxAuth.from_env() as auth, httpx2.Client(base_url="https://www.okx.com", auth=auth) as client:
+    with OkxAuth.from_env() as auth, httpx2.Client(base_url=auth.base_url, auth=auth) as client:
         client.get("/api/v5/account/config")
 
 Each request gets ``Authorization: Bearer <access token>`` from the session ``okx-auth-mcp login`` (or the
@@ -12,12 +12,15 @@ MCP tools) created, refreshed under the state directory's lock when it is near e
 threads and processes share one session. A ``401`` answer gets one forced refresh and one retry: the
 server may drop a token before its expiry (a refresh elsewhere, a clock ahead of ours).
 
-It raises no errors of its own; the service's come through from the request call:
-``NotLoggedIn`` (no session: run ``okx-auth-mcp login``), ``InvalidGrant`` (the server ended the session
-at the refresh; it is deleted: log in again), another ``OAuthError`` (the refresh could not complete; the
-session is kept), ``StoreError``, ``ConfigError``.
+The token goes only to the session's own API: the site's REST base URL (``auth.base_url``; the custom
+issuer's origin when ``OKX_OAUTH_ISSUER`` is set). A request anywhere else raises :class:`NotOkxApi` before
+any token is read. A session without a refresh token is not ended by one ``401``: the answer comes back as
+it is.
 
-The header goes on every request the client sends: give it a client for OKX's API only.
+Errors: ``NotOkxApi``; and the service's, from the request call: ``NotLoggedIn`` (no session: run
+``okx-auth-mcp login``), ``InvalidGrant`` (the server ended the session at the refresh; it is deleted: log
+in again), another ``OAuthError`` (the refresh could not complete; the session is kept), ``StoreError``,
+``ConfigError``.
 """
 
 from __future__ import annotations
@@ -31,6 +34,10 @@ import httpx2
 from okx_auth_mcp.service import AuthService, Settings
 
 UNAUTHORIZED = 401
+
+
+class NotOkxApi(ValueError):
+    """A request to somewhere other than the session's own API: it never gets the token."""
 
 
 class OkxAuth(httpx2.Auth):
@@ -47,6 +54,11 @@ class OkxAuth(httpx2.Auth):
         auth._owned = True
         return auth
 
+    @property
+    def base_url(self) -> str:
+        """The logged-in site's REST base URL: give it to the client as ``base_url``."""
+        return self._service.api_base_url()
+
     def close(self) -> None:
         """Close the service, if this object created it."""
         if self._owned:
@@ -60,25 +72,35 @@ class OkxAuth(httpx2.Auth):
     ) -> None:
         self.close()
 
+    def _token_for(self, request: httpx2.Request) -> str:
+        api = httpx2.URL(self._service.api_base_url())
+        url = request.url
+        if (url.scheme, url.host, url.port) != (api.scheme, api.host, api.port):
+            raise NotOkxApi(f"the OKX session's token goes to {api.scheme}://{api.netloc.decode()} only")
+        return self._service.bearer_token()
+
     @staticmethod
     def _sign(request: httpx2.Request, access_token: str) -> None:
         request.headers["Authorization"] = f"Bearer {access_token}"
 
     def sync_auth_flow(self, request: httpx2.Request) -> Generator[httpx2.Request, httpx2.Response, None]:
         request.read()  # a streamed body is kept, so that the retry after a 401 can send it again
-        token = self._service.bearer_token()
+        token = self._token_for(request)
         self._sign(request, token)
         response = yield request
-        if response.status_code == UNAUTHORIZED:
-            self._sign(request, self._service.force_refresh(token))
+        if response.status_code == UNAUTHORIZED and (renewed := self._service.force_refresh(token)) is not None:
+            self._sign(request, renewed)
             yield request
 
     async def async_auth_flow(self, request: httpx2.Request) -> AsyncGenerator[httpx2.Request, httpx2.Response]:
         # The service blocks (a file lock, a refresh over HTTP): in a worker thread, off the event loop.
         await request.aread()
-        token = await anyio.to_thread.run_sync(self._service.bearer_token)
+        token = await anyio.to_thread.run_sync(self._token_for, request)
         self._sign(request, token)
         response = yield request
-        if response.status_code == UNAUTHORIZED:
-            self._sign(request, await anyio.to_thread.run_sync(self._service.force_refresh, token))
+        if response.status_code != UNAUTHORIZED:
+            return
+        renewed = await anyio.to_thread.run_sync(self._service.force_refresh, token)
+        if renewed is not None:
+            self._sign(request, renewed)
             yield request

@@ -334,14 +334,11 @@ class AuthService:
             self.store.write_json(SESSION_FILE, renewed.model_dump(mode="json"))
             return renewed
 
-    def access_token(self) -> str:
-        return self.fresh_session().access_token
-
     def logout(self) -> bool:
         """Delete the session and any pending login, then revoke the refresh token (best effort).
         The client registration stays. True when the server confirmed the revocation."""
         with self.store.locked():
-            session = self._session_or_none_if_corrupt()
+            session = self._or_none_if_corrupt(self._session)
             self.store.delete(SESSION_FILE)
             self.store.delete(PENDING_FILE)
             self.store.rotate_ticket_key()
@@ -365,7 +362,7 @@ class AuthService:
         only the login with that code. True when a pending login was deleted. RFC 8628 has no way to withdraw
         a device code at the server: the code dies with its lifetime, and nothing here polls it again."""
         with self.store.locked():
-            pending = self._pending_or_none_if_corrupt()  # a file that holds no login is deleted too
+            pending = self._or_none_if_corrupt(self._pending)  # a file that holds no login is deleted too
             if pending is not None and user_code is not None and pending.user_code != user_code:
                 return False
             return self.store.delete(PENDING_FILE)
@@ -383,32 +380,38 @@ class AuthService:
                 raise NotLoggedIn("there is no OAuth session")
             return self.fresh_session().access_token
 
-    def force_refresh(self, rejected_access_token: str) -> str:
+    def api_base_url(self) -> str:
+        """The REST base URL of the logged-in session's site (or the custom issuer, which then serves the API
+        too, as the sandbox does): where its access token may go. ``NotLoggedIn`` without a session."""
+        session = self._session()
+        if session is None:
+            raise NotLoggedIn("there is no OAuth session")
+        return self._issuer_and_policy(session.site)[0]
+
+    def force_refresh(self, rejected_access_token: str) -> str | None:
         """A new access token after an API server refused ``rejected_access_token`` (HTTP 401) before its
         expiry. Under the lock: when the stored token is another one already (another thread or process
         refreshed since), that one; otherwise the stored pair is marked expired and refreshed, exactly as
         :meth:`fresh_session` refreshes (a refresh that cannot complete leaves it marked: the next use tries
-        again). Errors as :meth:`bearer_token`."""
+        again). None when the session has no refresh token: one refusal does not end it. Errors as
+        :meth:`bearer_token`."""
         with self.store.locked():
             session = self._session()
             if session is None:
                 raise NotLoggedIn("there is no OAuth session")
+            if session.refresh_token is None:
+                return None
             if session.access_token == rejected_access_token:
                 expired = session.model_copy(update={"access_expires_at": 0.0})
                 self.store.write_json(SESSION_FILE, expired.model_dump(mode="json"))
             return self.fresh_session().access_token
 
-    def _pending_or_none_if_corrupt(self) -> PendingLogin | None:
-        try:
-            return self._pending()
-        except StoreCorrupt:
-            return None
-
     # ----- internals -------------------------------------------------------------------------------
 
-    def _session_or_none_if_corrupt(self) -> Session | None:
+    @staticmethod
+    def _or_none_if_corrupt(read: Callable[[], _R | None]) -> _R | None:
         try:
-            return self._session()
+            return read()
         except StoreCorrupt:
             return None
 
