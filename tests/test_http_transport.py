@@ -15,7 +15,10 @@ from typing import IO
 import httpx2
 import pytest
 from mcp.client import Client
+from mcp.client.context import ClientRequestContext
+from mcp.types import ElicitRequest, ElicitRequestParams, ElicitResult, ErrorData, InputRequiredResult
 
+from okx_auth_mcp import templates
 from okx_auth_mcp.http_transport import transport_security
 from okx_auth_mcp.loopback import NotLoopback, check_loopback
 from okx_auth_mcp.sandbox import RunningSandbox
@@ -142,3 +145,50 @@ async def test_the_gate_holds_across_two_server_processes(two_servers: tuple[Run
         status = data(await b.call_tool("auth_status", {"lang": "en"}))
         assert (status["status"], status["site"]) == ("logged_in", "eea")
         assert data(await a.call_tool("preflight", {}))["next"] == "logged_in"
+
+
+async def _never_asked(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult | ErrorData:
+    raise AssertionError("the retry carries the answer: nobody should be asked again")
+
+
+async def test_a_site_question_asked_by_one_process_is_answered_at_the_other(
+    two_servers: tuple[RunningSandbox, str, str],
+) -> None:
+    # 2026-07-28: the question comes back from A as an input-required result with sealed request state; the
+    # retry with the user's answer reaches B (another worker, or A restarted) and confirms the site there.
+    _, first, second = two_servers
+    async with (
+        Client(first, mode="auto", elicitation_callback=_never_asked) as a,
+        Client(second, mode="auto", elicitation_callback=_never_asked) as b,
+    ):
+        ticket = data(await a.call_tool("preflight", {}))["menu_ticket"]
+        asked = await a.session.call_tool("choose_site", {"menu_ticket": ticket}, allow_input_required=True)
+        assert isinstance(asked, InputRequiredResult) and asked.input_requests and asked.request_state
+        ((key, question),) = asked.input_requests.items()
+        assert isinstance(question, ElicitRequest) and question.params.message == templates.SITE_QUESTION
+        answer = ElicitResult(action="accept", content={"site": "us"})
+        done = await b.call_tool(
+            "choose_site", {"menu_ticket": ticket}, input_responses={key: answer}, request_state=asked.request_state
+        )
+        assert data(done)["site"] == "us"
+
+
+async def test_serve_on_localhost_answers_at_the_url_it_announces(isolated_env: dict[str, str]) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "okx_auth_mcp", "serve", "--http", "--host", "localhost", "--port", "0"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    try:
+        url = _endpoint(process.stderr)
+        assert post_initialize(url, {}).status_code == 200
+        port = httpx2.URL(url).port
+        assert post_initialize(url, {"Host": f"localhost:{port}"}).status_code == 200
+        assert post_initialize(url, {"Host": f"evil.example:{port}"}).status_code == 421
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        process.stderr.close()

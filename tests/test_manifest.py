@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import sysconfig
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -104,3 +106,20 @@ def test_the_entry_point_passes_arguments_to_the_cli() -> None:
         [sys.executable, str(ENTRY_POINT), "--version"], capture_output=True, text=True, timeout=60, check=False
     )
     assert (done.returncode, done.stdout.strip()) == (0, f"okx-auth-mcp {okx_auth_mcp.__version__}")
+
+
+def test_the_entry_point_finds_the_vendored_dependencies_alone(tmp_path: Path) -> None:
+    # As in a bundle: server/main.py, server/okx_auth_mcp and the dependencies in server/lib, run by a Python
+    # that sees nothing else (-I: no PYTHONPATH, no user site; -S: no site-packages).
+    staged = tmp_path / "server"
+    shutil.copytree(ROOT / "server" / "okx_auth_mcp", staged / "okx_auth_mcp")
+    shutil.copy2(ENTRY_POINT, staged / "main.py")
+    (staged / "lib").symlink_to(sysconfig.get_paths()["purelib"], target_is_directory=True)
+    done = subprocess.run(  # -I also keeps the script's own directory off sys.path: main.py must add it
+        [sys.executable, "-I", "-S", str(staged / "main.py"), "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, f"okx-auth-mcp {okx_auth_mcp.__version__}"), done.stderr

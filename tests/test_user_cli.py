@@ -506,6 +506,37 @@ def test_ctrl_c_while_waiting_cancels_the_pending_login(me: AuthService, live: R
     assert not (me.store.directory / "pending.json").exists()
 
 
+def test_ctrl_c_leaves_a_login_started_elsewhere_pending(me: AuthService, live: RunningSandbox) -> None:
+    # The MCP server started this login; the user may be finishing it there. Waiting on it here and giving
+    # up must not take it away.
+    theirs = start_login(me, "eea")
+    proc = subprocess.Popen(
+        [*CLI, "login", "--site", "eea", "--lang", "en"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ,
+    )
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        assert read_login(proc.stdout)[2] == theirs.user_code
+        assert proc.stderr.readline().startswith("Waiting for the authorization")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 130
+        said = proc.stderr.read()
+        assert "started elsewhere and is left as it is" in said and "Traceback" not in said
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+    pre = me.preflight()
+    assert pre.next == "pending" and pre.login is not None and pre.login.user_code == theirs.user_code
+
+
 # ----- the service methods behind Ctrl-C ------------------------------------------------------------------
 
 

@@ -17,11 +17,11 @@ from okx_auth_mcp.loopback import bind, url_of, uvicorn_server
 MCP_PATH = "/mcp"
 
 
-def transport_security(host: str, port: int) -> TransportSecuritySettings:
-    """Accept exactly this server's own ``Host`` values, and ``Origin`` values of the same origin (a browser
-    page from anywhere else, including another local port, is refused). Clients that are not browsers send no
-    ``Origin``."""
-    literal = f"[{host}]" if ":" in host else host
+def transport_security(address: str, port: int) -> TransportSecuritySettings:
+    """Accept exactly this server's own ``Host`` values (the bound address, and ``localhost``), and ``Origin``
+    values of the same origin (a browser page from anywhere else, including another local port, is refused).
+    Clients that are not browsers send no ``Origin``."""
+    literal = f"[{address}]" if ":" in address else address
     hosts = sorted({f"{literal}:{port}", f"localhost:{port}"})
     return TransportSecuritySettings(
         enable_dns_rebinding_protection=True,
@@ -30,9 +30,10 @@ def transport_security(host: str, port: int) -> TransportSecuritySettings:
     )
 
 
-def http_app(server: MCPServer, host: str, port: int) -> Starlette:
+def http_app(server: MCPServer, address: str, port: int) -> Starlette:
+    """The app for a socket bound to ``address`` and ``port`` (the bound ones: ``localhost`` is resolved)."""
     return server.streamable_http_app(
-        streamable_http_path=MCP_PATH, transport_security=transport_security(host, port), host=host
+        streamable_http_path=MCP_PATH, transport_security=transport_security(address, port), host=address
     )
 
 
@@ -40,6 +41,7 @@ def serve_http(server: MCPServer, host: str, port: int, announce: Callable[[str]
     """Serve until interrupted. ``announce`` gets the endpoint URL once the socket listens (port 0 picks one)."""
     sock = bind(host, port)
     with sock:
-        app = http_app(server, host, sock.getsockname()[1])
+        address, bound_port = sock.getsockname()[:2]
+        app = http_app(server, address, bound_port)
         announce(url_of(sock) + MCP_PATH)
         uvicorn_server(app, lifespan="on").run(sockets=[sock])

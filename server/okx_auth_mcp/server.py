@@ -14,9 +14,16 @@ from typing import Annotated, Any, Literal, ParamSpec, TypeVar
 
 import anyio
 import anyio.to_thread
-from mcp.server.mcpserver import AcceptedElicitation, Context, Elicit, ElicitationResult, MCPServer, Resolve
+from mcp.server.mcpserver import (
+    AcceptedElicitation,
+    Context,
+    Elicit,
+    ElicitationResult,
+    MCPServer,
+    RequestStateSecurity,
+    Resolve,
+)
 from mcp.server.mcpserver.exceptions import ResourceError
-from mcp.shared.exceptions import MCPError
 from mcp.types import (
     CallToolResult,
     ClientCapabilities,
@@ -184,8 +191,8 @@ async def _offer_link(ctx: Context, lang: Lang, login: LoginPending) -> InputReq
     with anyio.move_on_after(OPEN_LINK_WAIT_SECONDS) as waiting:
         try:
             answer = await ctx.elicit_url(message, login.verification_uri, elicitation_id)
-        except MCPError as exc:
-            log.info("the client did not take the open-link request: %s", exc.error.message)
+        except Exception as exc:  # whatever the client did, the tool's text still carries the link
+            log.info("the client did not take the open-link request (%s)", type(exc).__name__)
         else:
             log.debug("open-link request answered: %s", answer.action)
     if waiting.cancelled_caught:
@@ -222,7 +229,13 @@ def _boundary(tool: Callable[_P, Awaitable[_Returned]]) -> Callable[_P, Awaitabl
 
 
 def build_server(service: AuthService) -> MCPServer:
-    mcp = MCPServer("okx-auth-mcp", title="OKX login", version=__version__, instructions=guidance.INSTRUCTIONS)
+    mcp = MCPServer(
+        "okx-auth-mcp",
+        title="OKX login",
+        version=__version__,
+        instructions=guidance.INSTRUCTIONS,
+        request_state_security=RequestStateSecurity(keys=[service.store.request_state_key()]),
+    )
 
     @mcp.tool(
         title="OKX login pre-flight",

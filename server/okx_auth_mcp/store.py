@@ -115,8 +115,18 @@ class StateStore:
             self._write_bytes("ticket.key", secrets.token_bytes(32))
 
     def ticket_key(self) -> bytes:
-        """The key that signs tickets, created on first use (under the lock, so two processes agree)."""
-        path = self._path("ticket.key")
+        """The key that signs tickets (rotated by a logout)."""
+        return self._key("ticket.key")
+
+    def request_state_key(self) -> bytes:
+        """The key that seals the MCP SDK's request state across the rounds of a 2026-07-28 elicitation, so a
+        retry may reach another server process on this directory, or a restarted one. Never rotated: it holds
+        nothing past a round's ten minutes."""
+        return self._key("request-state.key")
+
+    def _key(self, name: str) -> bytes:
+        """A 32-byte key, created on first use (under the lock, so two processes agree)."""
+        path = self._path(name)
         with contextlib.suppress(FileNotFoundError):
             key = path.read_bytes()
             if len(key) == 32:
@@ -127,7 +137,7 @@ class StateStore:
                 if len(key) == 32:
                     return key
             key = secrets.token_bytes(32)
-            self._write_bytes("ticket.key", key)
+            self._write_bytes(name, key)
             return key
 
     def _write_bytes(self, name: str, data: bytes) -> None:

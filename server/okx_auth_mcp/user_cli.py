@@ -272,9 +272,12 @@ def _config_show(args: argparse.Namespace) -> int:
 
 @dataclass
 class _Attempt:
-    """How far a login got: from ``started`` on, Ctrl-C cancels the pending login (``user_code``, once known)."""
+    """How far a login got: from ``started`` on, Ctrl-C cancels the pending login this command started
+    (``user_code``, once known). A login found pending (``attached``: another client's, perhaps the MCP
+    server's, which the user may be finishing there) is never cancelled here."""
 
     started: bool = False
+    attached: bool = False
     user_code: str | None = None
 
 
@@ -359,7 +362,7 @@ def _start(service: AuthService, site: SiteId, lang: Lang, attempt: _Attempt) ->
         assert pre.login is not None
         if pre.login.site != site:
             raise PendingElsewhere(f"a login for {pre.login.site} is pending")
-        attempt.started, attempt.user_code = True, pre.login.user_code
+        attempt.attached = True
         return pre.login
     assert pre.menu_ticket is not None
     choice = service.choose_site(site, pre.menu_ticket)  # the user typed the site: their answer to the menu
@@ -408,6 +411,12 @@ def _interrupted(service: AuthService, attempt: _Attempt) -> int:
         done = service.auth_state().status == "logged_in"
     if done:
         print("okx-auth-mcp: interrupted, but the login had completed: you are logged in", file=sys.stderr)
+    elif attempt.attached:
+        print(
+            "okx-auth-mcp: stopped waiting; the pending login was started elsewhere and is left as it is "
+            "(okx-auth-mcp logout removes it)",
+            file=sys.stderr,
+        )
     elif cancelled:
         print("okx-auth-mcp: login cancelled; the pending login was removed", file=sys.stderr)
     else:
