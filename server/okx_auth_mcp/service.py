@@ -198,6 +198,11 @@ class AuthService:
     def close(self) -> None:
         self._http.close()
 
+    @property
+    def backend_name(self) -> str:
+        """Which login backend is in use: ``native`` (this package's own OAuth client)."""
+        return "native"
+
     # ----- reading ---------------------------------------------------------------------------------
 
     def config(self) -> okx_config.OkxConfig:

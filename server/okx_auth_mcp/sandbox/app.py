@@ -16,7 +16,8 @@ Refresh tokens rotate; presenting a refresh token that was already rotated is tr
 ``faults`` lets tests make an endpoint misbehave: ``http_500``, ``http_404``, ``not_json``, ``oversized``,
 ``wrong_shape``, ``hang:SECONDS``, ``trickle`` (a body a byte at a time), ``okx:CODE`` (an OKX error body),
 ``oauth:ERROR`` (an RFC 6749 error with hostile prose), ``wrong_issuer`` (discovery),
-``foreign_verification_uri`` / ``foreign_complete_uri`` (device authorization).
+``foreign_verification_uri`` / ``foreign_complete_uri`` (device authorization). ``skew`` and ``latency``
+set the API's clock offset and answer delay.
 """
 
 from __future__ import annotations
@@ -92,7 +93,16 @@ class SandboxState:
     revoked: list[str] = field(default_factory=list)
     """What each revocation request revoked: "refresh_token", "access_token" or "unknown"."""
     faults: dict[str, str] = field(default_factory=dict)
+    skew: float = 0.0
+    """Seconds the API's clock runs ahead of ``clock`` (negative: behind): what ``/api/v5/public/time``
+    says, and what request timestamps are checked against."""
+    latency: float = 0.0
+    """Seconds every ``/api/v5`` answer waits before it goes out."""
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def api_now(self) -> float:
+        """The API's clock: ``clock`` plus ``skew``."""
+        return self.clock() + self.skew
 
     def count(self, name: str) -> int:
         with self.lock:
@@ -331,9 +341,11 @@ def create_app(state: SandboxState) -> Starlette:
         return HTMLResponse(f"<p>Device {word}. You can return to your assistant.</p>")
 
     async def public_time(request: Request) -> Response:
-        return JSONResponse({"code": "0", "msg": "", "data": [{"ts": str(int(state.clock() * 1000))}]})
+        await anyio.sleep(state.latency)
+        return JSONResponse({"code": "0", "msg": "", "data": [{"ts": str(int(state.api_now() * 1000))}]})
 
     async def account_config(request: Request) -> Response:
+        await anyio.sleep(state.latency)
         header = request.headers.get("authorization", "")
         scheme, _, value = header.partition(" ")
         if scheme.lower() != "bearer" or not value:
