@@ -37,6 +37,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, s
         "OKX_HOME": str(tmp_path / "okx-home"),
         "OKX_AUTH_MCP_STATE_DIR": str(tmp_path / "state"),
         "NO_PROXY": "127.0.0.1,localhost",
+        "OKX_AUTH_BACKEND": "native",  # an okx CLI installed on this machine must not change what is tested
     }
     for name, value in values.items():
         monkeypatch.setenv(name, value)

@@ -49,7 +49,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _sandboxed(settings: Settings, stack: contextlib.ExitStack, port: int) -> Settings:
     """Settings for a sandbox session, which never mixes with a real one: its own issuer, its own short-lived
-    state directory, and no API-key profile from the real ~/.okx (a key would, rightly, stop the OAuth login)."""
+    state directory, no API-key profile from the real ~/.okx (a key would, rightly, stop the OAuth login),
+    and the native backend (OKX's CLI would log in at OKX, not at the sandbox)."""
     from okx_auth_mcp.sandbox import RunningSandbox
 
     sandbox = stack.enter_context(RunningSandbox(port=port))
@@ -57,7 +58,7 @@ def _sandboxed(settings: Settings, stack: contextlib.ExitStack, port: int) -> Se
     print(f"okx-auth-mcp: sandbox authorization server at {sandbox.url}", file=sys.stderr, flush=True)
     environ = {k: v for k, v in settings.environ.items() if not k.startswith("OKX_")}
     environ["OKX_HOME"] = str(tmp / "okx-home")
-    return replace(settings, state_dir=tmp / "state", environ=environ, issuer_override=sandbox.url)
+    return replace(settings, state_dir=tmp / "state", environ=environ, issuer_override=sandbox.url, backend="native")
 
 
 def _sandbox(args: argparse.Namespace) -> int:

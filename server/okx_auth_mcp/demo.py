@@ -93,6 +93,7 @@ def run_demo(lang: str = "en") -> int:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("OKX_", "HTTP_PROXY", "HTTPS_PROXY"))}
         env.update(
             OKX_OAUTH_ISSUER=sandbox.url,
+            OKX_AUTH_BACKEND="native",
             OKX_AUTH_MCP_STATE_DIR=str(Path(tmp) / "state"),
             OKX_HOME=str(Path(tmp) / "okx-home"),
             NO_PROXY="127.0.0.1,localhost",

@@ -37,9 +37,11 @@ from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, ConfigDict, Field
 
 from okx_auth_mcp import __version__, guidance, templates
+from okx_auth_mcp.okx_cli import open_service
 from okx_auth_mcp.service import (
     AuthService,
     AuthState,
+    BackendName,
     LoginPending,
     LoginSkipped,
     ReplyMissing,
@@ -75,6 +77,9 @@ class PreflightOut(_Out):
         description="Show this to the user verbatim (the site menu, always in Chinese, for choose_site)."
     )
     next: Literal["choose_site", "api_key_configured", "logged_in", "pending"]
+    backend: BackendName = Field(
+        description="What runs the login: this server's own OAuth client, or OKX's official okx CLI."
+    )
     menu_ticket: str | None = Field(None, description="Pass to choose_site with the user's reply to the menu.")
     profile: str | None = Field(None, description="The API-key profile in use (api_key_configured).")
     site: SiteId | None = None
@@ -268,6 +273,7 @@ def build_server(service: AuthService) -> MCPServer:
             PreflightOut(
                 reply=reply,
                 next=result.next,
+                backend=service.backend_name,
                 menu_ticket=result.menu_ticket,
                 profile=result.profile,
                 site=result.site,
@@ -443,7 +449,7 @@ def build_server(service: AuthService) -> MCPServer:
 
 
 def create_server(settings: Settings | None = None) -> MCPServer:
-    server = build_server(AuthService(settings or Settings.from_env()))
+    server = build_server(open_service(settings or Settings.from_env()))
     # The SDK logs at INFO; one line per HTTP request to stderr is noise in a client's log panel.
     logging.getLogger("httpx2").setLevel(logging.WARNING)
     return server

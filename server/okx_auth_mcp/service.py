@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast, get_args
 
 from pydantic import BaseModel, ValidationError
 
@@ -53,6 +53,8 @@ REFRESH_MARGIN_SECONDS = 60
 """Refresh when the access token has less than this left, so no request carries a dying token."""
 
 _R = TypeVar("_R", bound=BaseModel)
+BackendName = Literal["native", "okx-cli"]
+BackendChoice = Literal["native", "okx-cli", "auto"]
 
 PENDING_FILE, SESSION_FILE, REGISTRATIONS_FILE = "pending.json", "session.json", "registrations.json"
 
@@ -107,6 +109,9 @@ class Settings:
     scope: str = DEFAULT_SCOPE
     allowed_hosts: tuple[str, ...] = ()
     http_timeout: float = DEFAULT_TIMEOUT_SECONDS
+    backend: BackendChoice = "auto"
+    """OKX_AUTH_BACKEND: ``native`` (this package's OAuth client), ``okx-cli`` (OKX's official CLI), or
+    ``auto`` (the official CLI when it is installed and answers, else native)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -125,6 +130,9 @@ class Settings:
         if not 0 < timeout <= 300:
             raise ConfigError("OKX_AUTH_HTTP_TIMEOUT must be a number of seconds between 0 and 300")
         hosts = env.get("OKX_AUTH_ALLOWED_HOSTS", "")
+        backend = env.get("OKX_AUTH_BACKEND") or "auto"
+        if backend not in get_args(BackendChoice):
+            raise ConfigError("OKX_AUTH_BACKEND must be native, okx-cli or auto")
         return cls(
             state_dir=default_state_dir(env),
             environ=env,
@@ -132,10 +140,19 @@ class Settings:
             scope=env.get("OKX_OAUTH_SCOPE") or DEFAULT_SCOPE,
             allowed_hosts=tuple(h.strip().lower() for h in hosts.split(",") if h.strip()),
             http_timeout=timeout,
+            backend=cast(BackendChoice, backend),
         )
 
 
 OAuthStatus = Literal["logged_in", "pending", "not_logged_in"]
+
+
+@dataclass(frozen=True)
+class LoginPending:
+    site: SiteId
+    verification_uri: str
+    user_code: str
+    expires_in: int
 
 
 @dataclass(frozen=True)
@@ -147,14 +164,9 @@ class AuthState:
     scopes: list[str] = field(default_factory=list)
     reason: LoginEndReason | None = None
     pending: PendingLogin | None = None
-
-
-@dataclass(frozen=True)
-class LoginPending:
-    site: SiteId
-    verification_uri: str
-    user_code: str
-    expires_in: int
+    """The native backend's pending-login record (its polling schedule)."""
+    login: LoginPending | None = None
+    """A pending login's link and code, when known, so they can be shown again."""
 
 
 @dataclass(frozen=True)
@@ -199,7 +211,7 @@ class AuthService:
         self._http.close()
 
     @property
-    def backend_name(self) -> str:
+    def backend_name(self) -> BackendName:
         """Which login backend is in use: ``native`` (this package's own OAuth client)."""
         return "native"
 
@@ -227,7 +239,7 @@ class AuthService:
             pending = self._pending()
             if pending is not None:
                 if pending.live(now):
-                    return AuthState("pending", pending.site, pending=pending)
+                    return AuthState("pending", pending.site, pending=pending, login=_pending_view(pending, now))
                 return AuthState("not_logged_in", reason=pending.outcome or "expired")
             return AuthState("not_logged_in")
 
@@ -235,21 +247,19 @@ class AuthService:
 
     def preflight(self) -> Preflight:
         """Steps 0.1 → 0.2 → 0.3, from local state only."""
-        cfg = self.config()
         now = self._clock()
         state = self.auth_state(now)
-        keyed = cfg.api_key_profile()
-        site_known = cfg.any_site() is not None or state.status in ("logged_in", "pending")
+        keyed, configured_site = self.api_key_and_site()
+        site_known = configured_site is not None or state.status in ("logged_in", "pending")
         event = preflight_event(site_known=site_known, api_key=keyed is not None, oauth_status=state.status)
         gate = Gate().apply(event)
         if event is Event.API_KEY_FOUND:
             assert keyed is not None
-            return Preflight(gate, "api_key_configured", profile=keyed.name)
+            return Preflight(gate, "api_key_configured", profile=keyed)
         if event is Event.SESSION_FOUND:
             return Preflight(gate, "logged_in", site=state.site, scopes=state.scopes)
         if event is Event.LOGIN_PENDING:
-            assert state.pending is not None  # a pending status always carries its login
-            return Preflight(gate, "pending", site=state.site, login=_pending_view(state.pending, now))
+            return Preflight(gate, "pending", site=state.site, login=state.login)
         ticket = tickets.issue(self.store.ticket_key(), gate, now)
         return Preflight(gate, "choose_site", menu_ticket=ticket)
 
@@ -266,17 +276,17 @@ class AuthService:
         if site is None:
             raise ReplyNotUnderstood("the reply chooses no site")
         site_ticket = tickets.issue(self.store.ticket_key(), gate.apply(Event.SITE_CHOSEN, site), self._clock())
-        keyed = self.config().api_key_profile()
+        keyed = self.api_key_profile_name()
         if keyed is not None:
-            return SiteChoice(site, site_ticket, "api_key_configured", profile=keyed.name)
+            return SiteChoice(site, site_ticket, "api_key_configured", profile=keyed)
         return SiteChoice(site, site_ticket, "login")
 
     def login(self, site: SiteId, site_ticket: str | None) -> LoginSkipped | LoginPending:
         """Like OKX's CLI guard, any API key skips the login (it starts nothing, so it needs no ticket). Then
         the Pre-login Gate, then one device authorization, or the live one for the same site."""
-        keyed = self.config().api_key_profile()
+        keyed = self.api_key_profile_name()
         if keyed is not None:
-            return LoginSkipped(keyed.name)
+            return LoginSkipped(keyed)
         if not site_ticket:
             raise SiteNotConfirmed("no site ticket: the user has not chosen a site from the menu")
         held = tickets.verify(self.store.ticket_key(), site_ticket, self._clock())
@@ -284,6 +294,22 @@ class AuthService:
             raise SiteNotConfirmed("this ticket does not carry a site choice: call choose_site first")
         if held.gate.site != site:
             raise SiteMismatch(f"the user chose {held.gate.site}, not {site}")
+        return self._begin_login(site)
+
+    # ----- the backend: what the gate's steps run on (the okx-cli backend overrides these) ----------
+
+    def api_key_and_site(self) -> tuple[str | None, SiteId | None]:
+        """The API-key profile OKX's client would use (environment first, then default_profile), and a site
+        a profile of OKX's config names (the user chose it when they configured it)."""
+        cfg = self.config()
+        keyed = cfg.api_key_profile()
+        return (None if keyed is None else keyed.name), cfg.any_site()
+
+    def api_key_profile_name(self) -> str | None:
+        return self.api_key_and_site()[0]
+
+    def _begin_login(self, site: SiteId) -> LoginSkipped | LoginPending:
+        """After the gate passed for ``site``: one device authorization, or the live one for the same site."""
         with self.store.locked():
             now = self._clock()
             pending = self._pending()
@@ -460,7 +486,7 @@ class AuthService:
 
     def _poll(self, pending: PendingLogin, now: float) -> AuthState:
         """One token request, unless the last one was less than ``interval`` ago. Caller holds the lock."""
-        waiting = AuthState("pending", pending.site, pending=pending)
+        waiting = AuthState("pending", pending.site, pending=pending, login=_pending_view(pending, now))
         if pending.last_poll_at is not None and now - pending.last_poll_at < pending.interval:
             return waiting
         e = pending.endpoints
@@ -477,7 +503,7 @@ class AuthService:
                 polled = polled.model_copy(update={"interval": pending.interval + SLOW_DOWN_STEP})
             self.store.write_json(PENDING_FILE, polled.model_dump(mode="json"))
             if isinstance(exc, TokenError) and exc.retriable:
-                return AuthState("pending", pending.site, pending=polled)
+                return AuthState("pending", pending.site, pending=polled, login=_pending_view(polled, now))
             raise
         session = _session_from(pending.site, e, tokens, now, pending.scope, None)
         self.store.write_json(SESSION_FILE, session.model_dump(mode="json"))

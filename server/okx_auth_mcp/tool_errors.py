@@ -14,6 +14,8 @@ from okx_auth_mcp.oauth_errors import (
     OkxError,
     PhishingGuard,
 )
+from okx_auth_mcp.okx_cli import BackendUnsupported
+from okx_auth_mcp.okx_cli_protocol import OkxAuthMissing, OkxCliError, OkxCliMissing, OkxCliTimeout
 from okx_auth_mcp.service import (
     AlreadyLoggedIn,
     FlowError,
@@ -81,6 +83,28 @@ _NEXT: list[tuple[type[Exception], str, str]] = [
         "Next: show this to the user; they fix ~/.okx/config.toml (it was not changed).",
     ),
     (StoreError, "state_error", "Next: show this to the user."),
+    (
+        OkxAuthMissing,
+        "okx_auth_missing",
+        "Next: tell the user to run `okx auth install` (it downloads the okx-auth binary), then try again.",
+    ),
+    (
+        OkxCliMissing,
+        "okx_cli_missing",
+        "Next: tell the user to install OKX's CLI (npm install -g @okx_ai/okx-trade-cli) or set "
+        "OKX_AUTH_BACKEND=native.",
+    ),
+    (OkxCliTimeout, "okx_cli_timeout", "Next: tell the user OKX's CLI did not answer in time; retry later."),
+    (
+        OkxCliError,
+        "okx_cli_error",
+        "Next: tell the user OKX's CLI failed; they can run the same okx command themselves to see why.",
+    ),
+    (
+        BackendUnsupported,
+        "backend_unsupported",
+        "Next: tell the user; with OKX's CLI as the backend, use okx's own commands for this.",
+    ),
 ]
 
 

@@ -1,0 +1,268 @@
+"""OKX's official ``okx`` CLI as the backend: the same gate, templates and tools, with a stand-in ``okx``
+(tests/stand_in/okx) that behaves as OKX's skill documents the commands, run as a real executable."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp.client import Client
+
+from okx_auth_mcp import templates
+from okx_auth_mcp.config import ConfigError
+from okx_auth_mcp.okx_cli import OkxCliService, open_service
+from okx_auth_mcp.okx_cli_protocol import OkxCliTimeout
+from okx_auth_mcp.server import build_server
+from okx_auth_mcp.service import AuthService, Settings
+from okx_auth_mcp.tool_errors import error_text as error_text_of
+from tests.conftest import FakeClock
+from tests.test_mcp_tools import data, error_text
+
+STAND_IN = Path(__file__).resolve().parent / "stand_in"
+SCOPES = ["live:read", "live:trade"]
+
+
+@dataclass
+class StandIn:
+    """The stand-in's state file: what it will print, and every command it ran."""
+
+    path: Path
+
+    def read(self) -> dict[str, Any]:
+        state: dict[str, Any] = json.loads(self.path.read_text(encoding="utf-8"))
+        return state
+
+    def set(self, **values: Any) -> None:
+        self.path.write_text(json.dumps({**self.read(), **values}), encoding="utf-8")
+
+    def calls(self, *words: str) -> list[list[str]]:
+        return [call for call in self.read().get("calls", []) if call[: len(words)] == list(words)]
+
+    def approve(self) -> None:
+        site = self.read()["auth"]["site"]
+        self.set(auth={"status": "logged_in", "site": site, "scopes": SCOPES, "expiresAt": "x", "ttl": 3600})
+
+
+@pytest.fixture
+def stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StandIn:
+    state = StandIn(tmp_path / "okx-stand-in.json")
+    state.path.write_text("{}", encoding="utf-8")
+    monkeypatch.setenv("OKX_STAND_IN_STATE", str(state.path))
+    # The stand-in runs on this interpreter's directory's python3 too: PATH keeps the rest.
+    monkeypatch.setenv("PATH", os.pathsep.join([str(STAND_IN), str(Path(sys.executable).parent), os.environ["PATH"]]))
+    monkeypatch.setenv("OKX_AUTH_BACKEND", "okx-cli")
+    monkeypatch.setenv("OKX_AUTH_HTTP_TIMEOUT", "5")
+    return state
+
+
+@pytest.fixture
+def cli_service(stand_in: StandIn, clock: FakeClock) -> Iterator[AuthService]:
+    service = open_service(Settings.from_env(), clock)
+    assert isinstance(service, OkxCliService)
+    yield service
+    service.close()
+
+
+@pytest.fixture(params=["legacy", "auto"])
+async def client(request: pytest.FixtureRequest, cli_service: AuthService) -> AsyncIterator[Client]:
+    async with Client(build_server(cli_service), mode=request.param) as connected:
+        yield connected
+
+
+# ----- choosing the backend -------------------------------------------------------------------------------
+
+
+def test_auto_picks_the_official_cli_when_it_answers(stand_in: StandIn, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OKX_AUTH_BACKEND", "auto")
+    assert open_service(Settings.from_env()).backend_name == "okx-cli"
+    stand_in.set(fail={"status": "spawn"})
+    assert open_service(Settings.from_env()).backend_name == "native"
+    stand_in.set(fail={"status": "garbage"})
+    assert open_service(Settings.from_env()).backend_name == "native"
+
+
+def test_auto_without_okx_is_native_and_okx_cli_without_it_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent))
+    monkeypatch.setenv("OKX_AUTH_BACKEND", "auto")
+    assert open_service(Settings.from_env()).backend_name == "native"
+    monkeypatch.setenv("OKX_AUTH_BACKEND", "okx-cli")
+    with pytest.raises(ConfigError, match="no okx on PATH"):
+        open_service(Settings.from_env())
+    monkeypatch.setenv("OKX_AUTH_BACKEND", "okx")
+    with pytest.raises(ConfigError, match="native, okx-cli or auto"):
+        Settings.from_env()
+
+
+# ----- the gate and the tools, as with the native backend -------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_the_whole_login_through_the_tools(client: Client, stand_in: StandIn) -> None:
+    # Not logged in, the binary prints the "global" placeholder site: it chooses nothing.
+    pre = data(await client.call_tool("preflight", {}))
+    assert (pre["next"], pre["reply"], pre["backend"]) == ("choose_site", templates.SITE_MENU, "okx-cli")
+    choice = data(await client.call_tool("choose_site", {"reply": "2", "menu_ticket": pre["menu_ticket"]}))
+    assert (choice["site"], choice["next"]) == ("eea", "login")
+    for site, ticket in (("global", choice["site_ticket"]), ("eea", None), ("eea", "forged")):
+        refused = await client.call_tool("auth_login_manual", {"site": site, "site_ticket": ticket, "lang": "en"})
+        assert refused.is_error
+    assert stand_in.calls("auth", "login") == []
+    args = {"site": "eea", "site_ticket": choice["site_ticket"], "lang": "zh"}
+    login = data(await client.call_tool("auth_login_manual", args))
+    assert stand_in.calls("auth", "login") == [["auth", "login", "--manual", "--site", "eea"]]
+    uri, code = "https://www.okx.com/account/oauth/device", "WDJB-MJHT"
+    assert login == {
+        "status": "pending",
+        "site": "eea",
+        "verificationUri": uri,
+        "userCode": code,
+        "expiresIn": 600,
+        "reply": templates.login_started("zh", "eea", uri, code, 600),
+    }
+    # Pending: preflight shows the same link and code; asking again starts nothing new.
+    again = data(await client.call_tool("preflight", {"lang": "zh"}))
+    assert (again["next"], again["userCode"], again["reply"]) == ("pending", code, login["reply"])
+    assert data(await client.call_tool("auth_login_manual", args))["userCode"] == code
+    assert len(stand_in.calls("auth", "login")) == 1
+    status = data(await client.call_tool("auth_status", {"lang": "en"}))
+    assert status == {"status": "pending", "site": "eea", "reply": templates.pending("en", "eea")}
+    stand_in.approve()
+    status = data(await client.call_tool("auth_status", {"lang": "en"}))
+    assert status == {
+        "status": "logged_in",
+        "site": "eea",
+        "scopes": SCOPES,
+        "reply": templates.logged_in("en", "eea", SCOPES),
+    }
+    assert "expiresAt" not in json.dumps(status) and "3600" not in json.dumps(status)
+    assert data(await client.call_tool("preflight", {}))["next"] == "logged_in"
+    assert data(await client.call_tool("logout", {}))["revoked"] is True
+    assert stand_in.calls("auth", "logout") == [["auth", "logout"]]
+    assert data(await client.call_tool("preflight", {}))["next"] == "choose_site"
+    # A site choice made before the logout cannot start a login after it.
+    late = await client.call_tool("auth_login_manual", args)
+    assert error_text(late).startswith("[ticket_invalid]")
+
+
+@pytest.mark.anyio
+async def test_an_api_key_in_okx_config_stops_the_login(client: Client, stand_in: StandIn) -> None:
+    stand_in.set(config={"default_profile": "main", "profiles": {"main": {"api_key": "ab***yz", "site": "us"}}})
+    pre = data(await client.call_tool("preflight", {}))
+    assert (pre["next"], pre["reply"]) == ("api_key_configured", templates.api_key_configured("main"))
+    skipped = data(await client.call_tool("auth_login_manual", {"site": "us", "lang": "en"}))
+    assert skipped == {
+        "status": "skipped",
+        "reason": "api_key_configured",
+        "profile": "main",
+        "reply": templates.api_key_configured("main"),
+    }
+    assert stand_in.calls("auth", "login") == []
+    # A site some profile names counts as chosen, like OKX's skill reads it.
+    stand_in.set(config={"profiles": {"trade": {"site": "us"}}})
+    assert data(await client.call_tool("preflight", {}))["next"] == "choose_site"
+
+
+@pytest.mark.anyio
+async def test_the_clis_own_api_key_guard_is_relayed(client: Client, stand_in: StandIn) -> None:
+    pre = data(await client.call_tool("preflight", {}))
+    choice = data(await client.call_tool("choose_site", {"reply": "1", "menu_ticket": pre["menu_ticket"]}))
+    # The key appears between our check and the CLI's: the CLI prints its skipped object.
+    real_config = {"profiles": {"late": {"api_key": "x"}}}
+    args = {"site": "global", "site_ticket": choice["site_ticket"], "lang": "en"}
+    stand_in.set(config=real_config)
+    skipped = data(await client.call_tool("auth_login_manual", args))
+    assert (skipped["status"], skipped["profile"]) == ("skipped", "late")
+
+
+@pytest.mark.anyio
+async def test_a_login_pending_elsewhere_is_shown_without_a_code_and_never_replaced(
+    client: Client, stand_in: StandIn
+) -> None:
+    stand_in.set(auth={"status": "pending", "site": "us"})  # started by `okx auth login` in a terminal
+    pre = data(await client.call_tool("preflight", {"lang": "en"}))
+    assert (pre["next"], pre["site"], pre["reply"]) == ("pending", "us", templates.pending("en", "us"))
+    assert "userCode" not in pre
+
+
+@pytest.mark.anyio
+async def test_a_login_that_ended_says_why(client: Client, stand_in: StandIn, clock: FakeClock) -> None:
+    pre = data(await client.call_tool("preflight", {}))
+    choice = data(await client.call_tool("choose_site", {"reply": "us", "menu_ticket": pre["menu_ticket"]}))
+    args = {"site": "us", "site_ticket": choice["site_ticket"], "lang": "en"}
+    data(await client.call_tool("auth_login_manual", args))
+    stand_in.set(auth={"status": "not_logged_in", "site": "global"})
+    status = data(await client.call_tool("auth_status", {"lang": "en"}))
+    assert (status["status"], status["reason"]) == ("not_logged_in", "denied")
+    clock.advance(601)
+    assert data(await client.call_tool("auth_status", {"lang": "en"}))["reason"] == "expired"
+
+
+# ----- failures of the CLI --------------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("failure", "code"),
+    [
+        ("spawn", "[okx_auth_missing]"),
+        ("exit", "[okx_cli_error]"),
+        ("garbage", "[okx_cli_error]"),
+    ],
+)
+async def test_a_failing_cli_is_a_clear_error(client: Client, stand_in: StandIn, failure: str, code: str) -> None:
+    stand_in.set(fail={"status": failure})
+    text = error_text(await client.call_tool("preflight", {}))
+    assert text.startswith(code), text
+    if failure == "spawn":
+        assert "okx auth install" in text
+    assert "Service Unavailable" not in text and "ENOENT" not in text
+
+
+def test_a_hanging_cli_times_out_promptly(stand_in: StandIn, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OKX_AUTH_HTTP_TIMEOUT", "1")
+    service = open_service(Settings.from_env())
+    stand_in.set(fail={"status": "hang"})
+    started = time.monotonic()
+    with pytest.raises(OkxCliTimeout) as caught:
+        service.status()
+    assert time.monotonic() - started < 10
+    assert error_text_of(caught.value).startswith("[okx_cli_timeout] okx auth status did not finish within 1 s")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "login",
+    [
+        {"verificationUri": "https://evil.example/okx", "userCode": "WDJB-MJHT", "expiresIn": 600},
+        {"verificationUri": "http://www.okx.com/device", "userCode": "WDJB-MJHT", "expiresIn": 600},
+        {"verificationUri": "https://www.okx.com/d", "userCode": "<b>click</b>", "expiresIn": 600},
+        {"verificationUri": "https://www.okx.com/d", "userCode": "WDJB-MJHT"},
+    ],
+)
+async def test_a_login_line_that_fails_the_checks_shows_nothing(
+    client: Client, stand_in: StandIn, login: dict[str, Any]
+) -> None:
+    stand_in.set(login=login)
+    pre = data(await client.call_tool("preflight", {}))
+    choice = data(await client.call_tool("choose_site", {"reply": "1", "menu_ticket": pre["menu_ticket"]}))
+    result = await client.call_tool(
+        "auth_login_manual", {"site": "global", "site_ticket": choice["site_ticket"], "lang": "en"}
+    )
+    text = error_text(result)
+    assert text.startswith(("[phishing_guard]", "[okx_cli_error]")), text
+    assert "evil" not in text and "click" not in text
+
+
+def test_what_needs_a_token_says_the_backend_keeps_it(cli_service: AuthService) -> None:
+    from okx_auth_mcp.okx_cli import BackendUnsupported
+
+    for call in (cli_service.bearer_token, cli_service.api_base_url):
+        with pytest.raises(BackendUnsupported, match="OKX_AUTH_BACKEND=native"):
+            call()
