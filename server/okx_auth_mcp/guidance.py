@@ -9,7 +9,7 @@ from __future__ import annotations
 from okx_auth_mcp import templates
 from okx_auth_mcp.templates import Lang
 
-TOOL_NAMES = ("preflight", "choose_site", "auth_login_manual", "auth_status", "logout")
+TOOL_NAMES = ("preflight", "choose_site", "auth_login_manual", "auth_status", "logout", "verify_credentials")
 
 INSTRUCTIONS = (
     "Signs the user into OKX. Rules: call preflight first, every time, and follow its `next`. Never pass a site "
@@ -47,4 +47,7 @@ def login_procedure(lang: Lang) -> str:
 
 Never quote token lifetimes or expiry times. If I ask how long a session lasts, say:
 "{templates.SESSION_LENGTH_ANSWER}"
-To log out or switch site or account, call `logout`, then start again from step 1."""
+To log out or switch site or account, call `logout`, then start again from step 1.
+If an OKX call is refused for authentication (HTTP 401, Invalid Sign, Invalid API-KEY), call
+`verify_credentials` (lang "{lang}") and show its `reply`. For a rejected API key it gives two options: let me
+choose, and do not start an OAuth login while the key exists (OKX's client always prefers the key)."""

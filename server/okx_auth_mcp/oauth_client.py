@@ -2,6 +2,7 @@
 
 Requests are form-encoded with ``client_id`` in the body (registration is JSON, as RFC 7591 requires),
 send ``Accept: application/json``, carry a timeout, and read at most ``MAX_BODY_BYTES`` of the answer.
+:func:`send_bounded` (those bounds) and :func:`decode_json` serve ``okx_api``'s REST calls too.
 """
 
 from __future__ import annotations
@@ -55,11 +56,38 @@ def well_known_urls(issuer: str) -> list[str]:
     ]
 
 
-def _decode(raw: bytes, status: int, what: str) -> Any:
+def decode_json(raw: bytes, status: int, what: str) -> Any:
+    """The decoded JSON body; BadResponse when it is not JSON."""
     try:
         return json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise BadResponse(f"{what}: HTTP {status} with a body that is not JSON") from None
+
+
+def send_bounded(
+    client: httpx2.Client, timeout: float, method: str, url: str, what: str, **kwargs: Any
+) -> tuple[int, bytes]:
+    """One request through ``client``: (status, body). NetworkError when nothing came back (or the body did not
+    arrive within ``BODY_DEADLINE_FACTOR * timeout``), BadResponse for a body larger than ``MAX_BODY_BYTES``.
+    Errors name the host, never the rest of the URL or any header."""
+    deadline = time.monotonic() + BODY_DEADLINE_FACTOR * timeout
+    try:
+        with client.stream(method, url, **kwargs) as response:
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    raise BadResponse(f"{what}: the response is larger than {MAX_BODY_BYTES} bytes")
+                if time.monotonic() > deadline:
+                    raise NetworkError(f"{what}: {urlsplit(url).netloc} did not finish answering in time")
+                chunks.append(chunk)
+            status = response.status_code
+    except httpx2.TimeoutException as exc:
+        raise NetworkError(f"{what}: {urlsplit(url).netloc} did not answer in time ({type(exc).__name__})") from None
+    except httpx2.HTTPError as exc:
+        raise NetworkError(f"{what}: cannot reach {urlsplit(url).netloc} ({type(exc).__name__})") from None
+    return status, b"".join(chunks)
 
 
 class OAuthHttp:
@@ -91,31 +119,12 @@ class OAuthHttp:
 
     def _send(self, method: str, url: str, what: str, **kwargs: Any) -> tuple[int, bytes]:
         """(status, body). NetworkError when nothing came back, BadResponse for a body too large."""
-        deadline = time.monotonic() + BODY_DEADLINE_FACTOR * self._timeout
-        try:
-            with self._client.stream(method, url, **kwargs) as response:
-                chunks: list[bytes] = []
-                size = 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > MAX_BODY_BYTES:
-                        raise BadResponse(f"{what}: the response is larger than {MAX_BODY_BYTES} bytes")
-                    if time.monotonic() > deadline:
-                        raise NetworkError(f"{what}: {urlsplit(url).netloc} did not finish answering in time")
-                    chunks.append(chunk)
-                status = response.status_code
-        except httpx2.TimeoutException as exc:
-            raise NetworkError(
-                f"{what}: {urlsplit(url).netloc} did not answer in time ({type(exc).__name__})"
-            ) from None
-        except httpx2.HTTPError as exc:
-            raise NetworkError(f"{what}: cannot reach {urlsplit(url).netloc} ({type(exc).__name__})") from None
-        return status, b"".join(chunks)
+        return send_bounded(self._client, self._timeout, method, url, what, **kwargs)
 
     def _send_json(self, method: str, url: str, what: str, **kwargs: Any) -> tuple[int, Any]:
         """(status, decoded JSON body); BadResponse for a body that is not JSON."""
         status, raw = self._send(method, url, what, **kwargs)
-        return status, _decode(raw, status, what)
+        return status, decode_json(raw, status, what)
 
     def _post_form(self, url: str, form: Mapping[str, str], what: str) -> Any:
         status, body = self._send_json("POST", url, what, data=dict(form))
@@ -135,7 +144,7 @@ class OAuthHttp:
                 status, raw = self._send("GET", url, "discovery")
                 if status != 200:
                     raise BadResponse(f"HTTP {status} at {url}")
-                metadata = parse(ServerMetadata, _decode(raw, status, f"discovery at {url}"), f"discovery at {url}")
+                metadata = parse(ServerMetadata, decode_json(raw, status, f"discovery at {url}"), f"discovery at {url}")
                 if metadata.issuer.rstrip("/") != issuer.rstrip("/"):
                     raise BadResponse(f"discovery at {url}: the metadata names another issuer")
             except OAuthError as exc:
@@ -189,7 +198,7 @@ class OAuthHttp:
         status, raw = self._send("POST", revocation_endpoint, "revocation", data=form)
         if status != 200:
             try:
-                body = _decode(raw, status, "revocation")
+                body = decode_json(raw, status, "revocation")
             except BadResponse:
                 body = None
             raise error_from_body(status, body, "revocation")

@@ -6,6 +6,7 @@ Layout (directory 0700, every file 0600)::
     pending.json         the device authorization waiting for the user
     session.json         tokens, site, scopes of the OAuth session
     ticket.key           32 random bytes that sign the gate's tickets
+    device-id            this installation's device id (a random UUID, the TERMID of OAuth API calls)
     state.lock           the cross-process lock
 
 Every write goes to a temporary file in the same directory, is fsynced, then renamed over the old file
@@ -22,6 +23,7 @@ import os
 import secrets
 import stat
 import tempfile
+import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,18 @@ LOCK_TIMEOUT_SECONDS = 30.0
 """The least a process waits for the lock; callers that do network I/O under it pass a longer wait."""
 RECOVER = "delete the file to start over (logout does that for the session and a pending login)"
 """The advice every corrupt-state error ends with."""
+
+
+DEVICE_ID_FILE = "device-id"
+
+
+def _device_id_in(data: bytes) -> str | None:
+    """The device id a ``device-id`` file holds: a UUID in its canonical form, else None (rewritten)."""
+    try:
+        text = data.decode("ascii").strip()
+        return text if str(uuid.UUID(text)) == text else None
+    except ValueError:
+        return None
 
 
 class StoreError(Exception):
@@ -123,6 +137,24 @@ class StateStore:
         retry may reach another server process on this directory, or a restarted one. Never rotated: it holds
         nothing past a round's ten minutes."""
         return self._key("request-state.key")
+
+    def device_id(self) -> str:
+        """This installation's device id, for the ``TERMID`` header OKX wants on API calls with an OAuth token
+        from a client device: a random UUID, created on first use (under the lock, so two processes agree) and
+        kept for good (a logout does not change it)."""
+        path = self._path(DEVICE_ID_FILE)
+        with contextlib.suppress(FileNotFoundError):
+            found = _device_id_in(path.read_bytes())
+            if found is not None:
+                return found
+        with self.locked():
+            with contextlib.suppress(FileNotFoundError):
+                found = _device_id_in(path.read_bytes())
+                if found is not None:
+                    return found
+            device = str(uuid.uuid4())
+            self._write_bytes(DEVICE_ID_FILE, device.encode("ascii"))
+            return device
 
     def _key(self, name: str) -> bytes:
         """A 32-byte key, created on first use (under the lock, so two processes agree)."""

@@ -132,3 +132,61 @@ def open_link_request(lang: Lang, site: SiteId, user_code: str) -> str:
     if lang == "zh":
         return f"打开 OKX 授权页面（站点：{site}），输入验证码 {user_code} 完成授权。"
     return f"Open the OKX authorization page (site: {site}) and enter the code {user_code} to authorize."
+
+
+# ----- verify_credentials: ours, except the two options, which are the skill's Step 0.2.a ----------------
+
+
+def api_key_rejected(lang: Lang, profile: str, site: SiteId, code: str | None) -> str:
+    """OKX refused the API key itself: exactly two options, neutral, for the user to choose (Step 0.2.a). An
+    OAuth login is not a third one: OKX's client always uses a configured key first and never falls back."""
+    page = f"https://{SITES[site].web_host}/account/my-api"
+    if lang == "zh":
+        why = f"OKX 错误码 {code}" if code else "HTTP 401"
+        return (
+            f"OKX 拒绝了 profile {profile} 的 API key（{why}）。\n"
+            "只要这个 API key 仍在配置中，OAuth 登录就解决不了问题：OKX 客户端总是优先使用 API key。请选择其一：\n"
+            f"1. 更换 API key：在 {page} 创建一个新的 API key。\n"
+            "2. 完全改用 OAuth：先删除失效的 API key profile，再用 OAuth 登录。"
+        )
+    why = f"OKX code {code}" if code else "HTTP 401"
+    return (
+        f"OKX rejected the API key of profile {profile} ({why}).\n"
+        "Logging in with OAuth does not help while this key is configured: OKX's client always uses the API key "
+        "first. Choose one:\n"
+        f"1. Replace the API key: create a new one at {page}.\n"
+        "2. Switch entirely to OAuth: first remove the broken API-key profile, then log in with OAuth."
+    )
+
+
+def credentials_verified(
+    lang: Lang,
+    profile: str | None,
+    site: SiteId,
+    uid_masked: str,
+    permissions: Sequence[str],
+    demo: bool = False,
+) -> str:
+    """OKX accepted the credential: the API key of ``profile``, or (``profile`` None) the OAuth login."""
+    joined = ", ".join(permissions)
+    if lang == "zh":
+        if profile is None:
+            head = "OKX 已接受你的 OAuth 登录。"
+        else:
+            head = f"OKX 已接受 profile {profile} 的 API key{'（模拟盘）' if demo else ''}。"
+        return f"{head}\n站点：{site}\nUID：{uid_masked}\n权限：{joined}"
+    if profile is None:
+        head = "OKX accepted your OAuth login."
+    else:
+        head = f"OKX accepted the {'demo-trading ' if demo else ''}API key of profile {profile}."
+    return f"{head}\nSite: {site}\nUID: {uid_masked}\nPermissions: {joined}"
+
+
+def no_credentials(lang: Lang) -> str:
+    """Neither an API key nor an OAuth login: nothing to verify."""
+    if lang == "zh":
+        return "未配置 OKX API key，也未登录 OKX，没有可验证的凭据。需要现在登录吗？"
+    return (
+        "No OKX API key is configured and you are not logged in to OKX, so there is nothing to check. "
+        "Do you want to log in?"
+    )

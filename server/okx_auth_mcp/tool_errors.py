@@ -6,6 +6,13 @@ from __future__ import annotations
 
 from okx_auth_mcp import templates
 from okx_auth_mcp.config import ConfigError
+from okx_auth_mcp.credentials import (
+    ClockSkew,
+    ProfileUnusable,
+    RegionRestricted,
+    SessionRejected,
+    SiteHostMismatch,
+)
 from okx_auth_mcp.oauth_errors import (
     BadResponse,
     DiscoveryFailed,
@@ -104,6 +111,37 @@ _NEXT: list[tuple[type[Exception], str, str]] = [
         BackendUnsupported,
         "backend_unsupported",
         "Next: tell the user; with OKX's CLI as the backend, use okx's own commands for this.",
+    ),
+    (
+        ProfileUnusable,
+        "profile_unusable",
+        "Nothing was sent to OKX. Next: show this to the user; they fix the profile in ~/.okx/config.toml (or the "
+        "OKX_* environment variables), then call verify_credentials again.",
+    ),
+    (
+        ClockSkew,
+        "clock_skew",
+        "Next: tell the user their computer's clock is off; they turn on automatic time (network time sync), then "
+        "call verify_credentials again. The credentials may be fine: replacing them or logging in again does not "
+        "help.",
+    ),
+    (
+        SiteHostMismatch,
+        "site_host_mismatch",
+        "Next: show this to the user; they set the profile's site (and base_url, if any) to where the key was "
+        "created, in ~/.okx/config.toml (OKX_SITE / OKX_API_BASE_URL for a key from the environment), then call "
+        "verify_credentials again. Do not start an OAuth login for this: the key would still be used first.",
+    ),
+    (
+        RegionRestricted,
+        "region_restricted",
+        "Next: tell the user this is not available on the configured site; if their OKX account is registered on "
+        "another site, that site must be configured. Do not retry as it is.",
+    ),
+    (
+        SessionRejected,
+        "session_rejected",
+        "Next: tell the user the OKX login no longer works; call logout, then log in again starting with preflight.",
     ),
 ]
 
