@@ -1,5 +1,5 @@
 """The commands a person (or a script) runs, like ``gh auth``: ``status``, ``login``, ``logout``, ``token``,
-``config show``.
+``config show``, ``diagnose``.
 
 Every command goes through :class:`AuthService` with ``Settings.from_env()``: the same state directory, the
 same gate and the same templates as the MCP tools. ``login --site SITE`` is the user's answer to the site
@@ -12,6 +12,7 @@ Exit codes::
     0    done; status: logged in
     1    status: not logged in (or pending); login: ended without a session (expired, denied); a refusal
          or a failure of the network, the server or the state directory
+         diagnose: a check failed (warnings alone exit 0)
     2    bad arguments or an unusable configuration (every command); token: not logged in (or pending)
     3    token: the refresh failed: the server ended the session (invalid_grant and the like: the session
          is deleted, log in again) or the refresh could not complete (network, server error: kept, retry)
@@ -35,9 +36,13 @@ from typing import Any, TextIO
 from okx_auth_mcp import config as okx_config
 from okx_auth_mcp import templates
 from okx_auth_mcp.oauth_errors import InvalidGrant, NetworkError, OAuthError
+from okx_auth_mcp.oauth_protocol import DEFAULT_INTERVAL
+from okx_auth_mcp.okx_cli import open_service
+from okx_auth_mcp.okx_cli_protocol import OkxCliError
 from okx_auth_mcp.service import (
     AlreadyLoggedIn,
     AuthService,
+    AuthState,
     FlowError,
     LoginPending,
     LoginSkipped,
@@ -62,7 +67,7 @@ POLL_MARGIN_SECONDS = 0.25
 server's interval (which it would answer with slow_down, adding 5 s for good)."""
 TICK_SECONDS = 0.1
 
-KNOWN_ERRORS = (FlowError, OAuthError, StoreError, TicketError)
+KNOWN_ERRORS = (FlowError, OAuthError, StoreError, TicketError, OkxCliError)
 """What a command reports as one line on stderr. ``ConfigError`` is reported by ``cli.main`` (exit 2);
 anything else is a bug and keeps its traceback."""
 
@@ -125,7 +130,7 @@ def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Nam
 
 @contextlib.contextmanager
 def _service() -> Iterator[AuthService]:
-    service = AuthService(Settings.from_env())
+    service = open_service(Settings.from_env())
     try:
         yield service
     finally:
@@ -143,9 +148,8 @@ def _lang(args: argparse.Namespace) -> Lang:
 @_guarded
 def _status(args: argparse.Namespace) -> int:
     with _service() as service:
-        keyed = service.config().api_key_profile()
+        profile = service.api_key_profile_name()
         state = service.status()
-    profile = None if keyed is None else keyed.name
     if args.json:
         view = {
             "status": state.status,
@@ -265,6 +269,31 @@ def _config_show(args: argparse.Namespace) -> int:
     view = config_view(cfg, settings, cfg.path.is_file())
     print(json.dumps(view, ensure_ascii=False, indent=1) if args.json else render_config(view))
     return EXIT_OK
+
+
+# ----- diagnose -------------------------------------------------------------------------------------------
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 60:
+        raise argparse.ArgumentTypeError("must be a number of seconds above 0, at most 60")
+    return value
+
+
+@_guarded
+def _diagnose(args: argparse.Namespace) -> int:
+    from okx_auth_mcp.probes import ProbeOptions, diagnose
+
+    options = ProbeOptions() if args.timeout is None else ProbeOptions(timeout=args.timeout)
+    with _service() as service:
+        report = diagnose(service, options)
+    lang = _lang(args)
+    print(json.dumps(report.view(lang), ensure_ascii=False, indent=1) if args.json else report.render(lang))
+    return EXIT_FAILED if report.failed else EXIT_OK
 
 
 # ----- login ----------------------------------------------------------------------------------------------
@@ -395,14 +424,21 @@ def _wait(service: AuthService, lang: Lang) -> int:
                 progress.clear()
                 print(templates.not_logged_in(lang, state.reason))
                 return EXIT_FAILED
-            pending = state.pending
-            assert pending is not None
-            due = (pending.last_poll_at or 0.0) + pending.interval + POLL_MARGIN_SECONDS
+            due, expires_at = _next_check(state)
             while (now := time.time()) < due:
-                progress.tick(pending.expires_at - now)
+                progress.tick(expires_at - now)
                 time.sleep(min(TICK_SECONDS, due - now))
     finally:
         progress.clear()
+
+
+def _next_check(state: AuthState) -> tuple[float, float]:
+    """When to check a pending login again, and when its code expires. The native backend's record has its
+    polling schedule; a backend that polls by itself (okx-cli) is asked once per default interval."""
+    pending, now = state.pending, time.time()
+    if pending is not None:
+        return (pending.last_poll_at or 0.0) + pending.interval + POLL_MARGIN_SECONDS, pending.expires_at
+    return now + DEFAULT_INTERVAL, now + (state.login.expires_in if state.login is not None else 0)
 
 
 def _interrupted(service: AuthService, attempt: _Attempt) -> int:
@@ -456,7 +492,8 @@ def _lang_option(parser: argparse.ArgumentParser) -> None:
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``status``, ``login``, ``logout``, ``token`` and ``config show`` to ``okx-auth-mcp``'s commands."""
+    """Add ``status``, ``login``, ``logout``, ``token``, ``config show`` and ``diagnose`` to ``okx-auth-mcp``'s
+    commands."""
     status = commands.add_parser("status", help="check the OKX login once (exit 0 when logged in)")
     status.add_argument("--json", action="store_true", help="one JSON object: status, site, scopes, reason")
     _lang_option(status)
@@ -484,3 +521,16 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     show = config_commands.add_parser("show", help="profiles, sites and base URLs, secrets masked")
     show.add_argument("--json", action="store_true", help="as one JSON object")
     show.set_defaults(run=_config_show)
+
+    diagnose = commands.add_parser(
+        "diagnose", help="read-only checks: clock, network, proxy, config, login state (exit 1 when one fails)"
+    )
+    diagnose.add_argument("--json", action="store_true", help="as one JSON object")
+    diagnose.add_argument(
+        "--timeout",
+        type=_positive_seconds,
+        default=None,
+        help="seconds each probe step may take (default 5)",
+    )
+    _lang_option(diagnose)
+    diagnose.set_defaults(run=_diagnose)
