@@ -26,7 +26,7 @@ from okx_auth_mcp.service import AuthService
 from tests.conftest import FakeClock, oauth_requests, write_config
 
 pytestmark = pytest.mark.anyio
-TOOLS = {"preflight", "choose_site", "auth_login_manual", "auth_status", "logout", "verify_credentials"}
+TOOLS = {"preflight", "choose_site", "auth_login_manual", "auth_status", "logout", "verify_credentials", "diagnose"}
 
 
 @pytest.fixture(params=["legacy", "auto", "http-legacy", "http-auto"])

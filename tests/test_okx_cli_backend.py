@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -266,3 +267,26 @@ def test_what_needs_a_token_says_the_backend_keeps_it(cli_service: AuthService) 
     for call in (cli_service.bearer_token, cli_service.api_base_url):
         with pytest.raises(BackendUnsupported, match="OKX_AUTH_BACKEND=native"):
             call()
+
+
+def test_the_command_line_logs_in_through_the_official_cli(stand_in: StandIn) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "okx_auth_mcp", "login", "--site", "us", "--lang", "en"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        shown = [proc.stdout.readline() for _ in range(8)]
+        assert "Code: WDJB-MJHT\n" in shown and "Site: us\n" in shown
+        stand_in.approve()
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert out.strip() == templates.logged_in("en", "us", SCOPES)
+    assert stand_in.calls("auth", "login") == [["auth", "login", "--manual", "--site", "us"]]

@@ -9,7 +9,15 @@ from __future__ import annotations
 from okx_auth_mcp import templates
 from okx_auth_mcp.templates import Lang
 
-TOOL_NAMES = ("preflight", "choose_site", "auth_login_manual", "auth_status", "logout", "verify_credentials")
+TOOL_NAMES = (
+    "preflight",
+    "choose_site",
+    "auth_login_manual",
+    "auth_status",
+    "logout",
+    "verify_credentials",
+    "diagnose",
+)
 
 INSTRUCTIONS = (
     "Signs the user into OKX. Rules: call preflight first, every time, and follow its `next`. Never pass a site "
@@ -50,4 +58,6 @@ Never quote token lifetimes or expiry times. If I ask how long a session lasts, 
 To log out or switch site or account, call `logout`, then start again from step 1.
 If an OKX call is refused for authentication (HTTP 401, Invalid Sign, Invalid API-KEY), call
 `verify_credentials` (lang "{lang}") and show its `reply`. For a rejected API key it gives two options: let me
-choose, and do not start an OAuth login while the key exists (OKX's client always prefers the key)."""
+choose, and do not start an OAuth login while the key exists (OKX's client always prefers the key).
+If my login keeps "expiring" or OKX calls fail for no clear reason, call `diagnose` (lang "{lang}") and show its
+`reply`: a checklist of the clock, the network, the config file and the login state."""

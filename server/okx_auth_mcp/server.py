@@ -445,9 +445,10 @@ def build_server(service: AuthService) -> MCPServer:
     def okx_auth_login(lang: LangArg = "en") -> str:
         return guidance.login_procedure(lang)
 
-    from okx_auth_mcp import credential_tool  # it builds on this module's helpers
+    from okx_auth_mcp import credential_tool, diagnose_tool  # they build on this module's helpers
 
     credential_tool.register(mcp, service)
+    diagnose_tool.register(mcp, service)
     return mcp
 
 
