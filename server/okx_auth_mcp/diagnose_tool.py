@@ -3,7 +3,7 @@ tools of ``server`` (whose helpers it reuses). ``build_server`` adds it with :fu
 
 No ``from __future__ import annotations`` here, as in ``server``: the SDK reads the tool's annotations."""
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, ToolAnnotations
@@ -11,10 +11,12 @@ from pydantic import Field
 
 from okx_auth_mcp.checklist import Status
 from okx_auth_mcp.diagnosis_facts import PlanSource
-from okx_auth_mcp.probes import ProbeOptions, diagnose
 from okx_auth_mcp.server import LangArg, _boundary, _Out, _result, _run
 from okx_auth_mcp.service import AuthService
 from okx_auth_mcp.sites import SiteId
+
+if TYPE_CHECKING:
+    from okx_auth_mcp.probes import ProbeOptions
 
 
 class CheckOut(_Out):
@@ -36,7 +38,7 @@ class DiagnoseOut(_Out):
     checks: list[CheckOut]
 
 
-def register(mcp: MCPServer, service: AuthService, options: ProbeOptions | None = None) -> None:
+def register(mcp: MCPServer, service: AuthService, options: "ProbeOptions | None" = None) -> None:
     """Add the ``diagnose`` tool to ``mcp``. ``options`` (timeouts, resolver, clock) are for tests."""
 
     @mcp.tool(
@@ -59,6 +61,8 @@ def register(mcp: MCPServer, service: AuthService, options: ProbeOptions | None 
     )
     @_boundary
     async def diagnose_tool(lang: LangArg = "en") -> Annotated[CallToolResult, DiagnoseOut]:
+        from okx_auth_mcp.probes import diagnose  # the probes' I/O stack loads on first use, not at start-up
+
         report = await _run(lambda: diagnose(service, options))
         view = report.view(lang)
         return _result(
