@@ -18,8 +18,8 @@ from mcp.client import Client
 
 from okx_auth_mcp import templates
 from okx_auth_mcp.config import ConfigError
-from okx_auth_mcp.okx_cli import OkxCliService, open_service
-from okx_auth_mcp.okx_cli_protocol import OkxCliTimeout
+from okx_auth_mcp.okx_cli import OkxCli, OkxCliService, open_service
+from okx_auth_mcp.okx_cli_protocol import OkxCliBadOutput, OkxCliTimeout
 from okx_auth_mcp.server import build_server
 from okx_auth_mcp.service import AuthService, Settings
 from okx_auth_mcp.tool_errors import error_text as error_text_of
@@ -290,3 +290,76 @@ def test_the_command_line_logs_in_through_the_official_cli(stand_in: StandIn) ->
     assert proc.returncode == 0, err
     assert out.strip() == templates.logged_in("en", "us", SCOPES)
     assert stand_in.calls("auth", "login") == [["auth", "login", "--manual", "--site", "us"]]
+
+
+async def _site_ticket(client: Client, reply: str) -> str:
+    pre = data(await client.call_tool("preflight", {}))
+    return str(
+        data(await client.call_tool("choose_site", {"reply": reply, "menu_ticket": pre["menu_ticket"]}))["site_ticket"]
+    )
+
+
+@pytest.mark.anyio
+async def test_a_login_pending_for_another_site_is_never_replaced(client: Client, stand_in: StandIn) -> None:
+    ticket = await _site_ticket(client, "1")
+    stand_in.set(auth={"status": "pending", "site": "us"})  # started elsewhere after the menu was shown
+    refused = await client.call_tool("auth_login_manual", {"site": "global", "site_ticket": ticket, "lang": "en"})
+    assert error_text(refused).startswith("[login_pending]")
+    assert stand_in.calls("auth", "login") == []
+
+
+@pytest.mark.anyio
+async def test_the_link_of_a_login_for_another_site_is_never_shown(client: Client, stand_in: StandIn) -> None:
+    ticket = await _site_ticket(client, "us")
+    data(await client.call_tool("auth_login_manual", {"site": "us", "site_ticket": ticket, "lang": "en"}))
+    stand_in.set(auth={"status": "pending", "site": "eea"})  # the CLI now runs a login for another site
+    pre = data(await client.call_tool("preflight", {"lang": "en"}))
+    assert (pre["site"], pre["reply"]) == ("eea", templates.pending("en", "eea"))
+    assert "userCode" not in pre and "verificationUri" not in pre
+
+
+@pytest.mark.anyio
+async def test_a_failed_cli_logout_still_voids_every_earlier_site_choice(client: Client, stand_in: StandIn) -> None:
+    ticket = await _site_ticket(client, "1")
+    stand_in.set(fail={"logout": "exit"})
+    assert error_text(await client.call_tool("logout", {})).startswith("[okx_cli_error]")
+    stand_in.set(fail={})
+    late = await client.call_tool("auth_login_manual", {"site": "global", "site_ticket": ticket, "lang": "en"})
+    assert error_text(late).startswith("[ticket_invalid]")
+    assert stand_in.calls("auth", "login") == []
+
+
+@pytest.mark.anyio
+async def test_an_api_key_in_the_environment_stops_the_login_as_okxs_client_would(
+    client: Client, stand_in: StandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in (("OKX_API_KEY", "k"), ("OKX_SECRET_KEY", "s"), ("OKX_PASSPHRASE", "p"), ("OKX_SITE", "us")):
+        monkeypatch.setenv(name, value)
+    cli = open_service(Settings.from_env())
+    async with Client(build_server(cli)) as fresh:
+        pre = data(await fresh.call_tool("preflight", {}))
+        assert (pre["next"], pre["profile"]) == ("api_key_configured", "env")
+        skipped = data(await fresh.call_tool("auth_login_manual", {"site": "global", "lang": "en"}))
+        assert skipped["status"] == "skipped"
+    assert stand_in.calls("auth", "login") == []
+
+
+def test_output_beyond_the_cap_is_refused_and_memory_stays_bounded(stand_in: StandIn, tmp_path: Path) -> None:
+    noisy = tmp_path / "bin" / "okx"
+    noisy.parent.mkdir()
+    noisy.write_text("#!/bin/sh\nhead -c 5000000 /dev/zero | tr '\\0' 'x'\n", encoding="utf-8")
+    noisy.chmod(0o755)
+    cli = OkxCli(str(noisy), os.environ, 10)
+    with pytest.raises(OkxCliBadOutput, match="larger than"):
+        cli.run("auth", "status", "--json")
+
+
+def test_a_helper_that_outlives_okx_does_not_hold_the_answer(stand_in: StandIn, tmp_path: Path) -> None:
+    forking = tmp_path / "bin" / "okx"
+    forking.parent.mkdir()
+    forking.write_text('#!/bin/sh\nsleep 30 &\necho \'{"status":"not_logged_in","site":"global"}\'\n', "utf-8")
+    forking.chmod(0o755)
+    started = time.monotonic()
+    out = OkxCli(str(forking), os.environ, 5).run("auth", "status", "--json")
+    assert time.monotonic() - started < 4
+    assert json.loads(out)["status"] == "not_logged_in"

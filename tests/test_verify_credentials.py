@@ -755,3 +755,16 @@ async def test_no_secret_reaches_a_result_or_a_log(
     for secret in secrets:
         assert secret not in everything
     assert "okx-verify.example" not in everything
+
+
+@pytest.mark.anyio
+async def test_a_passphrase_okx_never_issues_is_refused_without_quoting_it(
+    client: Client, sandbox: RunningSandbox, isolated_env: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
+    sandbox.state.add_api_key(AK, SK, PP)
+    configure(isolated_env, sandbox.url, passphrase="pä\u00a0ss")
+    text = error_text(await client.call_tool("verify_credentials", {"lang": "en"}))
+    assert text.startswith("[profile_unusable] the API-key profile main has a passphrase with characters"), text
+    assert "ä" not in text + caplog.text and "\\xe4" not in text + caplog.text
+    assert sandbox.state.count("account") == 0

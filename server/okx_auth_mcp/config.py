@@ -160,7 +160,7 @@ def _profile(path: Path, name: str, raw: Any) -> Profile:
     )
 
 
-def _env_profile(environ: Mapping[str, str]) -> Profile | None:
+def env_profile(environ: Mapping[str, str]) -> Profile | None:
     present = [k for k in _ENV_KEYS if environ.get(k)]
     if not present:
         return None
@@ -205,7 +205,7 @@ def load(environ: Mapping[str, str] | None = None) -> OkxConfig:
     if not isinstance(raw_profiles, dict):
         raise ConfigInvalid(f"{path}: profiles must be a table of [profiles.NAME] tables")
     profiles = [_profile(path, name, raw) for name, raw in raw_profiles.items()]
-    env_profile = _env_profile(env)
-    if env_profile is not None:
-        profiles.insert(0, env_profile)
+    from_env = env_profile(env)
+    if from_env is not None:
+        profiles.insert(0, from_env)
     return OkxConfig(path=path, default_profile=default, profiles=tuple(profiles))

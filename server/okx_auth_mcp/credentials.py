@@ -216,6 +216,13 @@ def _verify_api_key(
             f"the API-key profile {profile.name} has an api_key but no {' and no '.join(missing)}: a request "
             "cannot be signed without them"
         )
+    fields = (("api_key", profile.api_key), ("secret_key", profile.secret_key), ("passphrase", profile.passphrase))
+    garbled = [name for name, value in fields if not (value.isascii() and value.isprintable())]
+    if garbled:  # it would fail in a header, and the error would quote the character: never send it
+        raise ProfileUnusable(
+            f"the API-key profile {profile.name} has a {' and a '.join(garbled)} with characters OKX never issues "
+            "(only printable ASCII): look for a typo or a stray character"
+        )
     timestamp = okx_signing.iso_timestamp(clock())
     headers = okx_signing.signed_headers(
         api_key=profile.api_key,

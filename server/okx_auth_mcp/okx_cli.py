@@ -9,19 +9,26 @@ what needs a token here (``token``, ``OkxAuth``) says so instead.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import IO
 
 from pydantic import BaseModel, ConfigDict
 
+from okx_auth_mcp import config as okx_config
 from okx_auth_mcp.oauth_protocol import TrustPolicy
 from okx_auth_mcp.okx_cli_protocol import (
+    MAX_OUTPUT_CHARS,
     CliLoginSkipped,
     OkxAuthMissing,
+    OkxCliBadOutput,
     OkxCliError,
     OkxCliFailed,
     OkxCliMissing,
@@ -78,28 +85,34 @@ class OkxCli:
         return None if found is None else cls(found, settings.environ, settings.http_timeout)
 
     def run(self, *args: str, timeout: float | None = None) -> str:
+        """Its standard output. The output goes to temporary files and is read up to a cap (memory stays
+        bounded whatever it prints); on a timeout the whole process group is killed (``okx`` starts
+        ``okx-auth``), and a helper that outlives ``okx`` cannot hold the answer back."""
         limit = timeout or self.timeout
         what = "okx " + " ".join(a for a in args if not a.startswith("-"))
-        try:
-            done = subprocess.run(  # noqa: S603 (a fixed command line; the site is one of three ids)
-                [self.executable, *args],
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                errors="replace",
-                env=dict(self.environ),
-                timeout=limit,
-                check=False,
-            )
-        except FileNotFoundError:
-            raise OkxCliMissing("the okx CLI is no longer where it was found") from None
-        except subprocess.TimeoutExpired:
-            raise OkxCliTimeout(f"{what} did not finish within {limit:g} s") from None
-        if "Failed to spawn okx-auth" in done.stdout + done.stderr:
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            try:
+                process = subprocess.Popen(  # noqa: S603 (a fixed command line; the site is one of three ids)
+                    [self.executable, *args],
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=err,
+                    env=dict(self.environ),
+                    start_new_session=True,
+                )
+            except FileNotFoundError:
+                raise OkxCliMissing("the okx CLI is no longer where it was found") from None
+            try:
+                status = process.wait(timeout=limit)
+            except subprocess.TimeoutExpired:
+                _kill_group(process)
+                raise OkxCliTimeout(f"{what} did not finish within {limit:g} s") from None
+            stdout, stderr = _bounded(out, what), _bounded(err, what)
+        if "Failed to spawn okx-auth" in stdout + stderr:
             raise OkxAuthMissing(f"{what}: okx could not start its okx-auth binary")
-        if done.returncode != 0:
-            raise OkxCliFailed(f"{what} exited with status {done.returncode}")
-        return done.stdout
+        if status != 0:
+            raise OkxCliFailed(f"{what} exited with status {status}")
+        return stdout
 
     def answers(self) -> bool:
         """Whether ``okx auth status --json`` works here (how ``auto`` decides)."""
@@ -122,7 +135,11 @@ class OkxCliService(AuthService):
     # ----- the backend steps -----------------------------------------------------------------------
 
     def api_key_and_site(self) -> tuple[str | None, SiteId | None]:
+        """The environment's key first, as OKX's client takes it; then what ``okx config show`` lists."""
+        from_env = okx_config.env_profile(self.settings.environ)
         config = parse_config(self._cli.run("config", "show", "--json"))
+        if from_env is not None:
+            return from_env.name, from_env.site or config.site
         return config.api_key_profile, config.site
 
     def auth_state(self, now: float | None = None) -> AuthState:
@@ -175,11 +192,14 @@ class OkxCliService(AuthService):
         return LoginPending(site, started.verificationUri, started.userCode, started.expiresIn)
 
     def logout(self) -> bool:
-        """``okx auth logout`` (which revokes), then the local record and every ticket issued before."""
-        self._cli.run("auth", "logout")
-        with self.store.locked():
-            self.store.delete(STARTED_FILE)
-            self.store.rotate_ticket_key()
+        """``okx auth logout`` (which revokes); whatever it does, the local record and every ticket issued
+        before are gone, as with the native backend (a site chosen before a logout never logs in after it)."""
+        try:
+            self._cli.run("auth", "logout")
+        finally:
+            with self.store.locked():
+                self.store.delete(STARTED_FILE)
+                self.store.rotate_ticket_key()
         return True
 
     def cancel_login(self, user_code: str | None = None) -> bool:
@@ -215,6 +235,23 @@ class OkxCliService(AuthService):
         return None if data is None else _validated(StartedLogin, data, self.store.directory / STARTED_FILE)
 
 
+def _bounded(file: IO[bytes], what: str) -> str:
+    file.seek(0)
+    data = file.read(MAX_OUTPUT_CHARS + 1)
+    if len(data) > MAX_OUTPUT_CHARS:
+        raise OkxCliBadOutput(f"{what}: the output is larger than {MAX_OUTPUT_CHARS} characters")
+    return data.decode("utf-8", errors="replace")
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        if hasattr(os, "killpg"):
+            os.killpg(process.pid, signal.SIGKILL)
+        else:  # pragma: no cover (Windows: no process groups here)
+            process.kill()
+    process.wait()
+
+
 def open_service(settings: Settings, clock: Callable[[], float] = time.time) -> AuthService:
     """The service for ``settings.backend``: ``auto`` picks the official CLI when it is on PATH and
     ``okx auth status --json`` answers, else the native client."""
@@ -223,9 +260,7 @@ def open_service(settings: Settings, clock: Callable[[], float] = time.time) -> 
     cli = OkxCli.find(settings)
     if settings.backend == "okx-cli":
         if cli is None:
-            from okx_auth_mcp.config import ConfigError
-
-            raise ConfigError(
+            raise okx_config.ConfigError(
                 "OKX_AUTH_BACKEND=okx-cli, but there is no okx on PATH (npm install -g @okx_ai/okx-trade-cli)"
             )
         return OkxCliService(settings, cli, clock)
