@@ -3,10 +3,13 @@ variables from the machine, so no test touches a real ~/.okx or the internet."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -86,3 +89,27 @@ def oauth_requests(sandbox: RunningSandbox) -> int:
     """Every request that reached the authorization server's OAuth endpoints."""
     with sandbox.state.lock:
         return sum(sandbox.state.requests.values())
+
+
+def _literal(host: object) -> bool:
+    if host is None or host in ("localhost", b"localhost"):
+        return True
+    try:
+        ipaddress.ip_address(host.decode() if isinstance(host, bytes) else str(host))
+    except ValueError:
+        return False
+    return True
+
+
+@pytest.fixture(autouse=True)
+def no_system_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reaches the internet: any lookup of a name (not an IP literal, not localhost) through the
+    system resolver fails the test. (Subprocesses are not covered; they are given loopback URLs.)"""
+    real = socket.getaddrinfo
+
+    def guarded(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if not _literal(host):
+            raise AssertionError(f"a test resolved {host!r} through the system resolver")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", guarded)

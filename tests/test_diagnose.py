@@ -42,29 +42,6 @@ from tests.test_mcp_tools import data
 CLI = [sys.executable, "-m", "okx_auth_mcp"]
 
 
-def _literal(host: object) -> bool:
-    if host is None or host in ("localhost", b"localhost"):
-        return True
-    try:
-        ipaddress.ip_address(host.decode() if isinstance(host, bytes) else str(host))
-    except ValueError:
-        return False
-    return True
-
-
-@pytest.fixture(autouse=True)
-def no_system_dns(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Any lookup of a name (not an IP literal, not localhost) through the system resolver fails the test."""
-    real = socket.getaddrinfo
-
-    def guarded(host: Any, *args: Any, **kwargs: Any) -> Any:
-        if not _literal(host):
-            raise AssertionError(f"a test resolved {host!r} through the system resolver")
-        return real(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", guarded)
-
-
 def refuse_names(host: str, port: int) -> list[str]:
     raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 

@@ -363,3 +363,13 @@ def test_a_helper_that_outlives_okx_does_not_hold_the_answer(stand_in: StandIn, 
     out = OkxCli(str(forking), os.environ, 5).run("auth", "status", "--json")
     assert time.monotonic() - started < 4
     assert json.loads(out)["status"] == "not_logged_in"
+
+
+def test_diagnose_reads_the_login_from_the_official_cli(stand_in: StandIn, cli_service: AuthService) -> None:
+    from okx_auth_mcp.probes import ProbeOptions, local_facts
+
+    stand_in.set(auth={"status": "logged_in", "site": "eea", "scopes": SCOPES})
+    assert not cli_service.store.directory.exists()
+    facts = local_facts(cli_service, ProbeOptions())
+    assert facts.backend == "okx-cli"
+    assert (facts.oauth.status, facts.oauth.site, facts.oauth.scopes) == ("logged_in", "eea", tuple(SCOPES))

@@ -212,9 +212,10 @@ def _lock_probe(path: Path, wait: float) -> Step:
 
 
 def oauth_facts(service: AuthService, state: StateDirFacts, now: float) -> OAuthFacts:
-    """The OAuth state from the files alone (no request). Not read when the lock is held (reading waits for
-    it), nor when there is no state directory (reading would create it)."""
-    if not state.exists:
+    """The OAuth state: the native backend's from the files alone (no request), not read when the lock is
+    held (reading waits for it) nor when there is no state directory (reading would create it). The okx-cli
+    backend's from ``okx auth status``, which keeps its own state wherever this directory is."""
+    if not state.exists and service.backend_name == "native":
         return OAuthFacts("not_logged_in")
     if state.lock is not None and state.lock.error is not None:
         return OAuthFacts(None)
