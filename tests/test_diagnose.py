@@ -338,6 +338,17 @@ def test_partial_credentials_in_the_environment_fail_and_the_file_is_still_read(
     service.close()
 
 
+def test_a_file_profile_with_a_key_but_no_secret_fails(
+    service: AuthService, sandbox: RunningSandbox, isolated_env: dict[str, str]
+) -> None:
+    keyed_profile(isolated_env["OKX_HOME"], sandbox.url, passphrase="P4ss")
+    found = check(diagnose(service), "config.partial")
+    assert found.status == "fail" and found.finding.en.startswith("The profile main has an api_key but no secret_key:")
+    assert found.next is not None and "P4ss" not in found.finding.en + found.next.en
+    keyed_profile(isolated_env["OKX_HOME"], sandbox.url, secret_key="S", passphrase="P4ss")
+    assert all(c.id != "config.partial" for c in diagnose(service).checks)
+
+
 def test_a_config_file_with_keys_readable_by_others_is_flagged_with_the_chmod(
     service: AuthService, sandbox: RunningSandbox, isolated_env: dict[str, str]
 ) -> None:

@@ -53,6 +53,7 @@ TITLES: dict[str, Words] = {
     "config.permissions": Words("Config file permissions", "配置文件权限"),
     "config.site_host": Words("Profile site and base_url", "配置的站点与 base_url"),
     "config.profiles": Words("API-key profile in effect", "生效的 API key 配置"),
+    "config.partial": Words("Incomplete API key", "不完整的 API key"),
     "network.proxy": Words("Proxy", "代理"),
     "network.dns": Words("DNS", "域名解析"),
     "network.connect": Words("Connection", "连接"),

@@ -74,6 +74,23 @@ def config_checks(cfg: ConfigFacts) -> list[Check]:
     else:
         out.append(item("config.env", "ok", Words("No API key in the environment.", "环境变量中没有 API key。")))
 
+    for p in cfg.profiles:
+        if p.missing and not p.from_env:
+            fields = " and ".join(p.missing)
+            out.append(
+                item(
+                    "config.partial",
+                    "fail",
+                    Words(
+                        f"The profile {p.name} has an api_key but no {fields}: OKX refuses every request it signs.",
+                        f"配置 {p.name} 有 api_key，但缺少 {fields}：用它签名的请求都会被 OKX 拒绝。",
+                    ),
+                    Words(
+                        f"Add the {fields} of that API key to {cfg.path}, or remove its api_key.",
+                        f"在 {cfg.path} 中补上该 API key 的 {fields}，或删除其 api_key。",
+                    ),
+                )
+            )
     out.append(_permissions_check(cfg))
     out.append(_site_host_check(cfg))
     out.append(_profiles_check(cfg))

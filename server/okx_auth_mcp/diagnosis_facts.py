@@ -42,6 +42,8 @@ class ProfileFacts:
     """False when ``base_url`` is not an absolute http(s) URL."""
     proxy_url: str | None = None
     """Redacted: scheme, host and port only."""
+    missing: tuple[str, ...] = ()
+    """With an ``api_key``: the fields a signed request also needs that the profile lacks."""
 
     @property
     def base_host(self) -> str | None:

@@ -146,6 +146,11 @@ def config_facts(environ: Mapping[str, str]) -> ConfigFacts:
                 base_url=base,
                 base_url_ok=base_ok,
                 proxy_url=redact_proxy(p.proxy_url) if p.proxy_url else None,
+                missing=tuple(
+                    name for name, value in (("secret_key", p.secret_key), ("passphrase", p.passphrase)) if not value
+                )
+                if p.api_key
+                else (),
             )
         )
     file_profiles = cfg.profiles[1:] if from_env else cfg.profiles
