@@ -698,3 +698,14 @@ async def test_the_tool_shows_no_secret(
         result = await client.call_tool("diagnose", {"lang": lang})
         assert data(result)["checks"]
         assert_no_secret(json.dumps(result.model_dump(mode="json"), ensure_ascii=False), secrets)
+
+
+def test_the_key_is_probed_where_verify_credentials_sends_it(
+    service: AuthService, sandbox: RunningSandbox, isolated_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The profile says EEA, but OKX_API_BASE_URL sends the key elsewhere: that host is the one probed.
+    keyed_profile(isolated_env["OKX_HOME"], "https://eea.okx.com", site="eea", secret_key="S", passphrase="P")
+    monkeypatch.setenv("OKX_API_BASE_URL", sandbox.url)
+    report = diagnose(AuthService(Settings.from_env()))
+    assert {t.base for t in report.plan.targets} == {sandbox.url}
+    assert report.plan.site == "eea"

@@ -66,6 +66,11 @@ class ConfigFacts:
     profiles: tuple[ProfileFacts, ...] = ()
     in_effect: str | None = None
     """The API-key profile OKX's client would sign with."""
+    key_target: str | None = None
+    """Where that profile's requests go, as verify_credentials sends them (``OKX_API_BASE_URL``, ``base_url``,
+    the site's API host); None when it cannot be sent (no site)."""
+    key_site: SiteId | None = None
+    """That profile's site, ``OKX_SITE`` first."""
 
     def keyed(self) -> list[ProfileFacts]:
         return [p for p in self.profiles if p.has_key]
@@ -306,11 +311,9 @@ def plan(local: LocalFacts) -> Plan:
     keyed = cfg.profile_in_effect()
     site: SiteId | None
     if keyed is not None:
-        source, site = "api_key", keyed.site
-        add(
-            keyed.base_url if keyed.base_url and keyed.base_url_ok else SITES[keyed.site or "global"].api_base_url,
-            "api",
-        )
+        source, site = "api_key", cfg.key_site or keyed.site
+        fallback = keyed.base_url if keyed.base_url and keyed.base_url_ok else SITES[site or "global"].api_base_url
+        add(cfg.key_target or fallback, "api")
     if oauth.status in ("logged_in", "pending") and oauth.site is not None:
         if oauth.issuer:
             add(oauth.issuer, "oauth")

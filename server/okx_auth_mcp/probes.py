@@ -19,6 +19,7 @@ Errors: ``ProbeError`` ⊃ ``Unresolved`` (the resolver did not answer in time);
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import os
@@ -41,6 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from okx_auth_mcp import config as okx_config
 from okx_auth_mcp import diagnosis
 from okx_auth_mcp.checklist import Report
+from okx_auth_mcp.credentials import ProfileUnusable, api_key_target
 from okx_auth_mcp.diagnosis_facts import (
     ConfigFacts,
     LocalFacts,
@@ -156,6 +158,10 @@ def config_facts(environ: Mapping[str, str]) -> ConfigFacts:
     file_profiles = cfg.profiles[1:] if from_env else cfg.profiles
     holds = any(p.api_key or p.secret_key or p.passphrase for p in file_profiles)
     keyed = cfg.api_key_profile()
+    target = None
+    if keyed is not None:
+        with contextlib.suppress(ProfileUnusable):  # no site: the plan says so, and probes Global's host
+            target = api_key_target(keyed, environ, str(path))
     return ConfigFacts(
         path=str(path),
         exists=exists,
@@ -165,6 +171,8 @@ def config_facts(environ: Mapping[str, str]) -> ConfigFacts:
         default_profile=cfg.default_profile,
         profiles=tuple(profiles),
         in_effect=None if keyed is None else keyed.name,
+        key_target=None if target is None else target.base_url,
+        key_site=None if target is None else target.site,
     )
 
 
