@@ -35,7 +35,7 @@ _TEXT_LIMIT = 2048
 
 
 class _Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)  # built on first use, not at start-up
 
 
 _WORD_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")

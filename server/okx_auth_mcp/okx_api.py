@@ -45,7 +45,7 @@ class AccountConfig(BaseModel):
     """The part of ``GET /api/v5/account/config``'s first ``data`` item that is used (and shown, the UID
     masked): plain digits and permission words only, so nothing the server wrote in prose gets through."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)  # built on first use, not at start-up
 
     uid: str = Field(pattern=r"^[0-9]{1,32}$", repr=False)
     perm: str = Field(pattern=r"^[a-z_]{1,32}(,[a-z_]{1,32}){0,15}$")

@@ -64,7 +64,7 @@ class BackendUnsupported(FlowError):
 
 
 class StartedLogin(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)  # built on first use, not at start-up
     site: SiteId
     verification_uri: str
     user_code: str

@@ -52,7 +52,7 @@ class OkxCliBadOutput(OkxCliError):
 
 
 class _Output(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)  # built on first use, not at start-up
 
 
 class CliStatus(_Output):

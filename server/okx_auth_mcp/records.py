@@ -10,7 +10,7 @@ from okx_auth_mcp.sites import SiteId
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)  # built on first use, not at start-up
 
 
 class Endpoints(_Record):
