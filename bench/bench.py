@@ -406,6 +406,17 @@ def _positive(text: str) -> int:
     return value
 
 
+def _compile_package() -> None:
+    """Byte-compile okx_auth_mcp as ``pip install`` does. An editable install under PYTHONDONTWRITEBYTECODE
+    (set on this machine) would otherwise compile every module again at every cold start, a cost the floor,
+    whose modules are compiled in site-packages, never pays."""
+    import compileall
+
+    import okx_auth_mcp
+
+    compileall.compile_dir(str(Path(okx_auth_mcp.__file__).parent), quiet=1)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--starts", type=_positive, default=10, help="cold starts per server (default 10)")
@@ -420,6 +431,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.starts < 2 and not args.json:
         _progress("note: one start per server says little about a median")
 
+    _compile_package()
     res = anyio.run(run, args)
     print(json.dumps(res.to_json(), indent=2) if args.json else markdown(res))
     return 1 if args.check and not all(c.passed for c in res.checks) else 0
