@@ -1,4 +1,5 @@
-"""The five tools through the SDK's own client: in memory (both protocol generations) and over stdio."""
+"""The tools through the SDK's own client: in memory and over Streamable HTTP (both protocol generations), and
+over stdio."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""The MCP wiring: five tools, a prompt and a resource over :class:`AuthService`. Logic lives in ``service``;
-texts in ``templates`` and ``guidance``; error translation in ``tool_errors``. This module only connects them,
-and asks the user directly (elicitation) where the client can.
+"""The MCP wiring: the five login tools, a prompt and a resource over :class:`AuthService`, plus the tools of
+``credential_tool`` and ``diagnose_tool``. Logic lives in ``service``; texts in ``templates`` and ``guidance``;
+error translation in ``tool_errors``. This module only connects them, and asks the user directly
+(elicitation) where the client can.
 
 No ``from __future__ import annotations`` here: the SDK reads the tools' annotations, and a ``Resolve(...)``
 naming a function local to ``build_server`` must be an object, not a string to evaluate later."""
