@@ -10,10 +10,10 @@ import ipaddress
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from okx_auth_mcp.oauth_errors import (
     TOKEN_ERRORS,
@@ -104,6 +104,18 @@ def _shown_url(value: str) -> str:
     return value
 
 
+def _user_code(value: str) -> str:
+    if not _USER_CODE_RE.match(value):
+        raise ValueError("must be a short code of letters, digits and dashes")
+    return value
+
+
+ShownUrl = Annotated[str, AfterValidator(_shown_url)]
+"""A link the user will see and open."""
+UserCode = Annotated[str, AfterValidator(_user_code)]
+"""A device login's code, which the user types."""
+
+
 def _word(value: object) -> str:
     """A server-supplied code (``invalid_grant``, ``53003``) if it is one plain word, else ``unrecognized``:
     nothing else the server wrote may reach text an agent relays."""
@@ -139,23 +151,11 @@ class Registration(_Wire):
 
 class DeviceAuthorization(_Wire):
     device_code: str = Field(min_length=1, max_length=_TEXT_LIMIT)
-    user_code: str
-    verification_uri: str
+    user_code: UserCode
+    verification_uri: ShownUrl
     verification_uri_complete: str | None = None
     expires_in: int = Field(gt=0, le=86400)
     interval: int = Field(default=DEFAULT_INTERVAL, ge=1, le=3600)
-
-    @field_validator("user_code")
-    @classmethod
-    def _user_code(cls, value: str) -> str:
-        if not _USER_CODE_RE.match(value):
-            raise ValueError("must be a short code of letters, digits and dashes")
-        return value
-
-    @field_validator("verification_uri")
-    @classmethod
-    def _uri(cls, value: str) -> str:
-        return _shown_url(value)
 
 
 class TokenResponse(_Wire):

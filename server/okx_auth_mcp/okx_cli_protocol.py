@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from okx_auth_mcp.oauth_protocol import _SCOPE_RE, _USER_CODE_RE, _shown_url
+from okx_auth_mcp.oauth_protocol import _SCOPE_RE, ShownUrl, UserCode
 from okx_auth_mcp.sites import SiteId, site_id
 
 MAX_OUTPUT_CHARS = 64 * 1024
@@ -77,21 +77,9 @@ class CliStatus(_Output):
 
 
 class CliLoginStarted(_Output):
-    verificationUri: str
-    userCode: str
+    verificationUri: ShownUrl
+    userCode: UserCode
     expiresIn: int = Field(gt=0, le=86400)
-
-    @field_validator("userCode")
-    @classmethod
-    def _code(cls, value: str) -> str:
-        if not _USER_CODE_RE.match(value):
-            raise ValueError("must be a short code of letters, digits and dashes")
-        return value
-
-    @field_validator("verificationUri")
-    @classmethod
-    def _uri(cls, value: str) -> str:
-        return _shown_url(value)
 
 
 class CliLoginSkipped(_Output):
