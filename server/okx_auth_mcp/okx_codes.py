@@ -126,9 +126,6 @@ CODES: dict[str, OkxCode] = {
 
 UNKNOWN_CODE = "OKX refused the request with a code okx-auth-mcp does not know yet."
 
-OKX_CODES: dict[str, str] = {code: entry.text for code, entry in CODES.items()}
-"""Each code's message (meaning and next step), for callers that only need the text."""
-
 
 def describe_okx_code(code: str) -> str:
     """A clear message with a next step, for every code."""
