@@ -184,11 +184,15 @@ async def test_serve_on_localhost_answers_at_the_url_it_announces(isolated_env: 
     assert process.stderr is not None
     try:
         url = _endpoint(process.stderr)
-        assert post_initialize(url, {}).status_code == 200
+        answer = post_initialize(url, {})
+        assert answer.status_code == 200
         port = httpx2.URL(url).port
         assert post_initialize(url, {"Host": f"localhost:{port}"}).status_code == 200
         assert post_initialize(url, {"Host": f"evil.example:{port}"}).status_code == 421
     finally:
         process.terminate()
         process.wait(timeout=15)
+        logged = process.stderr.read()
         process.stderr.close()
+    session_id = answer.headers["mcp-session-id"]
+    assert session_id and session_id not in logged  # it would let a reader of the log act in the session

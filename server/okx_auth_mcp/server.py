@@ -455,6 +455,8 @@ def build_server(service: AuthService) -> MCPServer:
 
 def create_server(settings: Settings | None = None) -> MCPServer:
     server = build_server(open_service(settings or Settings.from_env()))
-    # The SDK logs at INFO; one line per HTTP request to stderr is noise in a client's log panel.
-    logging.getLogger("httpx2").setLevel(logging.WARNING)
+    # The SDK logs at INFO; one line per HTTP request to stderr is noise in a client's log panel. Its HTTP
+    # transport logs each session's id, which lets whoever reads the log act in that session.
+    for name in ("httpx2", "mcp.server.streamable_http", "mcp.server.streamable_http_manager"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     return server
