@@ -55,7 +55,7 @@ class AccountConfig(BaseModel):
         return tuple(self.perm.split(","))
 
 
-def _okx_code(body: Any) -> str | None:
+def okx_code(body: Any) -> str | None:
     """The body's OKX code when it carries one that is plain digits (``"0"`` included), else None."""
     if not isinstance(body, dict):
         return None
@@ -93,7 +93,7 @@ class OkxApi:
             if status >= 500:
                 raise BadResponse(f"{what}: the server failed (HTTP {status})") from None
             raise
-        code = _okx_code(body)
+        code = okx_code(body)
         if code is not None and code != "0":
             msg = body.get("msg")
             raise OkxError(code, msg[:_MSG_LIMIT] if isinstance(msg, str) else "", status)

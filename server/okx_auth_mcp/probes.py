@@ -64,6 +64,7 @@ from okx_auth_mcp.diagnosis_facts import (
 from okx_auth_mcp.oauth_client import OAuthHttp, well_known_urls
 from okx_auth_mcp.oauth_errors import BadResponse, NetworkError, OAuthError, TokenError
 from okx_auth_mcp.oauth_protocol import error_from_body
+from okx_auth_mcp.okx_api import okx_code
 from okx_auth_mcp.records import Session
 from okx_auth_mcp.service import SESSION_FILE, AuthService
 from okx_auth_mcp.store import StoreError
@@ -379,8 +380,8 @@ def server_time(status: int, body: Any) -> float:
     """Seconds since the epoch from OKX's ``{"code":"0","data":[{"ts":"<ms>"}]}``; ``BadResponse`` otherwise."""
     if status != 200:
         raise BadResponse(f"HTTP {status}")
-    code = body.get("code") if isinstance(body, dict) else None
-    if isinstance(code, str) and code != "0" and code.isdigit() and len(code) <= 6:
+    code = okx_code(body)
+    if code is not None and code != "0":
         raise BadResponse(f"OKX code {code}")
     try:
         answer = _TimeAnswer.model_validate(body)
