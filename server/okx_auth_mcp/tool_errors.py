@@ -159,9 +159,19 @@ def error_text(exc: Exception) -> str:
             f"[{exc.code}] {what}. The menu_ticket stays valid. Next: show this menu to the user verbatim, wait "
             "for the answer, and call choose_site with it as `reply`:\n" + templates.SITE_MENU
         )
+    code, next_step = _translation(exc)
+    return f"[{code}] {str(exc).rstrip('.')}." + (f" {next_step}" if next_step else "")
+
+
+def error_code(exc: Exception) -> str:
+    """The stable code of a known failure (the bracketed word its text starts with)."""
+    return _translation(exc)[0]
+
+
+def _translation(exc: Exception) -> tuple[str, str | None]:
     for kind, code, next_step in _NEXT:
         if isinstance(exc, kind):
-            return f"[{code}] {str(exc).rstrip('.')}. {next_step}"
+            return code, next_step
     if isinstance(exc, FlowError):
-        return f"[{exc.code}] {str(exc).rstrip('.')}."
+        return exc.code, None
     raise exc

@@ -54,7 +54,7 @@ from okx_auth_mcp.sites import SITE_IDS, SITES, SiteId
 from okx_auth_mcp.store import StoreError
 from okx_auth_mcp.templates import Lang
 from okx_auth_mcp.tickets import TicketError
-from okx_auth_mcp.tool_errors import error_text
+from okx_auth_mcp.tool_errors import error_code
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -95,13 +95,6 @@ def default_lang(environ: Mapping[str, str]) -> Lang:
         if value:
             return "zh" if value.lower().startswith("zh") else "en"
     return "en"
-
-
-def error_code(exc: Exception) -> str:
-    """The stable code the MCP tools give ``exc`` (``tool_errors``, the one place errors are translated):
-    the bracketed word their text starts with."""
-    text = error_text(exc)
-    return text[1 : text.index("]")]
 
 
 def failure_line(exc: Exception, code: str | None = None, next_step: str | None = None) -> str:
