@@ -50,7 +50,7 @@ def main() -> int:
         # with a message saying what to do, rather than later inside the server with a bare ImportError.
         import pydantic_core  # noqa: F401
 
-        from okx_auth_mcp.cli import main as cli_main
+        from okx_auth_mcp.cli.main import main as cli_main
     except ImportError as exc:
         print(
             f"okx-auth-mcp: cannot import its dependencies ({exc}). A bundle's vendored dependencies "

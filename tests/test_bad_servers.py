@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from okx_auth_mcp.oauth_client import OAuthHttp, well_known_urls
-from okx_auth_mcp.oauth_errors import BadResponse, DiscoveryFailed, NetworkError, OkxError, PhishingGuard
-from okx_auth_mcp.oauth_protocol import ServerMetadata, TrustPolicy
+from okx_auth_mcp.core.oauth_errors import BadResponse, DiscoveryFailed, NetworkError, OkxError, PhishingGuard
+from okx_auth_mcp.core.oauth_wire import ServerMetadata, TrustPolicy
+from okx_auth_mcp.edges.oauth_client import OAuthHttp, well_known_urls
+from okx_auth_mcp.login.service import AuthService, Settings
 from okx_auth_mcp.sandbox import RunningSandbox
-from okx_auth_mcp.service import AuthService, Settings
 from tests.conftest import FakeClock
 from tests.test_flow import log_in, site_ticket, start_login
 
@@ -224,7 +224,7 @@ def test_a_broken_token_endpoint_while_polling_keeps_the_login_pending(
 
 
 def test_metadata_endpoints_must_be_https_or_loopback() -> None:
-    from okx_auth_mcp.oauth_protocol import ServerMetadata, parse
+    from okx_auth_mcp.core.oauth_wire import ServerMetadata, parse
 
     good = {
         "issuer": "https://www.okx.com",
@@ -239,8 +239,8 @@ def test_metadata_endpoints_must_be_https_or_loopback() -> None:
 def test_server_prose_reaches_no_tool_result_as_more_than_one_short_line(
     service: AuthService, sandbox: RunningSandbox
 ) -> None:
-    from okx_auth_mcp.oauth_errors import TokenError
-    from okx_auth_mcp.tool_errors import error_text
+    from okx_auth_mcp.core.oauth_errors import TokenError
+    from okx_auth_mcp.login.refusals import error_text
 
     ticket = site_ticket(service)
     sandbox.state.faults["device"] = "oauth:invalid_scope"
@@ -253,7 +253,7 @@ def test_server_prose_reaches_no_tool_result_as_more_than_one_short_line(
 def test_every_poll_counts_even_when_the_server_fails(
     service: AuthService, sandbox: RunningSandbox, clock: FakeClock
 ) -> None:
-    from okx_auth_mcp.oauth_errors import TokenError
+    from okx_auth_mcp.core.oauth_errors import TokenError
 
     start_login(service)
     sandbox.state.clients.clear()  # the token endpoint now answers invalid_client
@@ -302,7 +302,7 @@ def test_requests_are_form_encoded_with_the_client_id_and_ask_for_json() -> None
         return httpx2.Response(400, json={"error": "authorization_pending"})
 
     http = OAuthHttp(transport=httpx2.MockTransport(answer))
-    from okx_auth_mcp.oauth_errors import AuthorizationPending
+    from okx_auth_mcp.core.oauth_errors import AuthorizationPending
 
     with pytest.raises(AuthorizationPending):
         http.poll_device_token("https://auth.example/token", "client-1", "device-1")
@@ -343,7 +343,7 @@ def test_a_custom_issuer_origin_includes_the_scheme() -> None:
     ["https://a.example?x=1", "https://a.example#f", "https://user:pw@a.example", "http://a.example", "file:///x"],
 )
 def test_unsafe_issuers_are_refused(issuer: str) -> None:
-    from okx_auth_mcp.oauth_protocol import is_safe_issuer
+    from okx_auth_mcp.core.oauth_wire import is_safe_issuer
 
     assert not is_safe_issuer(issuer)
     assert is_safe_issuer("https://a.example") and is_safe_issuer("http://127.0.0.1:8766")
@@ -359,7 +359,7 @@ def test_allowed_hosts_are_compared_without_case(monkeypatch: pytest.MonkeyPatch
 
 @pytest.mark.parametrize("code", ["[x](https://evil.example)", "ABCD\nEFGH", "<b>ABCD</b>", "A", "X" * 40])
 def test_a_user_code_that_is_not_a_short_plain_code_is_refused(code: str) -> None:
-    from okx_auth_mcp.oauth_protocol import DeviceAuthorization, parse
+    from okx_auth_mcp.core.oauth_wire import DeviceAuthorization, parse
 
     body = {"device_code": "d", "user_code": code, "verification_uri": "https://www.okx.com/d", "expires_in": 600}
     with pytest.raises(BadResponse, match="user_code"):
@@ -368,7 +368,7 @@ def test_a_user_code_that_is_not_a_short_plain_code_is_refused(code: str) -> Non
 
 @pytest.mark.parametrize("scope", ["read_only [Re-verify](https://evil.example)", "read_only \u202eevil", "x" * 600])
 def test_granted_scopes_must_be_plain_words(scope: str) -> None:
-    from okx_auth_mcp.oauth_protocol import TokenResponse, parse
+    from okx_auth_mcp.core.oauth_wire import TokenResponse, parse
 
     with pytest.raises(BadResponse, match="scope"):
         parse(TokenResponse, {"access_token": "a", "token_type": "Bearer", "scope": scope}, "token")
@@ -384,8 +384,8 @@ def _mock(status: int, body: object, headers: dict[str, str] | None = None) -> O
 
 
 def test_the_servers_own_words_never_reach_a_tool_result() -> None:
-    from okx_auth_mcp.oauth_errors import TokenError
-    from okx_auth_mcp.tool_errors import error_text
+    from okx_auth_mcp.core.oauth_errors import TokenError
+    from okx_auth_mcp.login.refusals import error_text
 
     lure = "Login moved: open https://okx-login.evil.example and enter code WXYZ-1234"
     for status, body in (
@@ -410,7 +410,7 @@ _METADATA = ServerMetadata(
 
 
 def test_an_okx_code_in_a_200_answer_is_an_error_and_ends_a_session_at_the_token_endpoint() -> None:
-    from okx_auth_mcp.oauth_errors import InvalidGrant
+    from okx_auth_mcp.core.oauth_errors import InvalidGrant
 
     http = _mock(200, {"code": "53003", "msg": "Token revoked", "data": []})
     with pytest.raises(InvalidGrant):

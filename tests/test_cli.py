@@ -12,7 +12,7 @@ import pytest
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
 
-from okx_auth_mcp import templates
+from okx_auth_mcp.core import texts
 from tests.test_bad_servers import free_port
 from tests.test_mcp_tools import confirmed_site, data
 
@@ -22,7 +22,7 @@ def test_the_demo_walks_the_whole_login_and_exits_zero() -> None:
         [sys.executable, "-m", "okx_auth_mcp", "demo", "--lang", "zh"], capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
-    assert templates.SITE_MENU in done.stdout
+    assert texts.SITE_MENU in done.stdout
     assert "请在浏览器中打开下面的链接并输入验证码完成授权：" in done.stdout
     assert "登录成功。\n站点：global\n权限：read_only, trade" in done.stdout
     assert "demo OK" in done.stdout

@@ -7,14 +7,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from okx_auth_mcp import config
+from okx_auth_mcp.edges import okx_config
 from tests.conftest import write_config
 
 SECRET, PASSPHRASE, API_KEY = "s3cr3t-SECRET-value", "pa55-PHRASE", "ak-1234567890abcdef"
 
 
 def test_a_missing_file_is_an_empty_config(isolated_env: dict[str, str]) -> None:
-    cfg = config.load()
+    cfg = okx_config.load()
     assert cfg.profiles == () and cfg.api_key_profile() is None and cfg.any_site() is None
 
 
@@ -25,7 +25,7 @@ def test_profiles_are_read_as_okx_writes_them(isolated_env: dict[str, str]) -> N
         f'[profiles.live]\napi_key = "{API_KEY}"\nsecret_key = "{SECRET}"\npassphrase = "{PASSPHRASE}"\n'
         'site = "us"\ntimeout_ms = 5000\nunknown_key = 1\n',
     )
-    cfg = config.load()
+    cfg = okx_config.load()
     assert [p.name for p in cfg.profiles] == ["demo", "live"]
     live = cfg.api_key_profile()
     assert live is not None and live.name == "live" and live.site == "us" and live.timeout_ms == 5000
@@ -37,7 +37,7 @@ def test_secrets_never_appear_in_repr_or_public_views(isolated_env: dict[str, st
         isolated_env["OKX_HOME"],
         f'[profiles.p]\napi_key = "{API_KEY}"\nsecret_key = "{SECRET}"\npassphrase = "{PASSPHRASE}"\n',
     )
-    cfg = config.load()
+    cfg = okx_config.load()
     for text in (repr(cfg), str(cfg.profiles[0].public())):
         assert SECRET not in text and PASSPHRASE not in text
     assert API_KEY not in str(cfg.profiles[0].public())
@@ -50,7 +50,7 @@ def test_environment_credentials_form_the_env_profile_first(
     write_config(isolated_env["OKX_HOME"], 'default_profile = "main"\n[profiles.main]\napi_key = "file-key-123456"\n')
     for name, value in (("OKX_API_KEY", API_KEY), ("OKX_SECRET_KEY", SECRET), ("OKX_PASSPHRASE", PASSPHRASE)):
         monkeypatch.setenv(name, value)
-    keyed = config.load().api_key_profile()
+    keyed = okx_config.load().api_key_profile()
     assert keyed is not None and keyed.name == "env"
 
 
@@ -60,8 +60,8 @@ def test_a_partial_set_of_environment_credentials_is_a_clear_error(
 ) -> None:
     for name in present:
         monkeypatch.setenv(name, SECRET)
-    with pytest.raises(config.PartialEnvCredentials, match="set all three") as error:
-        config.load()
+    with pytest.raises(okx_config.PartialEnvCredentials, match="set all three") as error:
+        okx_config.load()
     assert SECRET not in str(error.value)
 
 
@@ -70,8 +70,8 @@ def test_a_file_that_does_not_parse_names_file_line_and_quoting_and_is_not_rewri
 ) -> None:
     text = '[profiles.main]\napi_key = "abc"\npassphrase = p@ss#word\n'
     path = write_config(isolated_env["OKX_HOME"], text)
-    with pytest.raises(config.ConfigParseError) as error:
-        config.load()
+    with pytest.raises(okx_config.ConfigParseError) as error:
+        okx_config.load()
     message = str(error.value)
     assert str(path) in message and "line 3" in message and "quoted" in message and "single quotes" in message
     assert path.read_text(encoding="utf-8") == text
@@ -90,8 +90,8 @@ def test_a_file_that_does_not_parse_names_file_line_and_quoting_and_is_not_rewri
 )
 def test_wrong_shapes_are_clear_errors(isolated_env: dict[str, str], text: str, what: str) -> None:
     write_config(isolated_env["OKX_HOME"], text)
-    with pytest.raises(config.ConfigInvalid, match=what):
-        config.load()
+    with pytest.raises(okx_config.ConfigInvalid, match=what):
+        okx_config.load()
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -100,11 +100,11 @@ def test_fuzzed_config_files_load_or_fail_clearly_and_stay_untouched(isolated_en
     path = write_config(isolated_env["OKX_HOME"], text)
     before = path.read_bytes(), os.stat(path).st_mtime_ns
     try:
-        cfg = config.load()
-    except config.ConfigError as error:
+        cfg = okx_config.load()
+    except okx_config.ConfigError as error:
         assert str(path) in str(error)
     else:
-        assert all(isinstance(p, config.Profile) for p in cfg.profiles)
+        assert all(isinstance(p, okx_config.Profile) for p in cfg.profiles)
     assert (path.read_bytes(), os.stat(path).st_mtime_ns) == before
 
 
@@ -112,5 +112,5 @@ def test_a_config_that_is_not_utf8_is_a_clear_error(isolated_env: dict[str, str]
     path = Path(isolated_env["OKX_HOME"]) / "config.toml"
     path.parent.mkdir(parents=True)
     path.write_bytes(b"\xff\xfe[profiles]")
-    with pytest.raises(config.ConfigParseError, match="UTF-8"):
-        config.load()
+    with pytest.raises(okx_config.ConfigParseError, match="UTF-8"):
+        okx_config.load()

@@ -27,13 +27,14 @@ import pytest
 from mcp.client import Client
 from mcp.server.mcpserver.exceptions import ToolError
 
-from okx_auth_mcp import diagnose_tool, probes
-from okx_auth_mcp.checklist import Check, Report
-from okx_auth_mcp.cli import main
-from okx_auth_mcp.probes import ProbeOptions
+from okx_auth_mcp.cli.main import main
+from okx_auth_mcp.core.diagnosis.checklist import Check, Report
+from okx_auth_mcp.edges import probes
+from okx_auth_mcp.edges.probes import ProbeOptions
+from okx_auth_mcp.login.service import AuthService, Settings
+from okx_auth_mcp.mcp import diagnose_tool
+from okx_auth_mcp.mcp.server import build_server
 from okx_auth_mcp.sandbox import RunningSandbox
-from okx_auth_mcp.server import build_server
-from okx_auth_mcp.service import AuthService, Settings
 from tests.conftest import FakeClock, write_config
 from tests.test_bad_servers import free_port, snapshot
 from tests.test_flow import log_in, start_login

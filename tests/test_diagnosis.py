@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from okx_auth_mcp.checklist import Check, Report
-from okx_auth_mcp.diagnosis import checks, plan
-from okx_auth_mcp.diagnosis_facts import (
+from okx_auth_mcp.core.diagnosis.checklist import Check, Report
+from okx_auth_mcp.core.diagnosis.facts import (
     ConfigFacts,
     LocalFacts,
     NetworkFacts,
@@ -23,7 +22,8 @@ from okx_auth_mcp.diagnosis_facts import (
     clock_offset,
     redact_proxy,
 )
-from okx_auth_mcp.service import REFRESH_MARGIN_SECONDS
+from okx_auth_mcp.core.diagnosis.report import checks, plan
+from okx_auth_mcp.login.service import REFRESH_MARGIN_SECONDS
 
 NOW = 1_800_000_000.0
 API = Target("https://www.okx.com", frozenset({"api", "oauth"}))

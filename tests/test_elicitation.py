@@ -25,11 +25,11 @@ from mcp.types import (
     ErrorData,
 )
 
-from okx_auth_mcp import server as server_module
-from okx_auth_mcp import templates
+from okx_auth_mcp.core import texts
+from okx_auth_mcp.login.service import AuthService
+from okx_auth_mcp.mcp import server as server_module
+from okx_auth_mcp.mcp.server import SiteAnswer, build_server
 from okx_auth_mcp.sandbox import RunningSandbox
-from okx_auth_mcp.server import SiteAnswer, build_server
-from okx_auth_mcp.service import AuthService
 from tests.conftest import FakeClock, write_config
 from tests.test_mcp_tools import data, error_text, serving_http
 
@@ -95,9 +95,9 @@ async def test_the_client_asks_for_the_site_and_the_answer_confirms_it(
     async with connect(user) as client:
         choice = data(await client.call_tool("choose_site", {"menu_ticket": await menu_ticket(client)}))
         assert (choice["site"], choice["next"]) == ("eea", "login")
-        assert choice["reply"] == templates.site_chosen("eea")
+        assert choice["reply"] == texts.site_chosen("eea")
         (form,) = user.forms()
-        assert form.message == templates.SITE_QUESTION
+        assert form.message == texts.SITE_QUESTION
         assert form.requested_schema["required"] == ["site"]
         assert form.requested_schema["properties"]["site"] == {
             "type": "string",
@@ -118,7 +118,7 @@ async def test_the_client_asks_for_the_site_and_the_answer_confirms_it(
                 "auth_login_manual", {"site": "eea", "site_ticket": choice["site_ticket"], "lang": "en"}
             )
         )
-        assert login["reply"] == templates.login_started("en", "eea", login["verificationUri"], login["userCode"], 600)
+        assert login["reply"] == texts.login_started("en", "eea", login["verificationUri"], login["userCode"], 600)
         sandbox.state.decide(login["userCode"], approve=True)
         clock.advance(5)
         assert data(await client.call_tool("auth_status", {"lang": "en"}))["status"] == "logged_in"
@@ -153,7 +153,7 @@ async def test_a_client_that_cannot_ask_gets_the_menu_to_show(connect: Callable[
         ticket = await menu_ticket(client)
         result = await client.call_tool("choose_site", {"menu_ticket": ticket})
         text = error_text(result)
-        assert text.startswith("[reply_missing]") and text.endswith(templates.SITE_MENU)
+        assert text.startswith("[reply_missing]") and text.endswith(texts.SITE_MENU)
         assert "menu_ticket stays valid" in text
         # ... and the agent completes the flow with the user's typed reply and the same ticket.
         choice = data(await client.call_tool("choose_site", {"menu_ticket": ticket, "reply": "3"}))
@@ -207,8 +207,8 @@ async def test_the_client_is_asked_to_open_the_link_and_the_reply_still_carries_
         login = data(result)
         (link,) = user.links()
         assert link.url == login["verificationUri"]
-        assert link.message == templates.open_link_request("zh", "global", login["userCode"])
-        assert login["reply"] == templates.login_started(
+        assert link.message == texts.open_link_request("zh", "global", login["userCode"])
+        assert login["reply"] == texts.login_started(
             "zh", "global", login["verificationUri"], login["userCode"], 600
         )
         assert user.forms() == []

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from okx_auth_mcp import tickets
-from okx_auth_mcp.gate import Gate, State
-from okx_auth_mcp.sandbox import RunningSandbox
-from okx_auth_mcp.service import (
+from okx_auth_mcp.core import tickets
+from okx_auth_mcp.core.gate import Gate, State
+from okx_auth_mcp.core.sites import SiteId
+from okx_auth_mcp.login.service import (
     AlreadyLoggedIn,
     AuthService,
     LoginPending,
@@ -21,7 +21,7 @@ from okx_auth_mcp.service import (
     SiteMismatch,
     SiteNotConfirmed,
 )
-from okx_auth_mcp.sites import SiteId
+from okx_auth_mcp.sandbox import RunningSandbox
 from tests.conftest import FakeClock, oauth_requests, write_config
 
 
@@ -348,7 +348,7 @@ def test_writing_a_registration_keeps_what_else_the_file_holds(service: AuthServ
 
 _LOGIN = """
 import sys, time
-from okx_auth_mcp.service import AuthService, Settings
+from okx_auth_mcp.login.service import AuthService, Settings
 service = AuthService(Settings.from_env())
 start_at = float(sys.argv[2])
 while time.time() < start_at:
@@ -387,7 +387,7 @@ def test_a_site_ticket_is_not_a_menu_ticket(service: AuthService) -> None:
 
 _STATUS = """
 import sys, time
-from okx_auth_mcp.service import AuthService, Settings
+from okx_auth_mcp.login.service import AuthService, Settings
 service = AuthService(Settings.from_env())
 start_at = float(sys.argv[1])
 while time.time() < start_at:

@@ -6,8 +6,8 @@ import itertools
 
 import pytest
 
-from okx_auth_mcp.gate import Event, Gate, GateRefused, State, mermaid_diagram, preflight_event
-from okx_auth_mcp.sites import SiteId
+from okx_auth_mcp.core.gate import Event, Gate, GateRefused, State, mermaid_diagram, preflight_event
+from okx_auth_mcp.core.sites import SiteId
 
 S, E = State, Event
 PREFLIGHT = {

@@ -17,12 +17,12 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from okx_auth_mcp.config import ConfigError
-from okx_auth_mcp.oauth_errors import OAuthError
+from okx_auth_mcp.core.oauth_errors import OAuthError
+from okx_auth_mcp.core.sites import SITE_IDS, SiteId
+from okx_auth_mcp.core.tickets import TicketError
+from okx_auth_mcp.edges.okx_config import ConfigError
+from okx_auth_mcp.login.service import AuthService, FlowError, LoginPending, LoginSkipped, Settings
 from okx_auth_mcp.sandbox import RunningSandbox
-from okx_auth_mcp.service import AuthService, FlowError, LoginPending, LoginSkipped, Settings
-from okx_auth_mcp.sites import SITE_IDS, SiteId
-from okx_auth_mcp.tickets import TicketError
 from tests.conftest import FakeClock, oauth_requests
 
 REPLIES = ["1", "2", "3", "global", "EEA", " us ", "", "4", "global please", "１", "okx"]

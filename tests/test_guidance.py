@@ -13,10 +13,10 @@ import pytest
 from mcp.client import Client
 from mcp.types import TextContent, TextResourceContents
 
-from okx_auth_mcp import guidance, templates
+from okx_auth_mcp.core import guidance, texts
+from okx_auth_mcp.login.service import AuthService
+from okx_auth_mcp.mcp.server import build_server
 from okx_auth_mcp.sandbox import RunningSandbox
-from okx_auth_mcp.server import build_server
-from okx_auth_mcp.service import AuthService
 from tests.conftest import FakeClock
 from tests.test_mcp_tools import confirmed_site, data
 
@@ -39,7 +39,7 @@ async def status_resource(client: Client) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-async def test_the_prompt_is_the_procedure_for_these_tools(client: Client, lang: templates.Lang) -> None:
+async def test_the_prompt_is_the_procedure_for_these_tools(client: Client, lang: texts.Lang) -> None:
     (prompt,) = (await client.list_prompts()).prompts
     assert prompt.name == "okx_auth_login" and prompt.title
     got = await client.get_prompt("okx_auth_login", {"lang": lang})
@@ -63,7 +63,7 @@ async def test_the_status_resource_follows_the_state_without_polling(
 ) -> None:
     (resource,) = (await client.list_resources()).resources
     assert str(resource.uri) == "okx://auth/status"
-    assert await status_resource(client) == {"status": "not_logged_in", "reply": templates.not_logged_in("en", None)}
+    assert await status_resource(client) == {"status": "not_logged_in", "reply": texts.not_logged_in("en", None)}
     choice = await confirmed_site(client, "us")
     login = data(
         await client.call_tool("auth_login_manual", {"site": "us", "site_ticket": choice["site_ticket"], "lang": "en"})
@@ -72,7 +72,7 @@ async def test_the_status_resource_follows_the_state_without_polling(
     clock.advance(30)
     polls = sandbox.state.count("token")
     # The user approved and a poll is due, but reading the resource sends nothing: still pending.
-    assert await status_resource(client) == {"status": "pending", "site": "us", "reply": templates.pending("en", "us")}
+    assert await status_resource(client) == {"status": "pending", "site": "us", "reply": texts.pending("en", "us")}
     assert sandbox.state.count("token") == polls
     assert data(await client.call_tool("auth_status", {"lang": "en"}))["status"] == "logged_in"
     logged_in = await status_resource(client)
@@ -80,7 +80,7 @@ async def test_the_status_resource_follows_the_state_without_polling(
         "status": "logged_in",
         "site": "us",
         "scopes": ["read_only", "trade"],
-        "reply": templates.logged_in("en", "us", ["read_only", "trade"]),
+        "reply": texts.logged_in("en", "us", ["read_only", "trade"]),
     }
     # Long past the access token's life: the resource does not refresh either.
     clock.advance(7200)

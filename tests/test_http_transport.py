@@ -18,12 +18,12 @@ from mcp.client import Client
 from mcp.client.context import ClientRequestContext
 from mcp.types import ElicitRequest, ElicitRequestParams, ElicitResult, ErrorData, InputRequiredResult
 
-from okx_auth_mcp import templates
-from okx_auth_mcp.http_transport import transport_security
-from okx_auth_mcp.loopback import NotLoopback, check_loopback
+from okx_auth_mcp.core import texts
+from okx_auth_mcp.edges.loopback import NotLoopback, check_loopback
+from okx_auth_mcp.login.service import AuthService
+from okx_auth_mcp.mcp.http_transport import transport_security
+from okx_auth_mcp.mcp.server import build_server
 from okx_auth_mcp.sandbox import RunningSandbox
-from okx_auth_mcp.server import build_server
-from okx_auth_mcp.service import AuthService
 from tests.test_mcp_tools import data, serving_http
 
 pytestmark = pytest.mark.anyio
@@ -165,7 +165,7 @@ async def test_a_site_question_asked_by_one_process_is_answered_at_the_other(
         asked = await a.session.call_tool("choose_site", {"menu_ticket": ticket}, allow_input_required=True)
         assert isinstance(asked, InputRequiredResult) and asked.input_requests and asked.request_state
         ((key, question),) = asked.input_requests.items()
-        assert isinstance(question, ElicitRequest) and question.params.message == templates.SITE_QUESTION
+        assert isinstance(question, ElicitRequest) and question.params.message == texts.SITE_QUESTION
         answer = ElicitResult(action="accept", content={"site": "us"})
         done = await b.call_tool(
             "choose_site", {"menu_ticket": ticket}, input_responses={key: answer}, request_state=asked.request_state

@@ -13,11 +13,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx2
 import pytest
 
+from okx_auth_mcp.core.oauth_errors import InvalidGrant
+from okx_auth_mcp.core.records import Session
 from okx_auth_mcp.httpx_auth import NotOkxApi, OkxAuth
-from okx_auth_mcp.oauth_errors import InvalidGrant
-from okx_auth_mcp.records import Session
+from okx_auth_mcp.login.service import SESSION_FILE, AuthService, NotLoggedIn, Settings
 from okx_auth_mcp.sandbox import RunningSandbox
-from okx_auth_mcp.service import SESSION_FILE, AuthService, NotLoggedIn, Settings
 from tests.conftest import FakeClock
 from tests.test_flow import log_in
 

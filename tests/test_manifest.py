@@ -18,8 +18,8 @@ from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
 
 import okx_auth_mcp
-from okx_auth_mcp.server import build_server
-from okx_auth_mcp.service import AuthService
+from okx_auth_mcp.login.service import AuthService
+from okx_auth_mcp.mcp.server import build_server
 from tests.conftest import write_config
 
 pytestmark = pytest.mark.anyio

@@ -18,12 +18,12 @@ from mcp.client.stdio import StdioServerParameters
 from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, ToolAnnotations
 
-from okx_auth_mcp import templates
-from okx_auth_mcp.http_transport import MCP_PATH, http_app
-from okx_auth_mcp.loopback import LOOPBACK, BackgroundServer
+from okx_auth_mcp.core import texts
+from okx_auth_mcp.edges.loopback import LOOPBACK, BackgroundServer
+from okx_auth_mcp.login.service import AuthService
+from okx_auth_mcp.mcp.http_transport import MCP_PATH, http_app
+from okx_auth_mcp.mcp.server import build_server
 from okx_auth_mcp.sandbox import RunningSandbox
-from okx_auth_mcp.server import build_server
-from okx_auth_mcp.service import AuthService
 from tests.conftest import FakeClock, oauth_requests, write_config
 
 pytestmark = pytest.mark.anyio
@@ -65,7 +65,7 @@ def error_text(result: CallToolResult) -> str:
 
 async def confirmed_site(client: Client, reply: str = "1") -> dict[str, Any]:
     pre = data(await client.call_tool("preflight", {}))
-    assert pre["next"] == "choose_site" and pre["reply"] == templates.SITE_MENU
+    assert pre["next"] == "choose_site" and pre["reply"] == texts.SITE_MENU
     return data(await client.call_tool("choose_site", {"reply": reply, "menu_ticket": pre["menu_ticket"]}))
 
 
@@ -99,9 +99,9 @@ async def test_the_whole_login_through_the_tools(client: Client, sandbox: Runnin
         )
     )
     assert login["status"] == "pending" and login["expiresIn"] == 600
-    assert login["reply"] == templates.login_started("zh", "global", login["verificationUri"], login["userCode"], 600)
+    assert login["reply"] == texts.login_started("zh", "global", login["verificationUri"], login["userCode"], 600)
     pending = data(await client.call_tool("auth_status", {"lang": "en"}))
-    assert pending == {"status": "pending", "site": "global", "reply": templates.pending("en", "global")}
+    assert pending == {"status": "pending", "site": "global", "reply": texts.pending("en", "global")}
     sandbox.state.decide(login["userCode"], approve=True)
     clock.advance(5)
     status = data(await client.call_tool("auth_status", {"lang": "zh"}))
@@ -117,7 +117,7 @@ async def test_the_whole_login_through_the_tools(client: Client, sandbox: Runnin
         "Login successful.\nSite: global\nScopes: read_only, trade",
     )
     bye = data(await client.call_tool("logout", {}))
-    assert bye == {"status": "not_logged_in", "revoked": True, "reply": templates.logged_out("en")}
+    assert bye == {"status": "not_logged_in", "revoked": True, "reply": texts.logged_out("en")}
 
 
 async def test_status_never_carries_expiry_profile_or_tokens(
@@ -177,7 +177,7 @@ async def test_an_old_site_choice_is_a_ticket_expired(
 async def test_a_reply_that_chooses_nothing_repeats_the_menu(client: Client) -> None:
     pre = data(await client.call_tool("preflight", {}))
     text = error_text(await client.call_tool("choose_site", {"reply": "the usual", "menu_ticket": pre["menu_ticket"]}))
-    assert text.startswith("[reply_not_understood]") and text.endswith(templates.SITE_MENU)
+    assert text.startswith("[reply_not_understood]") and text.endswith(texts.SITE_MENU)
     again = data(await client.call_tool("choose_site", {"reply": "２", "menu_ticket": pre["menu_ticket"]}))
     assert again["site"] == "eea"
 
@@ -334,7 +334,7 @@ async def test_tickets_work_across_server_processes_sharing_a_state_directory(
 async def test_the_server_tells_every_agent_the_rules(client: Client) -> None:
     instructions = client.instructions
     assert instructions is not None
-    for rule in ("preflight first", "verbatim", "never poll", templates.SESSION_LENGTH_ANSWER):
+    for rule in ("preflight first", "verbatim", "never poll", texts.SESSION_LENGTH_ANSWER):
         assert rule in instructions
 
 
@@ -346,7 +346,7 @@ async def test_preflight_during_a_pending_login_shows_the_same_link_and_code(
     clock.advance(120)
     pre = data(await client.call_tool("preflight", {"lang": "zh"}))
     assert (pre["next"], pre["site"], pre["userCode"], pre["expiresIn"]) == ("pending", "eea", login["userCode"], 480)
-    assert pre["reply"] == templates.login_started("zh", "eea", login["verificationUri"], login["userCode"], 480)
+    assert pre["reply"] == texts.login_started("zh", "eea", login["verificationUri"], login["userCode"], 480)
     assert "menu_ticket" not in pre
 
 

@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 from mcp.client import Client
 
-from okx_auth_mcp import templates
-from okx_auth_mcp.config import ConfigError
-from okx_auth_mcp.okx_cli import OkxCli, OkxCliService, open_service
-from okx_auth_mcp.okx_cli_protocol import OkxCliBadOutput, OkxCliTimeout
-from okx_auth_mcp.server import build_server
-from okx_auth_mcp.service import AuthService, Settings
-from okx_auth_mcp.tool_errors import error_text as error_text_of
+from okx_auth_mcp.core import texts
+from okx_auth_mcp.core.okx_cli_output import OkxCliBadOutput, OkxCliTimeout
+from okx_auth_mcp.edges.okx_cli import OkxCli, OkxCliService, open_service
+from okx_auth_mcp.edges.okx_config import ConfigError
+from okx_auth_mcp.login.refusals import error_text as error_text_of
+from okx_auth_mcp.login.service import AuthService, Settings
+from okx_auth_mcp.mcp.server import build_server
 from tests.conftest import FakeClock
 from tests.test_mcp_tools import data, error_text
 
@@ -108,7 +108,7 @@ def test_auto_without_okx_is_native_and_okx_cli_without_it_is_an_error(monkeypat
 async def test_the_whole_login_through_the_tools(client: Client, stand_in: StandIn) -> None:
     # Not logged in, the binary prints the "global" placeholder site: it chooses nothing.
     pre = data(await client.call_tool("preflight", {}))
-    assert (pre["next"], pre["reply"], pre["backend"]) == ("choose_site", templates.SITE_MENU, "okx-cli")
+    assert (pre["next"], pre["reply"], pre["backend"]) == ("choose_site", texts.SITE_MENU, "okx-cli")
     choice = data(await client.call_tool("choose_site", {"reply": "2", "menu_ticket": pre["menu_ticket"]}))
     assert (choice["site"], choice["next"]) == ("eea", "login")
     for site, ticket in (("global", choice["site_ticket"]), ("eea", None), ("eea", "forged")):
@@ -125,7 +125,7 @@ async def test_the_whole_login_through_the_tools(client: Client, stand_in: Stand
         "verificationUri": uri,
         "userCode": code,
         "expiresIn": 600,
-        "reply": templates.login_started("zh", "eea", uri, code, 600),
+        "reply": texts.login_started("zh", "eea", uri, code, 600),
     }
     # Pending: preflight shows the same link and code; asking again starts nothing new.
     again = data(await client.call_tool("preflight", {"lang": "zh"}))
@@ -133,14 +133,14 @@ async def test_the_whole_login_through_the_tools(client: Client, stand_in: Stand
     assert data(await client.call_tool("auth_login_manual", args))["userCode"] == code
     assert len(stand_in.calls("auth", "login")) == 1
     status = data(await client.call_tool("auth_status", {"lang": "en"}))
-    assert status == {"status": "pending", "site": "eea", "reply": templates.pending("en", "eea")}
+    assert status == {"status": "pending", "site": "eea", "reply": texts.pending("en", "eea")}
     stand_in.approve()
     status = data(await client.call_tool("auth_status", {"lang": "en"}))
     assert status == {
         "status": "logged_in",
         "site": "eea",
         "scopes": SCOPES,
-        "reply": templates.logged_in("en", "eea", SCOPES),
+        "reply": texts.logged_in("en", "eea", SCOPES),
     }
     assert "expiresAt" not in json.dumps(status) and "3600" not in json.dumps(status)
     assert data(await client.call_tool("preflight", {}))["next"] == "logged_in"
@@ -156,13 +156,13 @@ async def test_the_whole_login_through_the_tools(client: Client, stand_in: Stand
 async def test_an_api_key_in_okx_config_stops_the_login(client: Client, stand_in: StandIn) -> None:
     stand_in.set(config={"default_profile": "main", "profiles": {"main": {"api_key": "ab***yz", "site": "us"}}})
     pre = data(await client.call_tool("preflight", {}))
-    assert (pre["next"], pre["reply"]) == ("api_key_configured", templates.api_key_configured("main"))
+    assert (pre["next"], pre["reply"]) == ("api_key_configured", texts.api_key_configured("main"))
     skipped = data(await client.call_tool("auth_login_manual", {"site": "us", "lang": "en"}))
     assert skipped == {
         "status": "skipped",
         "reason": "api_key_configured",
         "profile": "main",
-        "reply": templates.api_key_configured("main"),
+        "reply": texts.api_key_configured("main"),
     }
     assert stand_in.calls("auth", "login") == []
     # A site some profile names counts as chosen, like OKX's skill reads it.
@@ -188,7 +188,7 @@ async def test_a_login_pending_elsewhere_is_shown_without_a_code_and_never_repla
 ) -> None:
     stand_in.set(auth={"status": "pending", "site": "us"})  # started by `okx auth login` in a terminal
     pre = data(await client.call_tool("preflight", {"lang": "en"}))
-    assert (pre["next"], pre["site"], pre["reply"]) == ("pending", "us", templates.pending("en", "us"))
+    assert (pre["next"], pre["site"], pre["reply"]) == ("pending", "us", texts.pending("en", "us"))
     assert "userCode" not in pre
 
 
@@ -262,7 +262,7 @@ async def test_a_login_line_that_fails_the_checks_shows_nothing(
 
 
 def test_what_needs_a_token_says_the_backend_keeps_it(cli_service: AuthService) -> None:
-    from okx_auth_mcp.okx_cli import BackendUnsupported
+    from okx_auth_mcp.edges.okx_cli import BackendUnsupported
 
     for call in (cli_service.bearer_token, cli_service.api_base_url):
         with pytest.raises(BackendUnsupported, match="OKX_AUTH_BACKEND=native"):
@@ -288,7 +288,7 @@ def test_the_command_line_logs_in_through_the_official_cli(stand_in: StandIn) ->
             proc.kill()
             proc.communicate()
     assert proc.returncode == 0, err
-    assert out.strip() == templates.logged_in("en", "us", SCOPES)
+    assert out.strip() == texts.logged_in("en", "us", SCOPES)
     assert stand_in.calls("auth", "login") == [["auth", "login", "--manual", "--site", "us"]]
 
 
@@ -314,7 +314,7 @@ async def test_the_link_of_a_login_for_another_site_is_never_shown(client: Clien
     data(await client.call_tool("auth_login_manual", {"site": "us", "site_ticket": ticket, "lang": "en"}))
     stand_in.set(auth={"status": "pending", "site": "eea"})  # the CLI now runs a login for another site
     pre = data(await client.call_tool("preflight", {"lang": "en"}))
-    assert (pre["site"], pre["reply"]) == ("eea", templates.pending("en", "eea"))
+    assert (pre["site"], pre["reply"]) == ("eea", texts.pending("en", "eea"))
     assert "userCode" not in pre and "verificationUri" not in pre
 
 
@@ -366,7 +366,7 @@ def test_a_helper_that_outlives_okx_does_not_hold_the_answer(stand_in: StandIn, 
 
 
 def test_diagnose_reads_the_login_from_the_official_cli(stand_in: StandIn, cli_service: AuthService) -> None:
-    from okx_auth_mcp.probes import ProbeOptions, local_facts
+    from okx_auth_mcp.edges.probes import ProbeOptions, local_facts
 
     stand_in.set(auth={"status": "logged_in", "site": "eea", "scopes": SCOPES})
     assert not cli_service.store.directory.exists()

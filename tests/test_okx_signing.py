@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from okx_auth_mcp import okx_signing
+from okx_auth_mcp.core import okx_signing
 
 # OKX's published example: the comment of HmacSha256Base64Signer and PreHashString in OKX's open-api-v3-sdk
 # (okex-go-sdk-api/utils.go). The v5 API signs exactly the same way.

@@ -13,14 +13,14 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from okx_auth_mcp.oauth_errors import InvalidGrant
+from okx_auth_mcp.core.oauth_errors import InvalidGrant
+from okx_auth_mcp.login.service import SESSION_FILE, AuthService, Settings
 from okx_auth_mcp.sandbox import RunningSandbox
-from okx_auth_mcp.service import SESSION_FILE, AuthService, Settings
 from tests.test_flow import log_in
 
 _REFRESHER = """
 import sys, time
-from okx_auth_mcp.service import AuthService, Settings
+from okx_auth_mcp.login.service import AuthService, Settings
 start_at = float(sys.argv[1])
 service = AuthService(Settings.from_env())
 while time.time() < start_at:

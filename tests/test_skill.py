@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from mcp.client import Client
 
-from okx_auth_mcp import guidance, service, templates
-from okx_auth_mcp.server import build_server
-from okx_auth_mcp.service import AuthService
+from okx_auth_mcp.core import guidance, texts
+from okx_auth_mcp.login import service
+from okx_auth_mcp.login.service import AuthService
+from okx_auth_mcp.mcp.server import build_server
 
 SKILL = Path(__file__).resolve().parent.parent / "skills" / "okx-cex-auth" / "SKILL.md"
 TEXT = SKILL.read_text(encoding="utf-8")
@@ -77,18 +78,18 @@ def _placeholders(text: str, minutes: str | None = None) -> str:
 
 def rendered(name: str) -> str:
     kind, _, lang = name.partition(" ")
-    language: templates.Lang = "zh" if lang == "zh" else "en"
+    language: texts.Lang = "zh" if lang == "zh" else "en"
     if kind == "site_menu":
-        return templates.SITE_MENU
+        return texts.SITE_MENU
     if kind == "api_key_configured":
-        return templates.api_key_configured("<name>")
+        return texts.api_key_configured("<name>")
     if kind == "login_started":
-        text = templates.login_started(language, "global", SAMPLE["verificationUri"], SAMPLE["userCode"], 97 * 60)
+        text = texts.login_started(language, "global", SAMPLE["verificationUri"], SAMPLE["userCode"], 97 * 60)
         return _placeholders(text, minutes="97")
     if kind == "logged_in":
-        return _placeholders(templates.logged_in(language, "global", ["<scopes>"]))
+        return _placeholders(texts.logged_in(language, "global", ["<scopes>"]))
     assert kind == "session_length", name
-    return templates.SESSION_LENGTH_ANSWER
+    return texts.SESSION_LENGTH_ANSWER
 
 
 def test_every_quoted_text_is_what_the_server_renders() -> None:

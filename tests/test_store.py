@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from okx_auth_mcp.store import StateStore, StoreCorrupt
+from okx_auth_mcp.edges.state_store import StateStore, StoreCorrupt
 
 
 def test_the_directory_is_0700_and_files_0600(tmp_path: Path) -> None:
@@ -61,7 +61,7 @@ def test_the_ticket_key_is_made_once_and_kept(tmp_path: Path) -> None:
 _INCREMENT = """
 import sys
 from pathlib import Path
-from okx_auth_mcp.store import StateStore
+from okx_auth_mcp.edges.state_store import StateStore
 store = StateStore(Path(sys.argv[1]))
 for _ in range(int(sys.argv[2])):
     with store.locked():

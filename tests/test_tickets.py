@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from okx_auth_mcp import tickets
-from okx_auth_mcp.gate import Gate, State
+from okx_auth_mcp.core import tickets
+from okx_auth_mcp.core.gate import Gate, State
 
 KEY = b"k" * 32
 OTHER_KEY = b"o" * 32

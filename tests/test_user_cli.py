@@ -21,12 +21,12 @@ from typing import IO
 import httpx2
 import pytest
 
-from okx_auth_mcp import templates
-from okx_auth_mcp.cli import main
+from okx_auth_mcp.cli.login import default_lang
+from okx_auth_mcp.cli.main import main
+from okx_auth_mcp.core import texts
+from okx_auth_mcp.core.sites import SiteId
+from okx_auth_mcp.login.service import AuthService, LoginPending, Settings
 from okx_auth_mcp.sandbox import RunningSandbox
-from okx_auth_mcp.service import AuthService, LoginPending, Settings
-from okx_auth_mcp.sites import SiteId
-from okx_auth_mcp.user_cli import default_lang
 from tests.conftest import FakeClock, oauth_requests, write_config
 
 CLI = [sys.executable, "-m", "okx_auth_mcp"]
@@ -92,7 +92,7 @@ def session_tokens(me: AuthService) -> list[str]:
 
 
 def test_status_when_not_logged_in_exits_one(capsys: pytest.CaptureFixture[str], me: AuthService) -> None:
-    assert run(capsys, "status", "--lang", "en") == (1, templates.not_logged_in("en", None) + "\n", "")
+    assert run(capsys, "status", "--lang", "en") == (1, texts.not_logged_in("en", None) + "\n", "")
     code, out, _ = run(capsys, "status", "--json")
     assert code == 1
     assert json.loads(out) == {
@@ -109,7 +109,7 @@ def test_status_when_logged_in_exits_zero_and_shows_no_token(
 ) -> None:
     log_in(me, live, "eea")
     code, out, err = run(capsys, "status", "--lang", "zh")
-    assert (code, out, err) == (0, templates.logged_in("zh", "eea", ["read_only", "trade"]) + "\n", "")
+    assert (code, out, err) == (0, texts.logged_in("zh", "eea", ["read_only", "trade"]) + "\n", "")
     code, out, _ = run(capsys, "status", "--json")
     assert code == 0
     assert json.loads(out) == {
@@ -128,9 +128,9 @@ def test_status_of_a_pending_login_in_the_locale_language(
 ) -> None:
     start_login(me, "us")
     monkeypatch.setenv("LANG", "zh_CN.UTF-8")
-    assert run(capsys, "status") == (1, templates.pending("zh", "us") + "\n", "")
+    assert run(capsys, "status") == (1, texts.pending("zh", "us") + "\n", "")
     monkeypatch.setenv("LC_ALL", "en_US.UTF-8")
-    assert run(capsys, "status") == (1, templates.pending("en", "us") + "\n", "")
+    assert run(capsys, "status") == (1, texts.pending("en", "us") + "\n", "")
 
 
 def test_the_default_language_follows_the_locale() -> None:
@@ -145,7 +145,7 @@ def test_status_shows_an_api_key_profile(
 ) -> None:
     write_config(isolated_env["OKX_HOME"], f'[profiles.main]\napi_key = "{SECRETS["file_key"]}"\nsite = "eea"\n')
     code, out, _ = run(capsys, "status", "--lang", "en")
-    assert (code, out) == (1, templates.api_key_configured("main") + "\n" + templates.not_logged_in("en", None) + "\n")
+    assert (code, out) == (1, texts.api_key_configured("main") + "\n" + texts.not_logged_in("en", None) + "\n")
     assert json.loads(run(capsys, "status", "--json")[1])["api_key_profile"] == "main"
 
 
@@ -174,10 +174,10 @@ def test_logout_revokes_and_forgets_the_session(
     capsys: pytest.CaptureFixture[str], me: AuthService, live: RunningSandbox
 ) -> None:
     log_in(me, live)
-    assert run(capsys, "logout", "--lang", "en") == (0, templates.logged_out("en") + "\n", "")
+    assert run(capsys, "logout", "--lang", "en") == (0, texts.logged_out("en") + "\n", "")
     assert live.state.revoked == ["refresh_token"]
     assert me.auth_state().status == "not_logged_in"
-    assert run(capsys, "logout", "--lang", "zh") == (0, templates.logged_out("zh") + "\n", "")
+    assert run(capsys, "logout", "--lang", "zh") == (0, texts.logged_out("zh") + "\n", "")
 
 
 # ----- token ----------------------------------------------------------------------------------------------
@@ -335,9 +335,9 @@ def test_login_with_an_api_key_starts_nothing(
     capsys: pytest.CaptureFixture[str], live: RunningSandbox, isolated_env: dict[str, str]
 ) -> None:
     write_config(isolated_env["OKX_HOME"], f'[profiles.main]\napi_key = "{SECRETS["file_key"]}"\nsite = "eea"\n')
-    assert run(capsys, "login", "--site", "global") == (0, templates.api_key_configured("main") + "\n", "")
+    assert run(capsys, "login", "--site", "global") == (0, texts.api_key_configured("main") + "\n", "")
     write_config(isolated_env["OKX_HOME"], f'[profiles.main]\napi_key = "{SECRETS["file_key"]}"\n')  # no site
-    assert run(capsys, "login", "--site", "us") == (0, templates.api_key_configured("main") + "\n", "")
+    assert run(capsys, "login", "--site", "us") == (0, texts.api_key_configured("main") + "\n", "")
     assert oauth_requests(live) == 0
 
 
@@ -347,7 +347,7 @@ def test_login_when_logged_in_says_so_or_refuses_another_site(
     log_in(me, live, "eea")
     assert run(capsys, "login", "--site", "eea", "--lang", "zh") == (
         0,
-        templates.logged_in("zh", "eea", ["read_only", "trade"]) + "\n",
+        texts.logged_in("zh", "eea", ["read_only", "trade"]) + "\n",
         "",
     )
     code, out, err = run(capsys, "login", "--site", "us")
@@ -377,8 +377,8 @@ def test_login_shows_the_pending_code_again_and_waits_for_it(
     assert code == 0
     shown = re.search(r"\(Valid for (\d+) minutes\)", out)
     assert shown is not None
-    started = templates.login_started("en", "global", first.verification_uri, first.user_code, int(shown[1]) * 60)
-    assert out == started + "\n" + templates.logged_in("en", "global", ["read_only", "trade"]) + "\n"
+    started = texts.login_started("en", "global", first.verification_uri, first.user_code, int(shown[1]) * 60)
+    assert out == started + "\n" + texts.logged_in("en", "global", ["read_only", "trade"]) + "\n"
     assert err == "Waiting for the authorization in the browser (Ctrl-C cancels)\n"
     assert live.state.count("device") == 1
 
@@ -390,7 +390,7 @@ def test_a_denied_login_exits_one_with_its_reason(
     code, out, _ = run(capsys, "login", "--site", "us", "--lang", "zh")
     denier.join()
     assert code == 1
-    assert out.endswith("\n" + templates.not_logged_in("zh", "denied") + "\n")
+    assert out.endswith("\n" + texts.not_logged_in("zh", "denied") + "\n")
     assert me.preflight().next == "choose_site"
 
 
@@ -400,7 +400,7 @@ def test_an_expired_code_exits_one_with_its_reason(
     live.state.config.device_code_ttl = 1
     code, out, _ = run(capsys, "login", "--site", "eea", "--lang", "en")
     assert code == 1
-    assert out.endswith("\n" + templates.not_logged_in("en", "expired") + "\n")
+    assert out.endswith("\n" + texts.not_logged_in("en", "expired") + "\n")
 
 
 def test_an_unreachable_server_is_one_line(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -445,12 +445,12 @@ def test_login_waits_for_the_approval_in_the_browser_and_exits_zero(
     )
     assert proc.stdout is not None
     text, uri, code = read_login(proc.stdout)
-    assert text == templates.login_started("en", "global", uri, code, 600) + "\n"
+    assert text == texts.login_started("en", "global", uri, code, 600) + "\n"
     with httpx2.Client() as user:  # what the user does on the page
         assert user.post(uri, data={"user_code": code, "action": "approve"}).status_code == 200
     rest, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
-    assert rest == templates.logged_in("en", "global", ["read_only", "trade"]) + "\n"
+    assert rest == texts.logged_in("en", "global", ["read_only", "trade"]) + "\n"
     assert err == "Waiting for the authorization in the browser (Ctrl-C cancels)\n"  # no spinner off a terminal
     assert opened.read_text(encoding="utf-8") == uri
     assert [d.interval for d in live.state.devices.values()] == [1]  # never polled too fast (no slow_down)

@@ -16,9 +16,14 @@ import pytest
 from mcp.client import Client
 from mcp.server.mcpserver.exceptions import ToolError
 
-from okx_auth_mcp import credential_tool, credentials, okx_codes, templates
-from okx_auth_mcp.config import Profile
-from okx_auth_mcp.credentials import (
+from okx_auth_mcp.core import okx_codes, texts
+from okx_auth_mcp.core.oauth_errors import BadResponse, NetworkError, OkxError
+from okx_auth_mcp.core.okx_signing import iso_timestamp, signature
+from okx_auth_mcp.edges.okx_api import OkxApi
+from okx_auth_mcp.edges.okx_config import Profile
+from okx_auth_mcp.login import verify
+from okx_auth_mcp.login.service import AuthService, Settings
+from okx_auth_mcp.login.verify import (
     ClockSkew,
     KeyRejected,
     LoginNotFinished,
@@ -31,13 +36,10 @@ from okx_auth_mcp.credentials import (
     Target,
     Verified,
 )
-from okx_auth_mcp.oauth_errors import BadResponse, NetworkError, OkxError
-from okx_auth_mcp.okx_api import OkxApi
-from okx_auth_mcp.okx_signing import iso_timestamp, signature
+from okx_auth_mcp.mcp import verify_tool
+from okx_auth_mcp.mcp.server import build_server
 from okx_auth_mcp.sandbox import RunningSandbox
 from okx_auth_mcp.sandbox.app import HOSTILE_MSG
-from okx_auth_mcp.server import build_server
-from okx_auth_mcp.service import AuthService, Settings
 from tests.conftest import FakeClock, write_config
 from tests.test_flow import log_in, start_login
 from tests.test_mcp_tools import data, error_text
@@ -140,7 +142,7 @@ def test_an_okx_error_says_the_table_text_never_the_server_prose() -> None:
     ],
 )
 def test_a_key_goes_where_okx_client_sends_it(profile: Profile, environ: dict[str, str], target: Target) -> None:
-    assert credentials.api_key_target(profile, environ, "config.toml") == target
+    assert verify.api_key_target(profile, environ, "config.toml") == target
 
 
 @pytest.mark.parametrize(
@@ -156,23 +158,23 @@ def test_a_key_goes_where_okx_client_sends_it(profile: Profile, environ: dict[st
 )
 def test_a_profile_that_cannot_be_sent_says_why(profile: Profile, environ: dict[str, str], text: str) -> None:
     with pytest.raises(ProfileUnusable, match=text) as caught:
-        credentials.api_key_target(profile, environ, "config.toml")
+        verify.api_key_target(profile, environ, "config.toml")
     assert "pw" not in str(caught.value)
 
 
 def test_a_site_is_known_by_its_api_host() -> None:
-    assert credentials.site_of_api_host("https://www.okx.com") == "global"
-    assert credentials.site_of_api_host("https://eea.okx.com/") == "eea"
-    assert credentials.site_of_api_host("https://app.okx.com:443") == "us"
-    assert credentials.site_of_api_host("https://my.okx.com") is None  # the web host, not the API's
-    assert credentials.site_of_api_host("http://www.okx.com") is None
-    assert credentials.site_of_api_host("not a url") is None
+    assert verify.site_of_api_host("https://www.okx.com") == "global"
+    assert verify.site_of_api_host("https://eea.okx.com/") == "eea"
+    assert verify.site_of_api_host("https://app.okx.com:443") == "us"
+    assert verify.site_of_api_host("https://my.okx.com") is None  # the web host, not the API's
+    assert verify.site_of_api_host("http://www.okx.com") is None
+    assert verify.site_of_api_host("not a url") is None
 
 
 def test_a_uid_is_masked_to_its_first_and_last_two_digits() -> None:
-    assert credentials.mask_uid(UID) == "44****00"
-    assert credentials.mask_uid("123456") == "12****56"
-    assert credentials.mask_uid("12345") == "****"
+    assert verify.mask_uid(UID) == "44****00"
+    assert verify.mask_uid("123456") == "12****56"
+    assert verify.mask_uid("12345") == "****"
 
 
 # ----- an API key against the sandbox --------------------------------------------------------------------
@@ -183,7 +185,7 @@ def test_a_file_profile_okx_accepts_is_ok_with_its_site_permissions_and_masked_u
 ) -> None:
     sandbox.state.add_api_key(AK, SK, PP, uid=UID, perm="read_only,trade,withdraw")
     configure(isolated_env, sandbox.url)
-    outcome = credentials.verify(service, api, clock)
+    outcome = verify.verify(service, api, clock)
     assert outcome == Verified("api_key", "global", "44****00", ("read_only", "trade", "withdraw"), "main", False)
     assert sandbox.state.count("account") == 1 and sandbox.state.termids == []
 
@@ -206,7 +208,7 @@ def test_environment_credentials_win_and_can_point_at_the_sandbox(
         monkeypatch.setenv(name, value)
     service = AuthService(Settings.from_env(), clock=clock)
     try:
-        outcome = credentials.verify(service, api, clock)
+        outcome = verify.verify(service, api, clock)
     finally:
         service.close()
     assert outcome == Verified("api_key", "eea", "44****00", ("read_only",), "env", False)
@@ -228,7 +230,7 @@ def test_a_demo_key_is_sent_with_the_simulated_trading_header(
         monkeypatch.setenv("OKX_DEMO", "1")  # OKX's client's own switch
     fresh = AuthService(Settings.from_env(), clock=clock)
     try:
-        outcome = credentials.verify(fresh, api, clock)
+        outcome = verify.verify(fresh, api, clock)
     finally:
         fresh.close()
     assert isinstance(outcome, Verified) and outcome.demo is True
@@ -240,7 +242,7 @@ def test_a_demo_key_sent_as_live_is_okx_environment_error(
     sandbox.state.add_api_key(AK, SK, PP, demo=True)
     configure(isolated_env, sandbox.url)
     with pytest.raises(OkxError, match="OKX error 50101: The API key does not match this environment") as caught:
-        credentials.verify(service, api, clock)
+        verify.verify(service, api, clock)
     assert "demo = true" in str(caught.value)
 
 
@@ -264,7 +266,7 @@ def test_a_key_okx_refuses_is_rejected_with_its_code(
     if setup.pop("register", True):
         sandbox.state.add_api_key(AK, SK, PP)
     configure(isolated_env, sandbox.url, site="eea", **setup)
-    assert credentials.verify(service, api, clock) == KeyRejected("main", "eea", code)
+    assert verify.verify(service, api, clock) == KeyRejected("main", "eea", code)
 
 
 def test_a_bare_http_401_is_a_rejected_key_without_a_code(
@@ -272,7 +274,7 @@ def test_a_bare_http_401_is_a_rejected_key_without_a_code(
 ) -> None:
     configure(isolated_env, sandbox.url)
     sandbox.state.faults["account"] = "http_401"
-    assert credentials.verify(service, api, clock) == KeyRejected("main", "global", None)
+    assert verify.verify(service, api, clock) == KeyRejected("main", "global", None)
 
 
 @pytest.mark.parametrize("skew", [60.0, -60.0, 31.0])
@@ -288,7 +290,7 @@ def test_a_clock_off_by_more_than_30_seconds_says_so(
     configure(isolated_env, sandbox.url)
     sandbox.state.skew = skew
     with pytest.raises(ClockSkew) as caught:
-        credentials.verify(service, api, clock)
+        verify.verify(service, api, clock)
     assert caught.value.code == "50102"
     text = str(caught.value)
     assert "this computer's clock is off" in text and iso_timestamp(clock.now) in text
@@ -301,7 +303,7 @@ def test_a_clock_within_30_seconds_is_fine(
     sandbox.state.add_api_key(AK, SK, PP)
     configure(isolated_env, sandbox.url)
     sandbox.state.skew = -29.0
-    assert isinstance(credentials.verify(service, api, clock), Verified)
+    assert isinstance(verify.verify(service, api, clock), Verified)
 
 
 def test_an_eea_key_on_the_global_host_is_a_site_and_host_mismatch(
@@ -311,7 +313,7 @@ def test_an_eea_key_on_the_global_host_is_a_site_and_host_mismatch(
     sandbox.state.add_api_key(AK, SK, PP, site="eea")
     configure(isolated_env, sandbox.url, site="eea")
     with pytest.raises(SiteHostMismatch) as caught:
-        credentials.verify(service, api, clock)
+        verify.verify(service, api, clock)
     text = str(caught.value)
     host = sandbox.url.removeprefix("http://")
     assert caught.value.code == "50119"
@@ -322,7 +324,7 @@ def test_an_eea_key_on_the_global_host_is_a_site_and_host_mismatch(
 def test_a_profile_whose_base_url_is_another_site_s_api_host_is_told_exactly_that() -> None:
     """The case that cannot run against the sandbox (it would reach www.okx.com): the text alone."""
     target = Target("eea", "https://www.okx.com", False)
-    text = credentials._site_host_message(OkxError("50119", HOSTILE_MSG, 401), "main", target)
+    text = verify._site_host_message(OkxError("50119", HOSTILE_MSG, 401), "main", target)
     assert text == (
         "OKX says the API key of profile main does not exist at www.okx.com (code 50119: The API key does not "
         "exist on this host: a key works only on the site where it was created): www.okx.com is the Global API "
@@ -348,7 +350,7 @@ def test_region_codes_say_not_available_on_the_configured_site(
         sandbox.state.faults["account"] = f"okx:{code}"
     configure(isolated_env, sandbox.url, site="us")
     with pytest.raises(RegionRestricted) as caught:
-        credentials.verify(service, api, clock)
+        verify.verify(service, api, clock)
     assert caught.value.code == code
     assert "not available on the configured site, us (app.okx.com)" in str(caught.value)
     assert "okx-verify.example" not in str(caught.value) and "says no" not in str(caught.value)
@@ -366,7 +368,7 @@ def test_any_other_okx_code_is_an_okx_error_with_the_table_text(
     sandbox.state.add_api_key(AK, SK, PP, answer=code)
     configure(isolated_env, sandbox.url)
     with pytest.raises(OkxError) as caught:
-        credentials.verify(service, api, clock)
+        verify.verify(service, api, clock)
     assert caught.value.code == code and caught.value.status == 200
     assert str(caught.value) == f"OKX error {code}: {okx_codes.describe_okx_code(code)} (HTTP 200)"
 
@@ -393,7 +395,7 @@ def test_a_broken_answer_is_a_bad_response(
     configure(isolated_env, sandbox.url)
     sandbox.state.faults["account"] = fault
     with pytest.raises(BadResponse, match=text):
-        credentials.verify(service, api, clock)
+        verify.verify(service, api, clock)
 
 
 @pytest.mark.parametrize(
@@ -416,7 +418,7 @@ def test_an_account_answer_with_prose_in_it_is_refused_without_repeating_it(
     sandbox.state.add_api_key(AK, SK, PP, uid=account["uid"], perm=account["perm"])
     configure(isolated_env, sandbox.url)
     with pytest.raises(BadResponse, match=f"the account's {field} is not what OKX sends") as caught:
-        credentials.verify(service, api, clock)
+        verify.verify(service, api, clock)
     assert "okx-verify" not in str(caught.value)
 
 
@@ -427,7 +429,7 @@ def test_a_silent_server_is_a_network_error_within_the_timeout(
     sandbox.state.faults["account"] = "hang:3"
     started = time.monotonic()
     with pytest.raises(NetworkError, match="did not answer in time"):
-        credentials.verify(service, api, clock)
+        verify.verify(service, api, clock)
     assert time.monotonic() - started < 3.5
 
 
@@ -438,7 +440,7 @@ def test_an_unreachable_host_is_a_network_error_at_once(
     configure(isolated_env, f"http://127.0.0.1:{port}")
     started = time.monotonic()
     with pytest.raises(NetworkError, match=f"cannot reach 127.0.0.1:{port}"):
-        credentials.verify(service, api, clock)
+        verify.verify(service, api, clock)
     assert time.monotonic() - started < 1.0
 
 
@@ -461,7 +463,7 @@ def test_a_profile_that_cannot_be_sent_sends_nothing(
 ) -> None:
     configure(isolated_env, sandbox.url, **setup)
     with pytest.raises(ProfileUnusable, match=text):
-        credentials.verify(service, api, clock)
+        verify.verify(service, api, clock)
     assert sandbox.state.count("account") == 0
 
 
@@ -472,12 +474,12 @@ def test_an_oauth_session_is_checked_with_its_token_and_a_stable_device_id(
     service: AuthService, settings: Settings, sandbox: RunningSandbox, clock: FakeClock, api: OkxApi
 ) -> None:
     log_in(service, sandbox)
-    first = credentials.verify(service, api, clock)
+    first = verify.verify(service, api, clock)
     assert first == Verified("oauth", "eea", "44****00", ("read_only", "trade"))
-    assert credentials.verify(service, api, clock) == first
+    assert verify.verify(service, api, clock) == first
     again = AuthService(settings, clock=clock)  # another process or a restart, on the same state directory
     try:
-        assert credentials.verify(again, api, clock) == first
+        assert verify.verify(again, api, clock) == first
     finally:
         again.close()
     termids = sandbox.state.termids
@@ -503,7 +505,7 @@ def test_a_token_near_expiry_is_refreshed_before_the_check(
     log_in(service, sandbox)
     refreshes = sandbox.state.count("token")
     clock.advance(3600 - 30)
-    assert isinstance(credentials.verify(service, api, clock), Verified)
+    assert isinstance(verify.verify(service, api, clock), Verified)
     assert sandbox.state.count("token") == refreshes + 1
     assert sandbox.state.reuse_detected == 0
 
@@ -515,7 +517,7 @@ def test_a_session_the_server_ended_at_the_refresh_is_session_ended(
     for token in sandbox.state.refresh_tokens.values():
         token.grant.revoked = True
     clock.advance(3600)
-    assert credentials.verify(service, api, clock) == SessionEnded()
+    assert verify.verify(service, api, clock) == SessionEnded()
     assert sandbox.state.count("account") == 0
     assert service.auth_state().status == "not_logged_in"
 
@@ -527,7 +529,7 @@ def test_a_token_okx_refuses_is_session_rejected(
     for token in sandbox.state.access_tokens.values():
         token.superseded = True
     with pytest.raises(SessionRejected, match="code 53003: Token revoked") as caught:
-        credentials.verify(service, api, clock)
+        verify.verify(service, api, clock)
     assert caught.value.code == "53003"
 
 
@@ -536,18 +538,18 @@ def test_an_api_key_is_checked_even_with_an_oauth_session(
 ) -> None:
     log_in(service, sandbox)
     configure(isolated_env, sandbox.url)  # unknown to the sandbox: OAuth would pass, the key does not
-    assert credentials.verify(service, api, clock) == KeyRejected("main", "global", "50111")
+    assert verify.verify(service, api, clock) == KeyRejected("main", "global", "50111")
     assert sandbox.state.termids == []
 
 
 def test_a_pending_login_or_nothing_at_all_sends_nothing(
     service: AuthService, sandbox: RunningSandbox, clock: FakeClock, api: OkxApi, isolated_env: dict[str, str]
 ) -> None:
-    assert credentials.verify(service, api, clock) == NotConfigured()
+    assert verify.verify(service, api, clock) == NotConfigured()
     write_config(isolated_env["OKX_HOME"], '[profiles.a]\nsite = "eea"\n')  # a site but no key
-    assert credentials.verify(service, api, clock) == NotConfigured()
+    assert verify.verify(service, api, clock) == NotConfigured()
     start_login(service)
-    assert credentials.verify(service, api, clock) == LoginNotFinished("eea")
+    assert verify.verify(service, api, clock) == LoginNotFinished("eea")
     assert sandbox.state.count("account") == 0
 
 
@@ -561,7 +563,7 @@ async def client(request: pytest.FixtureRequest, service: AuthService, clock: Fa
     mcp = build_server(service)
     with contextlib.suppress(ToolError):
         mcp.remove_tool("verify_credentials")
-    credential_tool.register(mcp, service, clock=clock, api=OkxApi(timeout=2))
+    verify_tool.register(mcp, service, clock=clock, api=OkxApi(timeout=2))
     async with Client(mcp, mode=request.param) as connected:
         yield connected
 
@@ -644,7 +646,7 @@ async def test_an_eea_profile_gets_the_eea_key_page(
     sandbox.state.site = "eea"
     configure(isolated_env, sandbox.url, site="eea")
     result = data(await client.call_tool("verify_credentials", {"lang": "en"}))
-    assert result["reply"] == templates.api_key_rejected("en", "main", "eea", "50111")
+    assert result["reply"] == texts.api_key_rejected("en", "main", "eea", "50111")
     assert "https://my.okx.com/account/my-api" in result["reply"]
 
 
@@ -662,7 +664,7 @@ async def test_oauth_and_nothing_through_the_client(
     assert zh["reply"] == "未配置 OKX API key，也未登录 OKX，没有可验证的凭据。需要现在登录吗？"
     start_login(service)
     pending = data(await client.call_tool("verify_credentials", {"lang": "en"}))
-    assert pending == {"reply": templates.pending("en", "eea"), "status": "pending", "site": "eea"}
+    assert pending == {"reply": texts.pending("en", "eea"), "status": "pending", "site": "eea"}
     device = next(iter(sandbox.state.devices.values()))
     assert sandbox.state.decide(device.user_code, approve=True)
     assert service.status().status == "logged_in"

@@ -1,3 +1,3 @@
-from okx_auth_mcp.cli import main
+from okx_auth_mcp.cli.main import main
 
 raise SystemExit(main())

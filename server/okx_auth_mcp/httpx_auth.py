@@ -31,7 +31,7 @@ from types import TracebackType
 import anyio.to_thread
 import httpx2
 
-from okx_auth_mcp.service import AuthService, Settings
+from okx_auth_mcp.login.service import AuthService, Settings
 
 UNAUTHORIZED = 401
 

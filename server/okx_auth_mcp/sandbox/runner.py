@@ -3,7 +3,7 @@ or in the foreground (``okx-auth-mcp sandbox``)."""
 
 from __future__ import annotations
 
-from okx_auth_mcp.loopback import BackgroundServer
+from okx_auth_mcp.edges.loopback import BackgroundServer
 from okx_auth_mcp.sandbox.app import SandboxConfig, SandboxState, create_app
 
 

@@ -1,0 +1,300 @@
+"""The login checks of ``diagnose``: the OAuth state (logged in, pending, ended), whether a refresh is due and
+the token endpoint answers, the state directory's permissions and its lock. Pure. Token lifetimes are never
+shown: they mislead users into thinking they will be logged out soon."""
+
+from __future__ import annotations
+
+from okx_auth_mcp.core.diagnosis.checklist import LOGIN_NEXT, NET_NEXT, Check, Words, item, ms, octal
+from okx_auth_mcp.core.diagnosis.facts import LocalFacts, NetworkFacts, StateDirFacts, TokenProbe, refresh_due
+
+
+def oauth_checks(local: LocalFacts, network: NetworkFacts) -> list[Check]:
+    oauth, state = local.oauth, local.state
+    keyed = local.config.profile_in_effect()
+    if oauth.status is None:
+        if oauth.error is not None:
+            session = item(
+                "oauth.session",
+                "fail",
+                Words(f"The login state cannot be read: {oauth.error}.", f"无法读取登录状态：{oauth.error}。"),
+                Words(
+                    "Run okx-auth-mcp logout (or call logout): it deletes the session and any pending login.",
+                    "运行 okx-auth-mcp logout（或调用 logout）：它会删除会话和待完成的登录。",
+                ),
+            )
+        else:
+            session = item(
+                "oauth.session",
+                "skip",
+                Words("Not read: the state lock is held.", "未读取：状态锁被占用。"),
+            )
+        refresh = item("oauth.refresh", "skip", Words("Not checked.", "未检查。"))
+        return [session, refresh]
+
+    key_note = (
+        Words(
+            f" The API-key profile {keyed.name} is used instead: OKX's client prefers a key.",
+            f" 实际使用 API key 配置 {keyed.name}：OKX 客户端优先使用 key。",
+        )
+        if keyed is not None
+        else Words("", "")
+    )
+    if oauth.status == "logged_in":
+        scopes = ", ".join(oauth.scopes)
+        session = item(
+            "oauth.session",
+            "ok",
+            Words(
+                f"Logged in to {oauth.site} (scopes: {scopes}).{key_note.en}",
+                f"已登录 {oauth.site}（权限：{scopes}）。{key_note.zh}",
+            ),
+        )
+    elif oauth.status == "pending":
+        session = item(
+            "oauth.session",
+            "ok",
+            Words(
+                f"A login for {oauth.site} is pending: it completes when the user approves it in the browser.",
+                f"{oauth.site} 的登录待完成：用户在浏览器中授权后即完成。",
+            ),
+            Words(
+                "Finish the authorization in the browser, then check the status once (auth_status).",
+                "在浏览器中完成授权，然后检查一次状态（auth_status）。",
+            ),
+        )
+    elif oauth.reason in ("expired", "denied"):
+        why = (
+            Words("the code expired before it was approved", "验证码在授权前已过期")
+            if oauth.reason == "expired"
+            else Words("the authorization was denied in the browser", "授权在浏览器中被拒绝")
+        )
+        session = item(
+            "oauth.session",
+            "warn",
+            Words(f"Not logged in: the last login ended ({why.en}).", f"未登录：上一次登录已结束（{why.zh}）。"),
+            LOGIN_NEXT,
+        )
+    elif keyed is not None:
+        session = item(
+            "oauth.session",
+            "ok",
+            Words(
+                f"Not logged in with OAuth; none needed: the API-key profile {keyed.name} is used.",
+                f"未通过 OAuth 登录；无需登录：使用 API key 配置 {keyed.name}。",
+            ),
+        )
+    else:
+        nothing = "" if state.exists else " (nothing stored yet)"
+        nothing_zh = "" if state.exists else "（尚无任何保存的状态）"
+        session = item(
+            "oauth.session",
+            "warn",
+            Words(f"Not logged in{nothing}.", f"未登录{nothing_zh}。"),
+            Words(
+                "Log in: call preflight (or run okx-auth-mcp login --site global|eea|us).",
+                "登录：调用 preflight（或运行 okx-auth-mcp login --site global|eea|us）。",
+            ),
+        )
+    return [session, _refresh_check(local, network)]
+
+
+def _refresh_check(local: LocalFacts, network: NetworkFacts) -> Check:
+    oauth = local.oauth
+    if oauth.status not in ("logged_in", "pending"):
+        return item("oauth.refresh", "skip", Words("No session.", "没有会话。"))
+    if oauth.token_endpoint is None:
+        return item(
+            "oauth.refresh",
+            "skip",
+            Words(
+                f"Not checked: the {local.backend} backend keeps the tokens itself.",
+                f"未检查：{local.backend} 后端自行保管令牌。",
+            ),
+        )
+    endpoint, next_step = _token_endpoint(network.token, local.state.path)
+    if oauth.status == "pending":
+        if next_step is not None:
+            return item("oauth.refresh", "fail", _capitalized(endpoint), next_step)
+        return item(
+            "oauth.refresh",
+            "ok",
+            Words(
+                f"No session yet; {endpoint.en}, so the status check can complete the login.",
+                f"尚无会话；{endpoint.zh}，状态检查可以完成登录。",
+            ),
+        )
+    due = refresh_due(oauth, local.now)
+    if oauth.has_refresh_token is False:
+        return item(
+            "oauth.refresh",
+            "warn",
+            Words(
+                "The session has no refresh token: when the access token ends, the session ends with it.",
+                "会话没有刷新令牌：访问令牌结束时，会话也随之结束。",
+            ),
+            LOGIN_NEXT if due else Words("Log in again when asked to.", "提示时重新登录。"),
+        )
+    when = (
+        Words(
+            "A refresh is due: the next status check or API call does it",
+            "需要刷新：下一次状态检查或 API 调用会自动刷新",
+        )
+        if due
+        else Words("No refresh is due yet", "暂不需要刷新")
+    )
+    if next_step is not None:
+        unknown = network.token is not None and network.token.answer == "unknown_client"
+        return item(
+            "oauth.refresh",
+            "fail" if due or unknown else "warn",
+            Words(f"{when.en}; but {endpoint.en}.", f"{when.zh}；但{endpoint.zh}。"),
+            next_step,
+        )
+    return item(
+        "oauth.refresh",
+        "ok",
+        Words(
+            f"{when.en}; {endpoint.en}. Diagnose never refreshes (that would void an access token in use).",
+            f"{when.zh}；{endpoint.zh}。诊断不会刷新令牌（那会让正在使用的访问令牌失效）。",
+        ),
+    )
+
+
+def _capitalized(words: Words) -> Words:
+    return Words(words.en[:1].upper() + words.en[1:] + ".", words.zh + "。")
+
+
+def _token_endpoint(probe: TokenProbe | None, state_path: str) -> tuple[Words, Words | None]:
+    """What the token-endpoint probe found, as a clause, and the next step when that is a problem."""
+    if probe is None or probe.answer == "not_probed":
+        why = probe.detail if probe is not None and probe.detail else "its host could not be reached"
+        return Words(f"the token endpoint was not tried: {why}", f"未尝试令牌端点：{why}"), NET_NEXT
+    if probe.answer == "answers":
+        return Words(f"the token endpoint ({probe.host}) answers", f"令牌端点（{probe.host}）有应答"), None
+    if probe.answer == "unknown_client":
+        registrations = f"{state_path}/registrations.json"
+        return (
+            Words(
+                f"the token endpoint ({probe.host}) does not know this installation's client registration: a "
+                "refresh will fail",
+                f"令牌端点（{probe.host}）不认识本机的客户端注册：刷新将会失败",
+            ),
+            Words(
+                f"Delete {registrations} (logout keeps it), then log out and log in again: the login registers anew.",
+                f"删除 {registrations}（退出登录不会删除它），然后退出并重新登录：登录时会重新注册。",
+            ),
+        )
+    if probe.answer == "server_error":
+        return (
+            Words(
+                f"the token endpoint ({probe.host}) answers with an error: {probe.detail}",
+                f"令牌端点（{probe.host}）返回错误：{probe.detail}",
+            ),
+            Words(
+                "Retry later; a proxy or captive portal may be answering instead of OKX.",
+                "稍后重试；可能是代理或网页认证页面在代替 OKX 应答。",
+            ),
+        )
+    return (
+        Words(
+            f"the token endpoint ({probe.host}) cannot be reached: {probe.detail}",
+            f"无法连接令牌端点（{probe.host}）：{probe.detail}",
+        ),
+        NET_NEXT,
+    )
+
+
+def state_checks(state: StateDirFacts) -> list[Check]:
+    if not state.exists:
+        nothing = Words(
+            f"{state.path} does not exist yet: nothing stored.", f"{state.path} 尚不存在：没有保存任何状态。"
+        )
+        return [item("state.permissions", "ok", nothing), item("state.lock", "skip", nothing)]
+    if state.error is not None:
+        unreadable = item(
+            "state.permissions",
+            "fail",
+            Words(f"{state.path} cannot be read: {state.error}.", f"无法读取 {state.path}：{state.error}。"),
+            Words(
+                f"Give it back to your user: chmod 700 {state.path} (and chown it if another user owns it).",
+                f"把它交还给当前用户：chmod 700 {state.path}（如属于其他用户，再用 chown 改回）。",
+            ),
+        )
+        return [unreadable, item("state.lock", "skip", Words("Not tried.", "未尝试。"))]
+    if not state.posix or state.mode is None:
+        perms = item("state.permissions", "skip", Words("Not checked on this system.", "此系统上不检查文件权限。"))
+    else:
+        loose = [(name, mode) for name, mode in state.files if mode & 0o077]
+        if loose:
+            listed = ", ".join(f"{name} ({octal(mode)})" for name, mode in loose)
+            perms = item(
+                "state.permissions",
+                "fail",
+                Words(
+                    f"Files other users can read or change: {listed}. They hold tokens and signing keys.",
+                    f"其他用户可以读取或修改的文件：{listed}。这些文件保存着令牌和签名密钥。",
+                ),
+                Words(
+                    f"Run: chmod 700 {state.path} && chmod 600 {state.path}/*  Then log out and log in again: the "
+                    "tokens may have been read.",
+                    f"运行：chmod 700 {state.path} && chmod 600 {state.path}/*  然后退出并重新登录：令牌可能已被读取。",
+                ),
+            )
+        elif state.mode & 0o077 and state.tightened:
+            perms = item(
+                "state.permissions",
+                "warn",
+                Words(
+                    f"{state.path} was mode {octal(state.mode)}: okx-auth-mcp set it to 0700 just now, as it does "
+                    "whenever it uses the directory; its files are 0600.",
+                    f"{state.path} 的权限原为 {octal(state.mode)}：okx-auth-mcp 刚刚已将其改为 0700"
+                    "（每次使用该目录时都会这样做）；其中的文件为 0600。",
+                ),
+                Words(
+                    "Nothing to do unless it comes back; then look for what loosens it (a backup, sync or copy tool).",
+                    "无需处理，除非再次出现；那时请查找放宽权限的程序（备份、同步或复制工具）。",
+                ),
+            )
+        elif state.mode & 0o077:
+            perms = item(
+                "state.permissions",
+                "warn",
+                Words(
+                    f"{state.path} is mode {octal(state.mode)} (should be 0700); its files are 0600.",
+                    f"{state.path} 的权限为 {octal(state.mode)}（应为 0700）；其中的文件为 0600。",
+                ),
+                Words(f"Run: chmod 700 {state.path}", f"运行：chmod 700 {state.path}"),
+            )
+        else:
+            perms = item(
+                "state.permissions",
+                "ok",
+                Words(
+                    f"{state.path} is 0700 and its {len(state.files)} file(s) 0600.",
+                    f"{state.path} 为 0700，其中 {len(state.files)} 个文件为 0600。",
+                ),
+            )
+    lock = state.lock
+    if lock is None:
+        lock_check = item("state.lock", "skip", Words("Not tried.", "未尝试。"))
+    elif lock.error is None:
+        lock_check = item(
+            "state.lock",
+            "ok",
+            Words(f"Taken and released in {ms(lock.seconds or 0.0)}.", f"获取并释放耗时 {ms(lock.seconds or 0.0)}。"),
+        )
+    else:
+        lock_file = f"{state.path}/state.lock"
+        lock_check = item(
+            "state.lock",
+            "fail",
+            Words(f"Cannot take the state lock: {lock.error}.", f"无法获取状态锁：{lock.error}。"),
+            Words(
+                f"Another okx-auth-mcp process holds it (a login in progress, or a process that hangs). Wait a "
+                f"minute and retry; if it stays, find the process with `lsof {lock_file}` (or `fuser {lock_file}`) "
+                "and stop it.",
+                f"另一个 okx-auth-mcp 进程占用了它（正在登录，或进程卡住）。等一分钟再试；如果一直如此，用 "
+                f"`lsof {lock_file}`（或 `fuser {lock_file}`）找到该进程并结束它。",
+            ),
+        )
+    return [perms, lock_check]

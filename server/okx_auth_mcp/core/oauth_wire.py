@@ -1,0 +1,304 @@
+"""OAuth 2.0 protocol parsing: every server response is validated and normalised here, once. Pure.
+
+RFC 8414 metadata, RFC 7591 registration, RFC 8628 device authorization, RFC 6749 token responses and
+error bodies, OKX's ``{"code", "msg"}`` bodies, and the anti-phishing check of verification URIs.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from okx_auth_mcp.core.oauth_errors import (
+    TOKEN_ERRORS,
+    AccessDenied,
+    BadResponse,
+    ExpiredToken,
+    InvalidGrant,
+    OkxError,
+    PhishingGuard,
+    TokenError,
+)
+
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+DEFAULT_INTERVAL = 5
+SLOW_DOWN_STEP = 5
+DEFAULT_ACCESS_TTL = 3600
+_USER_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{2,30}[A-Za-z0-9]$")
+_TEXT_LIMIT = 2048
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)  # built on first use, not at start-up
+
+
+_WORD_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_SCOPE_RE = re.compile(r"^[A-Za-z0-9_.:/-]{1,64}$")
+_MARKUP = set("[]()<>\"'`{}|^*")
+"""Characters a shown link must not carry: they could make the agent's markdown or HTML render another
+link or markup next to the real one (``https://www.okx.com/?[Open](https://evil.example)``)."""
+
+
+_HOST_RE = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$")
+
+
+@dataclass(frozen=True)
+class Url:
+    """An absolute http(s) URL as a browser would read it, or a ValueError: printable ASCII only (an IDN
+    host must arrive in punycode), no backslash (browsers read it as a slash, Python does not), no
+    userinfo, a plain DNS name or IP literal as host, a valid port."""
+
+    scheme: str
+    host: str
+    port: int | None
+
+    @property
+    def origin(self) -> tuple[str, str, int]:
+        return self.scheme, self.host, self.port or (443 if self.scheme == "https" else 80)
+
+    @classmethod
+    def parse(cls, value: str) -> Url:
+        if len(value) > _TEXT_LIMIT or not value.isascii() or any(not 32 < ord(ch) < 127 for ch in value):
+            raise ValueError("must be printable ASCII without spaces")
+        if "\\" in value:
+            raise ValueError("must not contain a backslash")
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http"):
+            raise ValueError("must be an absolute http(s) URL")
+        if "@" in parts.netloc:
+            raise ValueError("must not carry credentials before its host")
+        host = (parts.hostname or "").lower()
+        try:
+            port = parts.port
+            literal = ipaddress.ip_address(host) if host and not _HOST_RE.match(host) else None
+        except ValueError:
+            raise ValueError("must have a valid host and port") from None
+        if not host or (literal is None and not _HOST_RE.match(host)):
+            raise ValueError("must have a plain host name")
+        return cls(parts.scheme, host, port)
+
+    @property
+    def loopback(self) -> bool:
+        return _is_loopback(self.host)
+
+
+def _safe_url(value: str) -> str:
+    """A URL we may send a request to: https, or plain http on loopback only."""
+    url = Url.parse(value)
+    if url.scheme != "https" and not url.loopback:
+        raise ValueError("must be https (plain http only on loopback)")
+    return value
+
+
+def _shown_url(value: str) -> str:
+    """A URL that will be shown to the user: a valid URL with no markup characters in it."""
+    Url.parse(value)
+    if _MARKUP & set(value):
+        raise ValueError("must not contain markup characters")
+    return value
+
+
+def _user_code(value: str) -> str:
+    if not _USER_CODE_RE.match(value):
+        raise ValueError("must be a short code of letters, digits and dashes")
+    return value
+
+
+ShownUrl = Annotated[str, AfterValidator(_shown_url)]
+"""A link the user will see and open."""
+UserCode = Annotated[str, AfterValidator(_user_code)]
+"""A device login's code, which the user types."""
+
+
+def _word(value: object) -> str:
+    """A server-supplied code (``invalid_grant``, ``53003``) if it is one plain word, else ``unrecognized``:
+    nothing else the server wrote may reach text an agent relays."""
+    text = str(value)
+    return text if _WORD_RE.match(text) else "unrecognized"
+
+
+_W = TypeVar("_W", bound=_Wire)
+
+
+class ServerMetadata(_Wire):
+    issuer: str
+    token_endpoint: str
+    device_authorization_endpoint: str
+    registration_endpoint: str | None = None
+    revocation_endpoint: str | None = None
+
+    @field_validator(
+        "issuer",
+        "token_endpoint",
+        "device_authorization_endpoint",
+        "registration_endpoint",
+        "revocation_endpoint",
+    )
+    @classmethod
+    def _urls(cls, value: str | None) -> str | None:
+        return None if value is None else _safe_url(value)
+
+
+class Registration(_Wire):
+    client_id: str = Field(min_length=1, max_length=512)
+
+
+class DeviceAuthorization(_Wire):
+    device_code: str = Field(min_length=1, max_length=_TEXT_LIMIT)
+    user_code: UserCode
+    verification_uri: ShownUrl
+    verification_uri_complete: str | None = None
+    expires_in: int = Field(gt=0, le=86400)
+    interval: int = Field(default=DEFAULT_INTERVAL, ge=1, le=3600)
+
+
+class TokenResponse(_Wire):
+    access_token: str = Field(min_length=1, max_length=16384)
+    token_type: str
+    expires_in: int = Field(default=DEFAULT_ACCESS_TTL, gt=0)
+    refresh_token: str | None = Field(default=None, min_length=1, max_length=16384)
+    scope: str | None = Field(default=None, max_length=512)
+
+    @field_validator("scope")
+    @classmethod
+    def _scopes(cls, value: str | None) -> str | None:
+        """Scopes are shown to the user ("Scopes: read_only, trade"): plain words only, a handful of them."""
+        if value is not None:
+            words = value.split(" ")
+            if len(words) > 16 or not all(_SCOPE_RE.match(w) for w in words):
+                raise ValueError("must be a few space-separated scope words")
+        return value
+
+    @field_validator("token_type")
+    @classmethod
+    def _bearer(cls, value: str) -> str:
+        if value.lower() != "bearer":
+            raise ValueError("only Bearer tokens are supported")
+        return value
+
+
+def _describe(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
+
+
+def parse(model: type[_W], body: Any, what: str) -> _W:
+    """``body`` (decoded JSON) as ``model``, or :class:`BadResponse` naming the bad fields (never values)."""
+    if not isinstance(body, dict):
+        raise BadResponse(f"{what}: expected a JSON object")
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise BadResponse(f"{what}: {_describe(exc)}") from None
+
+
+def _okx_error(body: Any, status: int) -> OkxError | None:
+    """OKX's ``{"code": "53xxx", "msg": ...}`` body, if that is what this is (code 0 means success)."""
+    if not isinstance(body, dict):
+        return None
+    code = body.get("code")
+    if isinstance(code, bool) or not isinstance(code, str | int) or str(code) in ("", "0"):
+        return None
+    msg = body.get("msg")
+    return OkxError(_word(code), msg[:200] if isinstance(msg, str) else "", status)
+
+
+def error_from_body(status: int, body: Any, what: str) -> Exception:
+    """The error an unsuccessful response stands for: OKX code, RFC 6749 error, or BadResponse."""
+    if status >= 500:
+        return BadResponse(f"{what}: the server failed (HTTP {status})")
+    okx = _okx_error(body, status)
+    if okx is not None:
+        return okx
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, str) and error:
+            description = body.get("error_description")
+            described = description[:200] if isinstance(description, str) else None
+            return TOKEN_ERRORS.get(error, TokenError)(_word(error), described)
+    return BadResponse(f"{what}: unexpected HTTP {status}")
+
+
+def okx_error_in_success(body: Any) -> OkxError | None:
+    """OKX answers some failures with HTTP 200 and a non-zero ``code``."""
+    if isinstance(body, dict) and "access_token" not in body and "device_code" not in body:
+        return _okx_error(body, 200)
+    return None
+
+
+_OKX_TOKEN_ERRORS: dict[str, type[TokenError]] = {
+    "53000": InvalidGrant,  # Invalid token
+    "53002": InvalidGrant,  # Token expired
+    "53003": InvalidGrant,  # Token revoked
+    "53005": InvalidGrant,  # Wrong refresh token
+    "53001": AccessDenied,  # Authorization canceled
+    "53009": AccessDenied,  # Authorization failed
+    "53012": ExpiredToken,  # Authorization code expired
+}
+
+
+def as_token_error(error: OkxError) -> Exception:
+    """At the token endpoint, OKX codes that mean "this grant is over" act as their RFC 6749/8628 errors, so
+    a revoked session ends and a cancelled login stops instead of being retried forever."""
+    kind = _OKX_TOKEN_ERRORS.get(error.code)
+    return error if kind is None else kind(f"okx_{error.code}", error.msg or None)
+
+
+def scopes_of(token: TokenResponse, requested: str) -> list[str]:
+    """Granted scopes: the response's ``scope`` (RFC 6749 §5.1), else what was requested."""
+    return (token.scope if token.scope is not None else requested).split()
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def is_safe_issuer(issuer: str) -> bool:
+    """An issuer we may send tokens to: https, or plain http on loopback only; no query or fragment."""
+    try:
+        _safe_url(issuer)
+    except ValueError:
+        return False
+    parts = urlsplit(issuer)
+    return not parts.query and not parts.fragment
+
+
+@dataclass(frozen=True)
+class TrustPolicy:
+    """Where a verification URI may point. Built-in sites: https on okx.com or a listed host. A custom
+    issuer: the issuer's own origin, http allowed only on loopback. A refusal names no host: nothing from
+    the rejected link may reach the user."""
+
+    issuer: str
+    custom_issuer: bool
+    allowed_hosts: Collection[str] = ()
+
+    def check(self, uri: str) -> None:
+        try:
+            url = Url.parse(_shown_url(uri))
+        except ValueError as exc:
+            raise PhishingGuard(f"the verification URI is malformed ({exc})") from None
+        if self.custom_issuer:
+            if url.origin != Url.parse(self.issuer).origin:
+                raise PhishingGuard("the verification URI is not on the issuer's origin")
+            if url.scheme != "https" and not url.loopback:
+                raise PhishingGuard("the verification URI uses plain http on a non-loopback host")
+            return
+        if url.scheme != "https":
+            raise PhishingGuard("the verification URI is not https")
+        allowed = {h.lower() for h in self.allowed_hosts}
+        if not (url.host == "okx.com" or url.host.endswith(".okx.com") or url.host in allowed):
+            raise PhishingGuard(
+                "the verification URI is not on an okx.com host (OKX_AUTH_ALLOWED_HOSTS can list others that "
+                "belong to OKX)"
+            )

@@ -1,0 +1,158 @@
+"""What OKX's official ``okx`` CLI prints, parsed and checked before use. Pure: no I/O.
+
+The commands are those OKX's skill (okx-cex-auth) documents: ``okx config show --json``, ``okx auth status
+--json``, ``okx auth login --manual --site SITE`` (one JSON line: ``{"verificationUri","userCode",
+"expiresIn"}``, or ``{"status":"skipped","reason":"api_key_configured","profile":...}``) and ``okx auth
+logout``. Their output is held to the same rules as an authorization server's: a shown link must be a plain
+URL, a code a short word, scopes plain words; nothing else they print reaches a user.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from okx_auth_mcp.core.oauth_wire import _SCOPE_RE, ShownUrl, UserCode
+from okx_auth_mcp.core.sites import SiteId, site_id
+
+MAX_OUTPUT_CHARS = 64 * 1024
+_PROFILE_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+class OkxCliError(Exception):
+    """The official CLI could not do what was asked; the text says what, never what the CLI printed."""
+
+    code = "okx_cli_error"
+
+
+class OkxCliMissing(OkxCliError):
+    code = "okx_cli_missing"
+
+
+class OkxAuthMissing(OkxCliError):
+    """``Failed to spawn okx-auth``: the CLI's login binary is missing or broken."""
+
+    code = "okx_auth_missing"
+
+
+class OkxCliFailed(OkxCliError):
+    code = "okx_cli_failed"
+
+
+class OkxCliTimeout(OkxCliError):
+    code = "okx_cli_timeout"
+
+
+class OkxCliBadOutput(OkxCliError):
+    code = "okx_cli_bad_output"
+
+
+class _Output(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)  # built on first use, not at start-up
+
+
+class CliStatus(_Output):
+    """``okx auth status --json``. When ``status`` is not_logged_in, ``site`` is a placeholder the binary
+    prints whatever the user chose (OKX's skill says so): :attr:`chosen_site` drops it."""
+
+    status: Literal["logged_in", "pending", "not_logged_in"]
+    site: str | None = None
+    scopes: list[str] = Field(default_factory=list, max_length=32)
+
+    @field_validator("scopes")
+    @classmethod
+    def _scopes(cls, value: list[str]) -> list[str]:
+        for scope in value:
+            if not _SCOPE_RE.match(scope):
+                raise ValueError("scopes must be plain words")
+        return value
+
+    @property
+    def chosen_site(self) -> SiteId | None:
+        return None if self.status == "not_logged_in" or self.site is None else site_id(self.site)
+
+
+class CliLoginStarted(_Output):
+    verificationUri: ShownUrl
+    userCode: UserCode
+    expiresIn: int = Field(gt=0, le=86400)
+
+
+class CliLoginSkipped(_Output):
+    status: Literal["skipped"]
+    reason: Literal["api_key_configured"]
+    profile: str = Field(pattern=_PROFILE_NAME_RE.pattern)
+
+
+@dataclass(frozen=True)
+class CliConfig:
+    """What the preflight needs from ``okx config show --json``: the API-key profile OKX's client would use,
+    and a site some profile names."""
+
+    api_key_profile: str | None
+    site: SiteId | None
+
+
+def _json(text: str, what: str) -> Any:
+    if len(text) > MAX_OUTPUT_CHARS:
+        raise OkxCliBadOutput(f"{what}: the output is larger than {MAX_OUTPUT_CHARS} characters")
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise OkxCliBadOutput(f"{what}: the output is not JSON") from None
+
+
+def _last_line(text: str, what: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise OkxCliBadOutput(f"{what}: printed nothing")
+    return lines[-1]
+
+
+def _model(model: type[_Output], data: Any, what: str) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        fields = sorted({".".join(str(p) for p in error["loc"]) or "(top)" for error in exc.errors()})
+        raise OkxCliBadOutput(f"{what}: unexpected output ({', '.join(fields)})") from None
+
+
+def parse_status(text: str) -> CliStatus:
+    result: CliStatus = _model(CliStatus, _json(text, "okx auth status"), "okx auth status")
+    if result.status != "not_logged_in" and result.chosen_site is None:
+        raise OkxCliBadOutput(f"okx auth status: a {result.status} status without a known site")
+    return result
+
+
+def parse_login(text: str) -> CliLoginStarted | CliLoginSkipped:
+    data = _json(_last_line(text, "okx auth login"), "okx auth login")
+    if isinstance(data, dict) and data.get("status") == "skipped":
+        skipped: CliLoginSkipped = _model(CliLoginSkipped, data, "okx auth login")
+        return skipped
+    started: CliLoginStarted = _model(CliLoginStarted, data, "okx auth login")
+    return started
+
+
+def parse_config(text: str) -> CliConfig:
+    """Profiles as a mapping of name to fields, or a list of objects with a ``name``; an ``api_key`` that is
+    present and not empty (it may be masked) counts as configured, like OKX's skill reads it."""
+    data = _json(text, "okx config show")
+    if not isinstance(data, dict):
+        raise OkxCliBadOutput("okx config show: unexpected output (top)")
+    raw = data.get("profiles") or {}
+    if isinstance(raw, list):
+        raw = {str(p.get("name", "")): p for p in raw if isinstance(p, dict)}
+    if not isinstance(raw, dict):
+        raise OkxCliBadOutput("okx config show: unexpected output (profiles)")
+    profiles = {name: fields for name, fields in raw.items() if isinstance(fields, dict)}
+    keyed = [name for name, fields in profiles.items() if isinstance(fields.get("api_key"), str) and fields["api_key"]]
+    if not all(_PROFILE_NAME_RE.match(name) for name in keyed):
+        raise OkxCliBadOutput("okx config show: a profile name that is not a plain word")
+    default = data.get("default_profile")
+    chosen = default if default in keyed else (keyed[0] if keyed else None)
+    sites = [site_id(str(fields.get("site") or "")) for fields in profiles.values()]
+    return CliConfig(api_key_profile=chosen, site=next((s for s in sites if s is not None), None))

@@ -1,0 +1,88 @@
+"""Signed, expiring, versioned tickets that carry the gate between tool calls.
+
+A ticket is ``okxg1.<payload>.<mac>``: the payload is base64url JSON ``{"v", "s" (state), "site", "iat",
+"exp"}``, the mac base64url HMAC-SHA256 over ``okxg1.<payload>`` with the key kept in the state
+directory. A ticket signed with another key (another state directory), altered in any byte, of another
+version, or past its expiry is refused. Pure: the key and the time are passed in.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+
+from okx_auth_mcp.core.gate import Gate, State
+from okx_auth_mcp.core.sites import site_id
+
+VERSION = 1
+PREFIX = f"okxg{VERSION}"
+TICKET_TTL_SECONDS = 600
+"""A site choice counts only "just now": ten minutes, as the issue and the device code lifetime agree."""
+_MAX_TICKET_LENGTH = 2048
+
+
+class TicketError(Exception):
+    """A ticket that cannot be used."""
+
+
+class TicketInvalid(TicketError):
+    """Not a ticket this server signed: malformed, altered, another key, or another version."""
+
+
+class TicketExpired(TicketError):
+    """A genuine ticket whose time is up."""
+
+
+@dataclass(frozen=True)
+class Ticket:
+    gate: Gate
+    issued_at: int
+    expires_at: int
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _mac(key: bytes, signed: str) -> str:
+    return _b64(hmac.new(key, signed.encode("ascii"), hashlib.sha256).digest())
+
+
+def issue(key: bytes, gate: Gate, now: float, ttl: int = TICKET_TTL_SECONDS) -> str:
+    payload = {"v": VERSION, "s": gate.state.value, "site": gate.site, "iat": int(now), "exp": int(now) + ttl}
+    signed = f"{PREFIX}.{_b64(json.dumps(payload, separators=(',', ':'), sort_keys=True).encode())}"
+    return f"{signed}.{_mac(key, signed)}"
+
+
+def verify(key: bytes, ticket: str, now: float) -> Ticket:
+    """The ticket's gate, or :class:`TicketInvalid` / :class:`TicketExpired`."""
+    if len(ticket) > _MAX_TICKET_LENGTH or not ticket.isascii():
+        raise TicketInvalid("not a ticket this server issued")
+    parts = ticket.strip().split(".")
+    if len(parts) != 3 or parts[0] != PREFIX:
+        raise TicketInvalid("not a ticket of this server's format")
+    signed = f"{parts[0]}.{parts[1]}"
+    if not hmac.compare_digest(_mac(key, signed), parts[2]):
+        raise TicketInvalid(
+            "the ticket's signature does not match (altered, issued before a logout, or from another state directory)"
+        )
+    try:
+        payload = json.loads(_unb64(parts[1]))
+        state = State(payload["s"])
+        site = None if payload["site"] is None else site_id(payload["site"])
+        issued_at, expires_at = int(payload["iat"]), int(payload["exp"])
+        if payload["v"] != VERSION or (payload["site"] is not None and site is None):
+            raise ValueError("version or site")
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        raise TicketInvalid("the ticket's contents are not understood") from exc
+    if now >= expires_at:
+        raise TicketExpired(f"the ticket expired {int(now - expires_at)} s ago")
+    return Ticket(Gate(state, site), issued_at, expires_at)

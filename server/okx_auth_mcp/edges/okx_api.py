@@ -1,0 +1,121 @@
+"""The HTTP edge for OKX's REST API: one GET, bounded and validated before use.
+
+Every request has the timeout, the body size cap and the body deadline of
+:func:`~okx_auth_mcp.oauth_client.send_bounded`, follows no redirect (the headers carry credentials) and goes
+only to an https URL, or plain http on loopback (the sandbox).
+
+OKX answers ``{"code": "0", "msg": "", "data": [...]}``. Any other code is a refusal whatever the HTTP
+status (OKX sends 50111 with HTTP 401, 51155 with 200, 50001 with 503). Only the code travels on, and only
+when it is digits: the ``msg`` is kept on the exception for debugging and never shown.
+
+Errors are the wire's, from ``oauth_errors`` (shared with the OAuth client)::
+
+    NetworkError         nothing came back in time
+    BadResponse          not JSON, too large, the wrong shape, an unexpected HTTP status
+    └── Unauthorized     HTTP 401 without an OKX error body
+    OkxError             an OKX error body: ``code``, ``status``
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import httpx2
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from okx_auth_mcp import __version__
+from okx_auth_mcp.core.oauth_errors import BadResponse, OkxError
+from okx_auth_mcp.core.oauth_wire import is_safe_issuer
+from okx_auth_mcp.edges.oauth_client import decode_json, send_bounded
+
+ACCOUNT_CONFIG_PATH = "/api/v5/account/config"
+"""Read-only: the account's UID, level and the permissions of the credential that asks."""
+UNAUTHORIZED = 401
+_CODE_RE = re.compile(r"^[0-9]{1,8}$")
+_MSG_LIMIT = 200
+
+
+class Unauthorized(BadResponse):
+    """HTTP 401 with no OKX error body: the credential was refused, with no code saying why."""
+
+
+class AccountConfig(BaseModel):
+    """The part of ``GET /api/v5/account/config``'s first ``data`` item that is used (and shown, the UID
+    masked): plain digits and permission words only, so nothing the server wrote in prose gets through."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)  # built on first use, not at start-up
+
+    uid: str = Field(pattern=r"^[0-9]{1,32}$", repr=False)
+    perm: str = Field(pattern=r"^[a-z_]{1,32}(,[a-z_]{1,32}){0,15}$")
+
+    @property
+    def permissions(self) -> tuple[str, ...]:
+        return tuple(self.perm.split(","))
+
+
+def okx_code(body: Any) -> str | None:
+    """The body's OKX code when it carries one that is plain digits (``"0"`` included), else None."""
+    if not isinstance(body, dict):
+        return None
+    code = body.get("code")
+    if isinstance(code, bool) or not isinstance(code, str | int):
+        return None
+    text = str(code)
+    return text if _CODE_RE.match(text) else None
+
+
+class OkxApi:
+    """GET requests to OKX's REST API. A client per request: these calls are rare, and a profile's requests
+    must not share connections with another's."""
+
+    def __init__(self, timeout: float) -> None:
+        self._timeout = timeout
+
+    def get(self, base_url: str, request_path: str, headers: Mapping[str, str], what: str) -> list[Any]:
+        """The ``data`` of a successful answer to ``GET base_url + request_path``."""
+        if not is_safe_issuer(base_url):
+            raise ValueError("OKX API requests go to https URLs only (plain http on loopback)")
+        url = base_url.rstrip("/") + request_path
+        with httpx2.Client(
+            timeout=httpx2.Timeout(self._timeout),
+            headers={"Accept": "application/json", "User-Agent": f"okx-auth-mcp/{__version__}"},
+            follow_redirects=False,
+            trust_env=True,
+        ) as client:
+            status, raw = send_bounded(client, self._timeout, "GET", url, what, headers=dict(headers))
+        try:
+            body = decode_json(raw, status, what)
+        except BadResponse:
+            if status == UNAUTHORIZED:
+                raise Unauthorized(f"{what}: HTTP 401 without an OKX error body") from None
+            if status >= 500:
+                raise BadResponse(f"{what}: the server failed (HTTP {status})") from None
+            raise
+        code = okx_code(body)
+        if code is not None and code != "0":
+            msg = body.get("msg")
+            raise OkxError(code, msg[:_MSG_LIMIT] if isinstance(msg, str) else "", status)
+        if status == UNAUTHORIZED:
+            raise Unauthorized(f"{what}: HTTP 401 without an OKX error body")
+        if status != 200:
+            raise BadResponse(f"{what}: {'the server failed' if status >= 500 else 'unexpected'} HTTP {status}")
+        if code is None:
+            raise BadResponse(f"{what}: the answer carries no OKX code")
+        data = body.get("data")
+        if not isinstance(data, list):
+            raise BadResponse(f"{what}: data: expected a list")
+        return data
+
+    def account_config(self, base_url: str, headers: Mapping[str, str]) -> AccountConfig:
+        """``GET /api/v5/account/config``: the account the credential in ``headers`` belongs to."""
+        what = "account check"
+        data = self.get(base_url, ACCOUNT_CONFIG_PATH, headers, what)
+        if not data:
+            raise BadResponse(f"{what}: data: no account in the answer")
+        try:
+            return AccountConfig.model_validate(data[0])
+        except ValidationError as exc:  # name the fields, never their values
+            fields = ", ".join(".".join(map(str, e["loc"])) or "item" for e in exc.errors())
+            raise BadResponse(f"{what}: the account's {fields} is not what OKX sends") from None

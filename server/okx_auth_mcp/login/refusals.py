@@ -1,0 +1,177 @@
+"""The texts of the tool boundary: every error of every layer becomes ``[code] what happened. Next: what to
+do``. The only place where exceptions are translated (the command line reuses the codes). No MCP here:
+``server`` wraps these texts in error results."""
+
+from __future__ import annotations
+
+from okx_auth_mcp.core import texts
+from okx_auth_mcp.core.oauth_errors import (
+    BadResponse,
+    DiscoveryFailed,
+    NetworkError,
+    OAuthError,
+    OkxError,
+    PhishingGuard,
+)
+from okx_auth_mcp.core.okx_cli_output import OkxAuthMissing, OkxCliError, OkxCliMissing, OkxCliTimeout
+from okx_auth_mcp.core.tickets import TicketExpired, TicketInvalid
+from okx_auth_mcp.edges.okx_cli import BackendUnsupported
+from okx_auth_mcp.edges.okx_config import ConfigError
+from okx_auth_mcp.edges.state_store import StoreError
+from okx_auth_mcp.login.service import (
+    AlreadyLoggedIn,
+    FlowError,
+    PendingElsewhere,
+    ReplyMissing,
+    ReplyNotUnderstood,
+    SiteMismatch,
+    SiteNotChosen,
+    SiteNotConfirmed,
+)
+from okx_auth_mcp.login.verify import (
+    ClockSkew,
+    ProfileUnusable,
+    RegionRestricted,
+    SessionRejected,
+    SiteHostMismatch,
+)
+
+_RESTART = (
+    "Next: call preflight, show its reply (the site menu) to the user verbatim, wait for their answer, pass it "
+    "to choose_site, then call auth_login_manual with the site and site_ticket that choose_site returned."
+)
+
+_NEXT: list[tuple[type[Exception], str, str]] = [
+    (SiteNotConfirmed, "site_not_confirmed", _RESTART),
+    (
+        SiteMismatch,
+        "site_mismatch",
+        "Next: call auth_login_manual with exactly the site choose_site returned with this ticket. Never "
+        "substitute another site; if the user wants another one, show the menu again (preflight).",
+    ),
+    (
+        SiteNotChosen,
+        "site_not_chosen",
+        "Nothing was confirmed and no login started. Next: do not log in and never pick a site yourself; ask "
+        "the user what they want to do.",
+    ),
+    (TicketExpired, "ticket_expired", "The site choice is too old to count. " + _RESTART),
+    (TicketInvalid, "ticket_invalid", "Pass tickets exactly as the tools returned them. " + _RESTART),
+    (
+        PendingElsewhere,
+        "login_pending",
+        "Next: ask the user to finish the pending login (preflight shows its link and code again), or call "
+        "logout and start again with preflight if they want another site.",
+    ),
+    (
+        AlreadyLoggedIn,
+        "already_logged_in",
+        "Next: the user is logged in already (auth_status shows the site). Only if they want to switch, call "
+        "logout first, then start again with preflight.",
+    ),
+    (DiscoveryFailed, "discovery_failed", "Next: tell the user; check OKX_OAUTH_ISSUER and the network."),
+    (
+        NetworkError,
+        "network_error",
+        "Next: tell the user the network failed; check the connection or proxy and retry.",
+    ),
+    (
+        PhishingGuard,
+        "phishing_guard",
+        "The login was refused and no link or code was shown. Next: tell the user the authorization server "
+        "returned an untrusted link; do not retry and do not show any link from elsewhere.",
+    ),
+    (OkxError, "okx_error", "Next: tell the user OKX refused the request, with the code and what it means."),
+    (BadResponse, "bad_response", "Next: tell the user the OKX server answered unexpectedly; retry later."),
+    (OAuthError, "oauth_error", "Next: tell the user the OKX authorization server refused the request; retry later."),
+    (
+        ConfigError,
+        "config_error",
+        "Next: show this to the user; they fix ~/.okx/config.toml (it was not changed).",
+    ),
+    (StoreError, "state_error", "Next: show this to the user."),
+    (
+        OkxAuthMissing,
+        "okx_auth_missing",
+        "Next: tell the user to run `okx auth install` (it downloads the okx-auth binary), then try again.",
+    ),
+    (
+        OkxCliMissing,
+        "okx_cli_missing",
+        "Next: tell the user to install OKX's CLI (npm install -g @okx_ai/okx-trade-cli) or set "
+        "OKX_AUTH_BACKEND=native.",
+    ),
+    (OkxCliTimeout, "okx_cli_timeout", "Next: tell the user OKX's CLI did not answer in time; retry later."),
+    (
+        OkxCliError,
+        "okx_cli_error",
+        "Next: tell the user OKX's CLI failed; they can run the same okx command themselves to see why.",
+    ),
+    (
+        BackendUnsupported,
+        "backend_unsupported",
+        "Next: tell the user; with OKX's CLI as the backend, use okx's own commands for this.",
+    ),
+    (
+        ProfileUnusable,
+        "profile_unusable",
+        "Nothing was sent to OKX. Next: show this to the user; they fix the profile in ~/.okx/config.toml (or the "
+        "OKX_* environment variables), then call verify_credentials again.",
+    ),
+    (
+        ClockSkew,
+        "clock_skew",
+        "Next: tell the user their computer's clock is off; they turn on automatic time (network time sync), then "
+        "call verify_credentials again. The credentials may be fine: replacing them or logging in again does not "
+        "help.",
+    ),
+    (
+        SiteHostMismatch,
+        "site_host_mismatch",
+        "Next: show this to the user; they set the profile's site (and base_url, if any) to where the key was "
+        "created, in ~/.okx/config.toml (OKX_SITE / OKX_API_BASE_URL for a key from the environment), then call "
+        "verify_credentials again. Do not start an OAuth login for this: the key would still be used first.",
+    ),
+    (
+        RegionRestricted,
+        "region_restricted",
+        "Next: tell the user this is not available on the configured site; if their OKX account is registered on "
+        "another site, that site must be configured. Do not retry as it is.",
+    ),
+    (
+        SessionRejected,
+        "session_rejected",
+        "Next: tell the user the OKX login no longer works; call logout, then log in again starting with preflight.",
+    ),
+]
+
+
+def error_text(exc: Exception) -> str:
+    """The text for a known failure; unknown exceptions are re-raised untranslated (the SDK reports them as
+    crashes without their text)."""
+    if isinstance(exc, ReplyNotUnderstood | ReplyMissing):
+        what = (
+            "The user's reply chooses no site"
+            if isinstance(exc, ReplyNotUnderstood)
+            else "choose_site needs the user's reply to the site menu (this client cannot ask the user itself)"
+        )
+        return (
+            f"[{exc.code}] {what}. The menu_ticket stays valid. Next: show this menu to the user verbatim, wait "
+            "for the answer, and call choose_site with it as `reply`:\n" + texts.SITE_MENU
+        )
+    code, next_step = _translation(exc)
+    return f"[{code}] {str(exc).rstrip('.')}." + (f" {next_step}" if next_step else "")
+
+
+def error_code(exc: Exception) -> str:
+    """The stable code of a known failure (the bracketed word its text starts with)."""
+    return _translation(exc)[0]
+
+
+def _translation(exc: Exception) -> tuple[str, str | None]:
+    for kind, code, next_step in _NEXT:
+        if isinstance(exc, kind):
+            return code, next_step
+    if isinstance(exc, FlowError):
+        return exc.code, None
+    raise exc
