@@ -36,7 +36,7 @@ _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
 # dependencies import, and the entry point's bootstrap is the one that makes it so.
 _SMOKE = (
     "import runpy, sys; runpy.run_path(sys.argv[1])['bootstrap'](); "
-    "import okx_auth_mcp.mcp.server, okx_auth_mcp.sandbox, pydantic_core; print(okx_auth_mcp.__version__)"
+    "import okx_auth_mcp.mcp.server, okx_auth_mcp.sandbox.runner, pydantic_core; print(okx_auth_mcp.__version__)"
 )
 
 

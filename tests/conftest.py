@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from okx_auth_mcp.login.service import AuthService, Settings
-from okx_auth_mcp.sandbox import RunningSandbox, SandboxConfig
+from okx_auth_mcp.sandbox.runner import RunningSandbox
+from okx_auth_mcp.sandbox.state import SandboxConfig
 
 START = 1_800_000_000.0
 

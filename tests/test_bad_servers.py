@@ -13,7 +13,7 @@ from okx_auth_mcp.core.oauth_errors import BadResponse, DiscoveryFailed, Network
 from okx_auth_mcp.core.oauth_wire import ServerMetadata, TrustPolicy
 from okx_auth_mcp.edges.oauth_client import OAuthHttp, well_known_urls
 from okx_auth_mcp.login.service import AuthService, Settings
-from okx_auth_mcp.sandbox import RunningSandbox
+from okx_auth_mcp.sandbox.runner import RunningSandbox
 from tests.conftest import FakeClock
 from tests.test_flow import log_in, site_ticket, start_login
 

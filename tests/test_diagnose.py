@@ -34,7 +34,7 @@ from okx_auth_mcp.edges.probes import ProbeOptions
 from okx_auth_mcp.login.service import AuthService, Settings
 from okx_auth_mcp.mcp import diagnose_tool
 from okx_auth_mcp.mcp.server import build_server
-from okx_auth_mcp.sandbox import RunningSandbox
+from okx_auth_mcp.sandbox.runner import RunningSandbox
 from tests.conftest import FakeClock, write_config
 from tests.test_bad_servers import free_port, snapshot
 from tests.test_flow import log_in, start_login

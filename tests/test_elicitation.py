@@ -29,7 +29,7 @@ from okx_auth_mcp.core import texts
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.mcp import server as server_module
 from okx_auth_mcp.mcp.server import SiteAnswer, build_server
-from okx_auth_mcp.sandbox import RunningSandbox
+from okx_auth_mcp.sandbox.runner import RunningSandbox
 from tests.conftest import FakeClock, write_config
 from tests.test_mcp_tools import data, error_text, serving_http
 

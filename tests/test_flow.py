@@ -21,7 +21,7 @@ from okx_auth_mcp.login.service import (
     SiteMismatch,
     SiteNotConfirmed,
 )
-from okx_auth_mcp.sandbox import RunningSandbox
+from okx_auth_mcp.sandbox.runner import RunningSandbox
 from tests.conftest import FakeClock, oauth_requests, write_config
 
 

@@ -22,7 +22,7 @@ from okx_auth_mcp.core.sites import SITE_IDS, SiteId
 from okx_auth_mcp.core.tickets import TicketError
 from okx_auth_mcp.edges.okx_config import ConfigError
 from okx_auth_mcp.login.service import AuthService, FlowError, LoginPending, LoginSkipped, Settings
-from okx_auth_mcp.sandbox import RunningSandbox
+from okx_auth_mcp.sandbox.runner import RunningSandbox
 from tests.conftest import FakeClock, oauth_requests
 
 REPLIES = ["1", "2", "3", "global", "EEA", " us ", "", "4", "global please", "１", "okx"]

@@ -16,7 +16,7 @@ from mcp.types import TextContent, TextResourceContents
 from okx_auth_mcp.core import guidance, texts
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.mcp.server import build_server
-from okx_auth_mcp.sandbox import RunningSandbox
+from okx_auth_mcp.sandbox.runner import RunningSandbox
 from tests.conftest import FakeClock
 from tests.test_mcp_tools import confirmed_site, data
 

@@ -17,7 +17,7 @@ from okx_auth_mcp.core.oauth_errors import InvalidGrant
 from okx_auth_mcp.core.records import Session
 from okx_auth_mcp.httpx_auth import NotOkxApi, OkxAuth
 from okx_auth_mcp.login.service import SESSION_FILE, AuthService, NotLoggedIn, Settings
-from okx_auth_mcp.sandbox import RunningSandbox
+from okx_auth_mcp.sandbox.runner import RunningSandbox
 from tests.conftest import FakeClock
 from tests.test_flow import log_in
 

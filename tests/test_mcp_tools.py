@@ -23,7 +23,7 @@ from okx_auth_mcp.edges.loopback import LOOPBACK, BackgroundServer
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.mcp.http_transport import MCP_PATH, http_app
 from okx_auth_mcp.mcp.server import build_server
-from okx_auth_mcp.sandbox import RunningSandbox
+from okx_auth_mcp.sandbox.runner import RunningSandbox
 from tests.conftest import FakeClock, oauth_requests, write_config
 
 pytestmark = pytest.mark.anyio

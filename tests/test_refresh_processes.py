@@ -15,7 +15,7 @@ import pytest
 
 from okx_auth_mcp.core.oauth_errors import InvalidGrant
 from okx_auth_mcp.login.service import SESSION_FILE, AuthService, Settings
-from okx_auth_mcp.sandbox import RunningSandbox
+from okx_auth_mcp.sandbox.runner import RunningSandbox
 from tests.test_flow import log_in
 
 _REFRESHER = """

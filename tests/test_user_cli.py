@@ -26,7 +26,7 @@ from okx_auth_mcp.cli.main import main
 from okx_auth_mcp.core import texts
 from okx_auth_mcp.core.sites import SiteId
 from okx_auth_mcp.login.service import AuthService, LoginPending, Settings
-from okx_auth_mcp.sandbox import RunningSandbox
+from okx_auth_mcp.sandbox.runner import RunningSandbox
 from tests.conftest import FakeClock, oauth_requests, write_config
 
 CLI = [sys.executable, "-m", "okx_auth_mcp"]

@@ -38,8 +38,8 @@ from okx_auth_mcp.login.verify import (
 )
 from okx_auth_mcp.mcp import verify_tool
 from okx_auth_mcp.mcp.server import build_server
-from okx_auth_mcp.sandbox import RunningSandbox
-from okx_auth_mcp.sandbox.app import HOSTILE_MSG
+from okx_auth_mcp.sandbox.api_routes import HOSTILE_MSG
+from okx_auth_mcp.sandbox.runner import RunningSandbox
 from tests.conftest import FakeClock, write_config
 from tests.test_flow import log_in, start_login
 from tests.test_mcp_tools import data, error_text

@@ -20,7 +20,7 @@ import httpx2
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
 
-from okx_auth_mcp.sandbox import RunningSandbox
+from okx_auth_mcp.sandbox.runner import RunningSandbox
 
 
 class DemoFailed(Exception):

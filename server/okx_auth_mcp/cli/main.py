@@ -51,7 +51,7 @@ def _sandboxed(settings: Settings, stack: contextlib.ExitStack, port: int) -> Se
     """Settings for a sandbox session, which never mixes with a real one: its own issuer, its own short-lived
     state directory, no API-key profile from the real ~/.okx (a key would, rightly, stop the OAuth login),
     and the native backend (OKX's CLI would log in at OKX, not at the sandbox)."""
-    from okx_auth_mcp.sandbox import RunningSandbox
+    from okx_auth_mcp.sandbox.runner import RunningSandbox
 
     sandbox = stack.enter_context(RunningSandbox(port=port))
     tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="okx-sbx-")))
@@ -62,7 +62,8 @@ def _sandboxed(settings: Settings, stack: contextlib.ExitStack, port: int) -> Se
 
 
 def _sandbox(args: argparse.Namespace) -> int:
-    from okx_auth_mcp.sandbox import RunningSandbox, SandboxConfig
+    from okx_auth_mcp.sandbox.runner import RunningSandbox
+    from okx_auth_mcp.sandbox.state import SandboxConfig
 
     config = SandboxConfig(
         access_ttl=args.access_ttl,

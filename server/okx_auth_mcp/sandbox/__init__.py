@@ -1,6 +1,5 @@
-"""An embedded OKX-compatible authorization server, for trying the login offline and for the tests."""
+"""An embedded OKX-compatible authorization server, for trying the login offline and for the tests.
 
-from okx_auth_mcp.sandbox.app import SandboxConfig, SandboxState, create_app
-from okx_auth_mcp.sandbox.runner import RunningSandbox
-
-__all__ = ["RunningSandbox", "SandboxConfig", "SandboxState", "create_app"]
+``runner.RunningSandbox`` serves it on loopback; ``app.create_app`` builds the app over a ``state.SandboxState``.
+Nothing is imported here, so importing a submodule costs only what that submodule needs.
+"""

@@ -4,7 +4,8 @@ or in the foreground (``okx-auth-mcp sandbox``)."""
 from __future__ import annotations
 
 from okx_auth_mcp.edges.loopback import BackgroundServer
-from okx_auth_mcp.sandbox.app import SandboxConfig, SandboxState, create_app
+from okx_auth_mcp.sandbox.app import create_app
+from okx_auth_mcp.sandbox.state import SandboxConfig, SandboxState
 
 
 class RunningSandbox(BackgroundServer):
