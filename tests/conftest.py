@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from okx_auth_mcp.login.service import AuthService, Settings
+from okx_auth_mcp.login.service import AuthService
+from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.sandbox.runner import RunningSandbox
 from okx_auth_mcp.sandbox.state import SandboxConfig
 

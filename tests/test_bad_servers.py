@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from okx_auth_mcp.core.oauth_errors import BadResponse, DiscoveryFailed, NetworkError, OkxError, PhishingGuard
-from okx_auth_mcp.core.oauth_wire import ServerMetadata, TrustPolicy
-from okx_auth_mcp.edges.oauth_client import OAuthHttp, well_known_urls
-from okx_auth_mcp.login.service import AuthService, Settings
+from okx_auth_mcp.core.oauth_wire import ServerMetadata, TrustPolicy, well_known_urls
+from okx_auth_mcp.edges.oauth_client import OAuthHttp
+from okx_auth_mcp.login.service import AuthService
+from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.sandbox.runner import RunningSandbox
 from tests.conftest import FakeClock
 from tests.test_flow import log_in, site_ticket, start_login
@@ -122,18 +123,18 @@ def test_an_unreachable_issuer_says_where_it_looked_and_how_to_set_it(
 
 
 def test_a_network_failure_while_polling_keeps_the_login_pending(
-    service: AuthService, sandbox: RunningSandbox, clock: FakeClock
+    settings: Settings, sandbox: RunningSandbox, clock: FakeClock
 ) -> None:
+    service = AuthService(settings, clock, http=OAuthHttp(timeout=0.3))
     start_login(service)
     sandbox.state.faults["token"] = "hang:2"
-    service._http.close()
-    service._http = OAuthHttp(timeout=0.3)
     with pytest.raises(NetworkError):
         service.status()
     assert service.auth_state().status == "pending"
     polls = sandbox.state.count("token")
     service.status()  # within the interval of the failed poll: no request
     assert sandbox.state.count("token") == polls
+    service.close()
 
 
 @pytest.mark.parametrize("fault", ["http_404", "not_json", "wrong_issuer"])

@@ -31,7 +31,8 @@ from okx_auth_mcp.cli.main import main
 from okx_auth_mcp.core.diagnosis.checklist import Check, Report
 from okx_auth_mcp.edges import probes
 from okx_auth_mcp.edges.probes import ProbeOptions
-from okx_auth_mcp.login.service import AuthService, Settings
+from okx_auth_mcp.login.service import AuthService
+from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.mcp import diagnose_tool
 from okx_auth_mcp.mcp.server import build_server
 from okx_auth_mcp.sandbox.runner import RunningSandbox

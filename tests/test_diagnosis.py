@@ -23,7 +23,7 @@ from okx_auth_mcp.core.diagnosis.facts import (
     redact_proxy,
 )
 from okx_auth_mcp.core.diagnosis.report import checks, plan
-from okx_auth_mcp.login.service import REFRESH_MARGIN_SECONDS
+from okx_auth_mcp.core.records import REFRESH_MARGIN_SECONDS
 
 NOW = 1_800_000_000.0
 API = Target("https://www.okx.com", frozenset({"api", "oauth"}))

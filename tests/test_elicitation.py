@@ -27,8 +27,9 @@ from mcp.types import (
 
 from okx_auth_mcp.core import texts
 from okx_auth_mcp.login.service import AuthService
-from okx_auth_mcp.mcp import server as server_module
-from okx_auth_mcp.mcp.server import SiteAnswer, build_server
+from okx_auth_mcp.mcp import elicitation
+from okx_auth_mcp.mcp.elicitation import SiteAnswer
+from okx_auth_mcp.mcp.server import build_server
 from okx_auth_mcp.sandbox.runner import RunningSandbox
 from tests.conftest import FakeClock, write_config
 from tests.test_mcp_tools import data, error_text, serving_http
@@ -261,7 +262,7 @@ async def test_an_unanswered_open_link_request_does_not_hold_the_login(
     service: AuthService, sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # 2025-11-25: the call waits for the dialog's answer only so long, then returns the link as text.
-    monkeypatch.setattr(server_module, "OPEN_LINK_WAIT_SECONDS", 0.5)
+    monkeypatch.setattr(elicitation, "OPEN_LINK_WAIT_SECONDS", 0.5)
     never = anyio.Event()
 
     async def away(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult | ErrorData:

@@ -8,21 +8,21 @@ import pytest
 
 from okx_auth_mcp.core import tickets
 from okx_auth_mcp.core.gate import Gate, State
+from okx_auth_mcp.core.login_state import LoginPending, LoginSkipped
 from okx_auth_mcp.core.sites import SiteId
-from okx_auth_mcp.login.service import (
+from okx_auth_mcp.login.errors import (
     AlreadyLoggedIn,
-    AuthService,
-    LoginPending,
-    LoginSkipped,
     NotLoggedIn,
     PendingElsewhere,
     ReplyNotUnderstood,
-    Settings,
     SiteMismatch,
     SiteNotConfirmed,
 )
+from okx_auth_mcp.login.service import AuthService
+from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.sandbox.runner import RunningSandbox
 from tests.conftest import FakeClock, oauth_requests, write_config
+from tests.helpers import stored_session
 
 
 def site_ticket(service: AuthService, reply: str = "2") -> str:
@@ -44,9 +44,9 @@ def log_in(service: AuthService, sandbox: RunningSandbox) -> None:
     assert service.status().status == "logged_in"
 
 
-def signed_site_ticket(service: AuthService, site: SiteId) -> str:
+def signed_site_ticket(service: AuthService, site: SiteId, now: float) -> str:
     """A genuine site ticket, for states where preflight rightly offers no menu."""
-    return tickets.issue(service.store.ticket_key(), Gate(State.SITE_CONFIRMED, site), service._clock())
+    return tickets.issue(service.store.ticket_key(), Gate(State.SITE_CONFIRMED, site), now)
 
 
 def state_files(service: AuthService) -> dict[str, bytes]:
@@ -132,11 +132,11 @@ def test_a_pending_login_is_never_replaced(service: AuthService, sandbox: Runnin
     first = start_login(service)
     clock.advance(100)
     assert service.preflight().next == "pending"
-    again = service.login("eea", signed_site_ticket(service, "eea"))
+    again = service.login("eea", signed_site_ticket(service, "eea", clock()))
     assert isinstance(again, LoginPending)
     assert (again.user_code, again.site, again.expires_in) == (first.user_code, "eea", 500)
     with pytest.raises(PendingElsewhere, match="login for eea is pending"):
-        service.login("us", signed_site_ticket(service, "us"))  # never the eea code for a us request
+        service.login("us", signed_site_ticket(service, "us", clock()))  # never the eea code for a us request
     assert sandbox.state.count("device") == 1
 
 
@@ -219,12 +219,12 @@ def test_any_api_key_profile_skips_the_login_without_a_request(
 
 
 def test_an_environment_api_key_skips_the_login(
-    service: AuthService, sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch
+    service: AuthService, sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch, clock: FakeClock
 ) -> None:
     ticket = site_ticket(service)
     for name in ("OKX_API_KEY", "OKX_SECRET_KEY", "OKX_PASSPHRASE"):
         monkeypatch.setenv(name, "value-1234567890")
-    fresh = AuthService(service.settings.from_env(), clock=service._clock)
+    fresh = AuthService(service.settings.from_env(), clock=clock)
     assert fresh.login("eea", ticket) == LoginSkipped("env")
     assert oauth_requests(sandbox) == 0
     fresh.close()
@@ -249,18 +249,18 @@ def test_a_key_without_any_site_still_shows_the_menu_first(service: AuthService,
 def test_login_while_logged_in_is_refused(service: AuthService, sandbox: RunningSandbox, clock: FakeClock) -> None:
     log_in(service, sandbox)
     with pytest.raises(AlreadyLoggedIn):
-        service.login("eea", signed_site_ticket(service, "eea"))
+        service.login("eea", signed_site_ticket(service, "eea", clock()))
 
 
 def test_refresh_rotates_and_persists_before_use(
     service: AuthService, sandbox: RunningSandbox, clock: FakeClock
 ) -> None:
     log_in(service, sandbox)
-    first = service._session()
+    first = stored_session(service)
     assert first is not None
     clock.advance(3600 - 30)
     assert service.status().status == "logged_in"
-    second = service._session()
+    second = stored_session(service)
     assert second is not None
     assert second.refresh_token != first.refresh_token and second.access_token != first.access_token
     assert service.bearer_token() == second.access_token  # fresh: no second refresh
@@ -348,7 +348,8 @@ def test_writing_a_registration_keeps_what_else_the_file_holds(service: AuthServ
 
 _LOGIN = """
 import sys, time
-from okx_auth_mcp.login.service import AuthService, Settings
+from okx_auth_mcp.login.service import AuthService
+from okx_auth_mcp.login.settings import Settings
 service = AuthService(Settings.from_env())
 start_at = float(sys.argv[2])
 while time.time() < start_at:
@@ -387,7 +388,8 @@ def test_a_site_ticket_is_not_a_menu_ticket(service: AuthService) -> None:
 
 _STATUS = """
 import sys, time
-from okx_auth_mcp.login.service import AuthService, Settings
+from okx_auth_mcp.login.service import AuthService
+from okx_auth_mcp.login.settings import Settings
 service = AuthService(Settings.from_env())
 start_at = float(sys.argv[1])
 while time.time() < start_at:
@@ -397,7 +399,7 @@ print(service.status().status)
 
 
 def test_processes_checking_status_at_once_send_one_token_request(
-    service: AuthService, sandbox: RunningSandbox
+    settings: Settings, sandbox: RunningSandbox
 ) -> None:
     import os
     import subprocess
@@ -405,8 +407,9 @@ def test_processes_checking_status_at_once_send_one_token_request(
     import time
 
     sandbox.state.clock = time.time
-    service._clock = time.time
+    service = AuthService(settings)  # the real clock, as the worker processes have
     start_login(service)
+    service.close()
     polls = sandbox.state.count("token")
     start_at = time.time() + 1.5
     workers = [

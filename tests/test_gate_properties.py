@@ -17,11 +17,14 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
+from okx_auth_mcp.core.login_state import LoginPending, LoginSkipped
 from okx_auth_mcp.core.oauth_errors import OAuthError
 from okx_auth_mcp.core.sites import SITE_IDS, SiteId
 from okx_auth_mcp.core.tickets import TicketError
 from okx_auth_mcp.edges.okx_config import ConfigError
-from okx_auth_mcp.login.service import AuthService, FlowError, LoginPending, LoginSkipped, Settings
+from okx_auth_mcp.login.errors import FlowError
+from okx_auth_mcp.login.service import AuthService
+from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.sandbox.runner import RunningSandbox
 from tests.conftest import FakeClock, oauth_requests
 

@@ -15,8 +15,11 @@ import pytest
 
 from okx_auth_mcp.core.oauth_errors import InvalidGrant
 from okx_auth_mcp.core.records import Session
+from okx_auth_mcp.edges.state_store import SESSION_FILE
 from okx_auth_mcp.httpx_auth import NotOkxApi, OkxAuth
-from okx_auth_mcp.login.service import SESSION_FILE, AuthService, NotLoggedIn, Settings
+from okx_auth_mcp.login.errors import NotLoggedIn
+from okx_auth_mcp.login.service import AuthService
+from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.sandbox.runner import RunningSandbox
 from tests.conftest import FakeClock
 from tests.test_flow import log_in

@@ -18,10 +18,13 @@ from mcp.client import Client
 
 from okx_auth_mcp.core import texts
 from okx_auth_mcp.core.okx_cli_output import OkxCliBadOutput, OkxCliTimeout
-from okx_auth_mcp.edges.okx_cli import OkxCli, OkxCliService, open_service
+from okx_auth_mcp.edges.okx_cli import OkxCli
 from okx_auth_mcp.edges.okx_config import ConfigError
+from okx_auth_mcp.login.backends import open_service
+from okx_auth_mcp.login.okx_cli_backend import OkxCliBackend
 from okx_auth_mcp.login.refusals import error_text as error_text_of
-from okx_auth_mcp.login.service import AuthService, Settings
+from okx_auth_mcp.login.service import AuthService
+from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.mcp.server import build_server
 from tests.conftest import FakeClock
 from tests.test_mcp_tools import data, error_text
@@ -66,7 +69,7 @@ def stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StandIn:
 @pytest.fixture
 def cli_service(stand_in: StandIn, clock: FakeClock) -> Iterator[AuthService]:
     service = open_service(Settings.from_env(), clock)
-    assert isinstance(service, OkxCliService)
+    assert isinstance(service.backend, OkxCliBackend)
     yield service
     service.close()
 
@@ -262,7 +265,7 @@ async def test_a_login_line_that_fails_the_checks_shows_nothing(
 
 
 def test_what_needs_a_token_says_the_backend_keeps_it(cli_service: AuthService) -> None:
-    from okx_auth_mcp.edges.okx_cli import BackendUnsupported
+    from okx_auth_mcp.login.errors import BackendUnsupported
 
     for call in (cli_service.bearer_token, cli_service.api_base_url):
         with pytest.raises(BackendUnsupported, match="OKX_AUTH_BACKEND=native"):

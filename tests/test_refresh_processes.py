@@ -14,13 +14,18 @@ import httpx2
 import pytest
 
 from okx_auth_mcp.core.oauth_errors import InvalidGrant
-from okx_auth_mcp.login.service import SESSION_FILE, AuthService, Settings
+from okx_auth_mcp.edges.oauth_client import OAuthHttp
+from okx_auth_mcp.edges.state_store import SESSION_FILE
+from okx_auth_mcp.login.service import AuthService
+from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.sandbox.runner import RunningSandbox
+from tests.helpers import stored_session
 from tests.test_flow import log_in
 
 _REFRESHER = """
 import sys, time
-from okx_auth_mcp.login.service import AuthService, Settings
+from okx_auth_mcp.login.service import AuthService
+from okx_auth_mcp.login.settings import Settings
 start_at = float(sys.argv[1])
 service = AuthService(Settings.from_env())
 while time.time() < start_at:
@@ -67,12 +72,14 @@ def test_without_the_lock_the_sandbox_would_revoke_the_grant(tmp_path: Path, mon
         monkeypatch.setenv("OKX_OAUTH_ISSUER", sandbox.url)
         service = AuthService(Settings.from_env())
         log_in(service, sandbox)
-        session = service._session()
+        session = stored_session(service)
         assert session is not None and session.refresh_token is not None
         e = session.endpoints
-        service._http.refresh(e.token_endpoint, e.client_id, session.refresh_token)
+        http = OAuthHttp()
+        http.refresh(e.token_endpoint, e.client_id, session.refresh_token)
         with pytest.raises(InvalidGrant) as reused:
-            service._http.refresh(e.token_endpoint, e.client_id, session.refresh_token)
+            http.refresh(e.token_endpoint, e.client_id, session.refresh_token)
         assert "reuse" in (reused.value.description or "")
         assert sandbox.state.reuse_detected == 1
+        http.close()
         service.close()

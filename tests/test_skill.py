@@ -10,7 +10,7 @@ import pytest
 from mcp.client import Client
 
 from okx_auth_mcp.core import guidance, texts
-from okx_auth_mcp.login import service
+from okx_auth_mcp.login import errors
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.mcp.server import build_server
 
@@ -62,7 +62,7 @@ async def test_the_tools_and_next_values_are_the_servers(service: AuthService) -
 
 
 def test_the_error_codes_it_handles_exist() -> None:
-    codes = {cls.code for cls in vars(service).values() if isinstance(cls, type) and issubclass(cls, service.FlowError)}
+    codes = {cls.code for cls in vars(errors).values() if isinstance(cls, type) and issubclass(cls, errors.FlowError)}
     handled = set(re.findall(r"`\[([a-z_]+)\]`", TEXT))
     assert handled and handled <= codes
 

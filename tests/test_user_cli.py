@@ -24,8 +24,10 @@ import pytest
 from okx_auth_mcp.cli.login import default_lang
 from okx_auth_mcp.cli.main import main
 from okx_auth_mcp.core import texts
+from okx_auth_mcp.core.login_state import LoginPending
 from okx_auth_mcp.core.sites import SiteId
-from okx_auth_mcp.login.service import AuthService, LoginPending, Settings
+from okx_auth_mcp.login.service import AuthService
+from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.sandbox.runner import RunningSandbox
 from tests.conftest import FakeClock, oauth_requests, write_config
 

@@ -22,7 +22,8 @@ from okx_auth_mcp.core.okx_signing import iso_timestamp, signature
 from okx_auth_mcp.edges.okx_api import OkxApi
 from okx_auth_mcp.edges.okx_config import Profile
 from okx_auth_mcp.login import verify
-from okx_auth_mcp.login.service import AuthService, Settings
+from okx_auth_mcp.login.service import AuthService
+from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.login.verify import (
     ClockSkew,
     KeyRejected,

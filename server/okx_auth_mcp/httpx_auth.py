@@ -31,7 +31,8 @@ from types import TracebackType
 import anyio.to_thread
 import httpx2
 
-from okx_auth_mcp.login.service import AuthService, Settings
+from okx_auth_mcp.login.service import AuthService
+from okx_auth_mcp.login.settings import Settings
 
 UNAUTHORIZED = 401
 

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from okx_auth_mcp.core import texts
+from okx_auth_mcp.core.login_state import AuthState, LoginPending, LoginSkipped
 from okx_auth_mcp.core.oauth_errors import InvalidGrant, NetworkError, OAuthError
 from okx_auth_mcp.core.oauth_wire import DEFAULT_INTERVAL
 from okx_auth_mcp.core.okx_cli_output import OkxCliError
@@ -41,20 +42,12 @@ from okx_auth_mcp.core.sites import SITE_IDS, SITES, SiteId
 from okx_auth_mcp.core.texts import Lang
 from okx_auth_mcp.core.tickets import TicketError
 from okx_auth_mcp.edges import okx_config
-from okx_auth_mcp.edges.okx_cli import open_service
 from okx_auth_mcp.edges.state_store import StoreError
+from okx_auth_mcp.login.backends import open_service
+from okx_auth_mcp.login.errors import AlreadyLoggedIn, FlowError, NotLoggedIn, PendingElsewhere
 from okx_auth_mcp.login.refusals import error_code
-from okx_auth_mcp.login.service import (
-    AlreadyLoggedIn,
-    AuthService,
-    AuthState,
-    FlowError,
-    LoginPending,
-    LoginSkipped,
-    NotLoggedIn,
-    PendingElsewhere,
-    Settings,
-)
+from okx_auth_mcp.login.service import AuthService
+from okx_auth_mcp.login.settings import Settings
 
 EXIT_OK = 0
 EXIT_FAILED = 1

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 from okx_auth_mcp import __version__
 
 if TYPE_CHECKING:
-    from okx_auth_mcp.login.service import Settings
+    from okx_auth_mcp.login.settings import Settings
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from okx_auth_mcp.login.service import Settings
+    from okx_auth_mcp.login.settings import Settings
     from okx_auth_mcp.mcp.server import create_server
 
     settings = Settings.from_env()

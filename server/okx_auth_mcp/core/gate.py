@@ -23,9 +23,10 @@ Where the state lives: up to ``SITE_CONFIRMED`` it travels between tool calls in
 ``tickets``): preflight issues a ``CHOOSING_SITE`` ticket with the menu, choose_site applies
 ``site_chosen`` and issues a ``SITE_CONFIRMED`` ticket, and auth_login_manual starts a login only if that
 ticket ``can(login_started)``. From ``PENDING`` on, the state is the OAuth status kept in the state
-directory: the rows ``authorized`` and ``login_ended`` are what auth_status does to a pending login, and
-``logged_out`` what logout does. The server holds no conversation state in memory. This module does no I/O
-and reads no clock.
+directory (:func:`stored` reads it as a gate): the backends move it with the rows ``authorized`` and
+``login_ended`` when a poll ends a pending login, and ``logged_out`` when the user logs out; :func:`status_of`
+reads the status back from the gate they reach. The server holds no conversation state in memory. This
+module does no I/O and reads no clock.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from okx_auth_mcp.core.records import OAuthStatus
 from okx_auth_mcp.core.sites import SiteId
 
 
@@ -119,6 +121,28 @@ class Gate:
         if following in (State.IDLE, State.CHOOSING_SITE, State.API_KEY):
             kept = None
         return replace(self, state=following, site=kept)
+
+
+_STORED: dict[OAuthStatus, State] = {
+    "logged_in": State.LOGGED_IN,
+    "pending": State.PENDING,
+    "not_logged_in": State.IDLE,
+}
+
+
+def stored(status: OAuthStatus, site: SiteId | None = None) -> Gate:
+    """The gate an OAuth status kept in the state directory stands for (from ``PENDING`` on, that is where
+    the state lives)."""
+    state = _STORED[status]
+    return Gate(state, site if state is not State.IDLE else None)
+
+
+def status_of(gate: Gate) -> OAuthStatus:
+    """The OAuth status a gate from ``PENDING`` on stands for (any state before a login counts as none)."""
+    for status, state in _STORED.items():
+        if gate.state is state:
+            return status
+    return "not_logged_in"
 
 
 def preflight_event(*, site_known: bool, api_key: bool, oauth_status: str) -> Event:

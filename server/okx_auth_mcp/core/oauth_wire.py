@@ -11,9 +11,9 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
 from okx_auth_mcp.core.oauth_errors import (
     TOKEN_ERRORS,
@@ -25,6 +25,7 @@ from okx_auth_mcp.core.oauth_errors import (
     PhishingGuard,
     TokenError,
 )
+from okx_auth_mcp.core.records import Frozen, Unfit, validated
 
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 DEFAULT_INTERVAL = 5
@@ -34,12 +35,8 @@ _USER_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{2,30}[A-Za-z0-9]$")
 _TEXT_LIMIT = 2048
 
 
-class _Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)  # built on first use, not at start-up
-
-
 _WORD_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
-_SCOPE_RE = re.compile(r"^[A-Za-z0-9_.:/-]{1,64}$")
+SCOPE_RE = re.compile(r"^[A-Za-z0-9_.:/-]{1,64}$")
 _MARKUP = set("[]()<>\"'`{}|^*")
 """Characters a shown link must not carry: they could make the agent's markdown or HTML render another
 link or markup next to the real one (``https://www.okx.com/?[Open](https://evil.example)``)."""
@@ -123,10 +120,10 @@ def _word(value: object) -> str:
     return text if _WORD_RE.match(text) else "unrecognized"
 
 
-_W = TypeVar("_W", bound=_Wire)
+_W = TypeVar("_W", bound=Frozen)
 
 
-class ServerMetadata(_Wire):
+class ServerMetadata(Frozen):
     issuer: str
     token_endpoint: str
     device_authorization_endpoint: str
@@ -145,11 +142,11 @@ class ServerMetadata(_Wire):
         return None if value is None else _safe_url(value)
 
 
-class Registration(_Wire):
+class Registration(Frozen):
     client_id: str = Field(min_length=1, max_length=512)
 
 
-class DeviceAuthorization(_Wire):
+class DeviceAuthorization(Frozen):
     device_code: str = Field(min_length=1, max_length=_TEXT_LIMIT)
     user_code: UserCode
     verification_uri: ShownUrl
@@ -158,7 +155,7 @@ class DeviceAuthorization(_Wire):
     interval: int = Field(default=DEFAULT_INTERVAL, ge=1, le=3600)
 
 
-class TokenResponse(_Wire):
+class TokenResponse(Frozen):
     access_token: str = Field(min_length=1, max_length=16384)
     token_type: str
     expires_in: int = Field(default=DEFAULT_ACCESS_TTL, gt=0)
@@ -171,7 +168,7 @@ class TokenResponse(_Wire):
         """Scopes are shown to the user ("Scopes: read_only, trade"): plain words only, a handful of them."""
         if value is not None:
             words = value.split(" ")
-            if len(words) > 16 or not all(_SCOPE_RE.match(w) for w in words):
+            if len(words) > 16 or not all(SCOPE_RE.match(w) for w in words):
                 raise ValueError("must be a few space-separated scope words")
         return value
 
@@ -183,27 +180,39 @@ class TokenResponse(_Wire):
         return value
 
 
-def _describe(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
-
-
 def parse(model: type[_W], body: Any, what: str) -> _W:
     """``body`` (decoded JSON) as ``model``, or :class:`BadResponse` naming the bad fields (never values)."""
     if not isinstance(body, dict):
         raise BadResponse(f"{what}: expected a JSON object")
     try:
-        return model.model_validate(body)
-    except ValidationError as exc:
-        raise BadResponse(f"{what}: {_describe(exc)}") from None
+        return validated(model, body)
+    except Unfit as exc:
+        raise BadResponse(f"{what}: {exc.details}") from None
+
+
+_CODE_RE = re.compile(r"^[0-9]{1,8}$")
+
+
+def _code_field(body: Any) -> str | None:
+    """The ``code`` of an OKX-style body, as text, when it is a string or a number."""
+    if not isinstance(body, dict):
+        return None
+    code = body.get("code")
+    return None if isinstance(code, bool) or not isinstance(code, str | int) else str(code)
+
+
+def okx_code(body: Any) -> str | None:
+    """The body's OKX code when it carries one that is plain digits (``"0"`` included), else None."""
+    code = _code_field(body)
+    return code if code is not None and _CODE_RE.match(code) else None
 
 
 def _okx_error(body: Any, status: int) -> OkxError | None:
     """OKX's ``{"code": "53xxx", "msg": ...}`` body, if that is what this is (code 0 means success)."""
-    if not isinstance(body, dict):
+    code = _code_field(body)
+    if code is None or code in ("", "0"):
         return None
-    code = body.get("code")
-    if isinstance(code, bool) or not isinstance(code, str | int) or str(code) in ("", "0"):
-        return None
+    assert isinstance(body, dict)
     msg = body.get("msg")
     return OkxError(_word(code), msg[:200] if isinstance(msg, str) else "", status)
 
@@ -302,3 +311,14 @@ class TrustPolicy:
                 "the verification URI is not on an okx.com host (OKX_AUTH_ALLOWED_HOSTS can list others that "
                 "belong to OKX)"
             )
+
+
+def well_known_urls(issuer: str) -> list[str]:
+    """RFC 8414 §3.1: the well-known segment goes between the host and the issuer's path; then the OpenID
+    Connect location as a fallback."""
+    base = issuer.rstrip("/")
+    parts = urlsplit(base)
+    return [
+        urlunsplit((parts.scheme, parts.netloc, f"/.well-known/oauth-authorization-server{parts.path}", "", "")),
+        f"{base}/.well-known/openid-configuration",
+    ]

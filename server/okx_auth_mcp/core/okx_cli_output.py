@@ -14,9 +14,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 
-from okx_auth_mcp.core.oauth_wire import _SCOPE_RE, ShownUrl, UserCode
+from okx_auth_mcp.core.oauth_wire import SCOPE_RE, ShownUrl, UserCode
+from okx_auth_mcp.core.records import Frozen, Unfit, validated
 from okx_auth_mcp.core.sites import SiteId, site_id
 
 MAX_OUTPUT_CHARS = 64 * 1024
@@ -51,11 +52,7 @@ class OkxCliBadOutput(OkxCliError):
     code = "okx_cli_bad_output"
 
 
-class _Output(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)  # built on first use, not at start-up
-
-
-class CliStatus(_Output):
+class CliStatus(Frozen):
     """``okx auth status --json``. When ``status`` is not_logged_in, ``site`` is a placeholder the binary
     prints whatever the user chose (OKX's skill says so): :attr:`chosen_site` drops it."""
 
@@ -67,7 +64,7 @@ class CliStatus(_Output):
     @classmethod
     def _scopes(cls, value: list[str]) -> list[str]:
         for scope in value:
-            if not _SCOPE_RE.match(scope):
+            if not SCOPE_RE.match(scope):
                 raise ValueError("scopes must be plain words")
         return value
 
@@ -76,13 +73,13 @@ class CliStatus(_Output):
         return None if self.status == "not_logged_in" or self.site is None else site_id(self.site)
 
 
-class CliLoginStarted(_Output):
+class CliLoginStarted(Frozen):
     verificationUri: ShownUrl
     userCode: UserCode
     expiresIn: int = Field(gt=0, le=86400)
 
 
-class CliLoginSkipped(_Output):
+class CliLoginSkipped(Frozen):
     status: Literal["skipped"]
     reason: Literal["api_key_configured"]
     profile: str = Field(pattern=_PROFILE_NAME_RE.pattern)
@@ -113,11 +110,11 @@ def _last_line(text: str, what: str) -> str:
     return lines[-1]
 
 
-def _model(model: type[_Output], data: Any, what: str) -> Any:
+def _model(model: type[Frozen], data: Any, what: str) -> Any:
     try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        fields = sorted({".".join(str(p) for p in error["loc"]) or "(top)" for error in exc.errors()})
+        return validated(model, data)
+    except Unfit as exc:
+        fields = sorted(field or "(top)" for field in exc.fields)
         raise OkxCliBadOutput(f"{what}: unexpected output ({', '.join(fields)})") from None
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
+from okx_auth_mcp.core.records import LoginEndReason
 from okx_auth_mcp.core.sites import SITES, SiteId
 
 Lang = Literal["zh", "en"]
@@ -74,9 +75,6 @@ def pending(lang: Lang, site: SiteId) -> str:
     if lang == "zh":
         return f"授权尚未完成（站点：{site}）。请在浏览器中完成授权，然后告诉我。"
     return f"Authorization is not complete yet (site: {site}). Please finish it in your browser, then tell me."
-
-
-LoginEndReason = Literal["expired", "denied", "session_expired"]
 
 
 def not_logged_in(lang: Lang, reason: LoginEndReason | None) -> str:

@@ -1,7 +1,7 @@
 """The HTTP edge for OKX's REST API: one GET, bounded and validated before use.
 
 Every request has the timeout, the body size cap and the body deadline of
-:func:`~okx_auth_mcp.oauth_client.send_bounded`, follows no redirect (the headers carry credentials) and goes
+:func:`~okx_auth_mcp.edges.http.send_bounded`, follows no redirect (the headers carry credentials) and goes
 only to an https URL, or plain http on loopback (the sandbox).
 
 OKX answers ``{"code": "0", "msg": "", "data": [...]}``. Any other code is a refusal whatever the HTTP
@@ -18,22 +18,19 @@ Errors are the wire's, from ``oauth_errors`` (shared with the OAuth client)::
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
-import httpx2
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
-from okx_auth_mcp import __version__
 from okx_auth_mcp.core.oauth_errors import BadResponse, OkxError
-from okx_auth_mcp.core.oauth_wire import is_safe_issuer
-from okx_auth_mcp.edges.oauth_client import decode_json, send_bounded
+from okx_auth_mcp.core.oauth_wire import is_safe_issuer, okx_code
+from okx_auth_mcp.core.records import Frozen, Unfit, validated
+from okx_auth_mcp.edges.http import decode_json, make_client, send_bounded
 
 ACCOUNT_CONFIG_PATH = "/api/v5/account/config"
 """Read-only: the account's UID, level and the permissions of the credential that asks."""
 UNAUTHORIZED = 401
-_CODE_RE = re.compile(r"^[0-9]{1,8}$")
 _MSG_LIMIT = 200
 
 
@@ -41,11 +38,9 @@ class Unauthorized(BadResponse):
     """HTTP 401 with no OKX error body: the credential was refused, with no code saying why."""
 
 
-class AccountConfig(BaseModel):
+class AccountConfig(Frozen):
     """The part of ``GET /api/v5/account/config``'s first ``data`` item that is used (and shown, the UID
     masked): plain digits and permission words only, so nothing the server wrote in prose gets through."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)  # built on first use, not at start-up
 
     uid: str = Field(pattern=r"^[0-9]{1,32}$", repr=False)
     perm: str = Field(pattern=r"^[a-z_]{1,32}(,[a-z_]{1,32}){0,15}$")
@@ -53,17 +48,6 @@ class AccountConfig(BaseModel):
     @property
     def permissions(self) -> tuple[str, ...]:
         return tuple(self.perm.split(","))
-
-
-def okx_code(body: Any) -> str | None:
-    """The body's OKX code when it carries one that is plain digits (``"0"`` included), else None."""
-    if not isinstance(body, dict):
-        return None
-    code = body.get("code")
-    if isinstance(code, bool) or not isinstance(code, str | int):
-        return None
-    text = str(code)
-    return text if _CODE_RE.match(text) else None
 
 
 class OkxApi:
@@ -78,12 +62,7 @@ class OkxApi:
         if not is_safe_issuer(base_url):
             raise ValueError("OKX API requests go to https URLs only (plain http on loopback)")
         url = base_url.rstrip("/") + request_path
-        with httpx2.Client(
-            timeout=httpx2.Timeout(self._timeout),
-            headers={"Accept": "application/json", "User-Agent": f"okx-auth-mcp/{__version__}"},
-            follow_redirects=False,
-            trust_env=True,
-        ) as client:
+        with make_client(self._timeout) as client:
             status, raw = send_bounded(client, self._timeout, "GET", url, what, headers=dict(headers))
         try:
             body = decode_json(raw, status, what)
@@ -115,7 +94,7 @@ class OkxApi:
         if not data:
             raise BadResponse(f"{what}: data: no account in the answer")
         try:
-            return AccountConfig.model_validate(data[0])
-        except ValidationError as exc:  # name the fields, never their values
-            fields = ", ".join(".".join(map(str, e["loc"])) or "item" for e in exc.errors())
+            return validated(AccountConfig, data[0])
+        except Unfit as exc:  # name the fields, never their values
+            fields = ", ".join(field or "item" for field in exc.fields)
             raise BadResponse(f"{what}: the account's {fields} is not what OKX sends") from None

@@ -60,13 +60,12 @@ from okx_auth_mcp.core.diagnosis.facts import (
     redact_proxy,
 )
 from okx_auth_mcp.core.oauth_errors import BadResponse, NetworkError, OAuthError, TokenError
-from okx_auth_mcp.core.oauth_wire import error_from_body
+from okx_auth_mcp.core.oauth_wire import error_from_body, okx_code, well_known_urls
 from okx_auth_mcp.core.records import Session
 from okx_auth_mcp.edges import okx_config
-from okx_auth_mcp.edges.oauth_client import OAuthHttp, well_known_urls
-from okx_auth_mcp.edges.okx_api import okx_code
-from okx_auth_mcp.edges.state_store import StoreError
-from okx_auth_mcp.login.service import SESSION_FILE, AuthService
+from okx_auth_mcp.edges.oauth_client import OAuthHttp
+from okx_auth_mcp.edges.state_store import SESSION_FILE, StoreError
+from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.verify import ProfileUnusable, api_key_target
 
 DEFAULT_TIMEOUT_SECONDS = 5.0
@@ -401,7 +400,7 @@ class ProbeHttp(OAuthHttp):
         """(wall clock at send, round trip, status, decoded JSON or None)."""
         sent_at = wall()
         started = time.perf_counter()
-        status, raw = self._send("GET", url, "time")
+        status, raw = self.send("GET", url, "time")
         rtt = time.perf_counter() - started
         try:
             body = json.loads(raw)
@@ -415,7 +414,7 @@ class ProbeHttp(OAuthHttp):
         host = display(token_endpoint)
         form = {"grant_type": "refresh_token", "client_id": client_id}
         try:
-            status, body = self._send_json("POST", token_endpoint, "token endpoint", data=form)
+            status, body = self.send_json("POST", token_endpoint, "token endpoint", data=form)
         except NetworkError as exc:
             return TokenProbe(host, "unreachable", _short(exc))
         except BadResponse as exc:

@@ -1,11 +1,13 @@
-"""The per-user state directory: client registrations, the pending login, the session, the ticket key.
+"""The per-user state directory: client registrations, the pending login, the session, the keys.
 
-Layout (directory 0700, every file 0600)::
+Layout (directory 0700, every file 0600); the records are ``core.records``' models::
 
-    registrations.json   {issuer: {"client_id": ...}}      kept after logout
-    pending.json         the device authorization waiting for the user
-    session.json         tokens, site, scopes of the OAuth session
-    ticket.key           32 random bytes that sign the gate's tickets
+    registrations.json   {"clients": {issuer: client_id}}   kept after logout (native backend)
+    pending.json         the device authorization waiting for the user (native backend)
+    session.json         tokens, site, scopes of the OAuth session (native backend)
+    okx-cli-login.json   the link and code of a login started through OKX's CLI (okx-cli backend)
+    ticket.key           32 random bytes that sign the gate's tickets (rotated by a logout)
+    request-state.key    32 random bytes that seal the MCP SDK's request state between elicitation rounds
     device-id            this installation's device id (a random UUID, the TERMID of OAuth API calls)
     state.lock           the cross-process lock
 
@@ -26,10 +28,13 @@ import tempfile
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import platformdirs
 from filelock import FileLock, Timeout
+from pydantic import BaseModel
+
+from okx_auth_mcp.core.records import Unfit, validated
 
 LOCK_TIMEOUT_SECONDS = 30.0
 """The least a process waits for the lock; callers that do network I/O under it pass a longer wait."""
@@ -37,7 +42,12 @@ RECOVER = "delete the file to start over (logout does that for the session and a
 """The advice every corrupt-state error ends with."""
 
 
+PENDING_FILE, SESSION_FILE, REGISTRATIONS_FILE = "pending.json", "session.json", "registrations.json"
+STARTED_FILE = "okx-cli-login.json"
 DEVICE_ID_FILE = "device-id"
+LOCK_FILE = "state.lock"
+
+_M = TypeVar("_M", bound=BaseModel)
 
 
 def _device_id_in(data: bytes) -> str | None:
@@ -71,7 +81,7 @@ class StateStore:
     def __init__(self, directory: Path, lock_timeout: float = LOCK_TIMEOUT_SECONDS) -> None:
         self.directory = directory
         self._lock_timeout = max(lock_timeout, LOCK_TIMEOUT_SECONDS)
-        self._lock = FileLock(str(directory / "state.lock"), timeout=self._lock_timeout, mode=0o600)
+        self._lock = FileLock(str(directory / LOCK_FILE), timeout=self._lock_timeout, mode=0o600)
 
     def ensure(self) -> None:
         """Create the directory 0700 (tightening it if it is looser)."""
@@ -111,6 +121,21 @@ class StateStore:
         if not isinstance(data, dict):
             raise StoreCorrupt(f"{self._path(name)} does not hold a JSON object; {RECOVER}")
         return data
+
+    def read_model(self, name: str, model: type[_M]) -> _M | None:
+        """The record a file holds, validated (``StoreCorrupt`` when it is not what this program wrote)."""
+        data = self.read_json(name)
+        return None if data is None else self.as_record(name, model, data)
+
+    def as_record(self, name: str, model: type[_M], data: Mapping[str, Any]) -> _M:
+        """``data``, read from the file ``name``, validated as ``model``."""
+        try:
+            return validated(model, data)
+        except Unfit:
+            raise StoreCorrupt(f"{self._path(name)} does not hold what okx-auth-mcp wrote; {RECOVER}") from None
+
+    def write_model(self, name: str, record: BaseModel) -> None:
+        self.write_json(name, record.model_dump(mode="json"))
 
     def write_json(self, name: str, data: Mapping[str, Any]) -> None:
         self._write_bytes(name, json.dumps(data, indent=1, sort_keys=True).encode("utf-8"))

@@ -15,11 +15,11 @@ from okx_auth_mcp.core.oauth_errors import (
 )
 from okx_auth_mcp.core.okx_cli_output import OkxAuthMissing, OkxCliError, OkxCliMissing, OkxCliTimeout
 from okx_auth_mcp.core.tickets import TicketExpired, TicketInvalid
-from okx_auth_mcp.edges.okx_cli import BackendUnsupported
 from okx_auth_mcp.edges.okx_config import ConfigError
 from okx_auth_mcp.edges.state_store import StoreError
-from okx_auth_mcp.login.service import (
+from okx_auth_mcp.login.errors import (
     AlreadyLoggedIn,
+    BackendUnsupported,
     FlowError,
     PendingElsewhere,
     ReplyMissing,

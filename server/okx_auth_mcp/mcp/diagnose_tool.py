@@ -1,7 +1,7 @@
-"""The ``diagnose(lang)`` MCP tool: the read-only checklist of ``probes.diagnose``, in the same style as the
-tools of ``server`` (whose helpers it reuses). ``build_server`` adds it with :func:`register`.
+"""The ``diagnose(lang)`` MCP tool: the read-only checklist of ``login.diagnose``, with the boundary's helpers.
+``build_server`` adds it with :func:`register`.
 
-No ``from __future__ import annotations`` here, as in ``server``: the SDK reads the tool's annotations."""
+No ``from __future__ import annotations`` here: the SDK reads the tool's annotations."""
 
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,13 +13,13 @@ from okx_auth_mcp.core.diagnosis.checklist import Status
 from okx_auth_mcp.core.diagnosis.facts import PlanSource
 from okx_auth_mcp.core.sites import SiteId
 from okx_auth_mcp.login.service import AuthService
-from okx_auth_mcp.mcp.server import LangArg, _boundary, _Out, _result, _run
+from okx_auth_mcp.mcp.boundary import LangArg, ToolOut, boundary, result, run_sync
 
 if TYPE_CHECKING:
     from okx_auth_mcp.edges.probes import ProbeOptions
 
 
-class CheckOut(_Out):
+class CheckOut(ToolOut):
     id: str = Field(description="Stable check id, e.g. clock.offset, network.dns, config.permissions.")
     status: Status
     title: str
@@ -28,7 +28,7 @@ class CheckOut(_Out):
     next: str | None = Field(None, description="What the user can do about it.")
 
 
-class DiagnoseOut(_Out):
+class DiagnoseOut(ToolOut):
     reply: str = Field(description="The checklist: show it to the user verbatim.")
     ok: bool = Field(description="True when no check failed (warnings allowed).")
     backend: str = Field(description="The login backend in use.")
@@ -59,13 +59,13 @@ def register(mcp: MCPServer, service: AuthService, options: "ProbeOptions | None
             "to the user verbatim; each failed or flagged item carries its next step. Call it once, not in a loop."
         ),
     )
-    @_boundary
+    @boundary
     async def diagnose_tool(lang: LangArg = "en") -> Annotated[CallToolResult, DiagnoseOut]:
         from okx_auth_mcp.edges.probes import diagnose  # the probes' I/O stack loads on first use, not at start-up
 
-        report = await _run(lambda: diagnose(service, options))
+        report = await run_sync(lambda: diagnose(service, options))
         view = report.view(lang)
-        return _result(
+        return result(
             DiagnoseOut(
                 reply=report.render(lang),
                 ok=view["ok"],

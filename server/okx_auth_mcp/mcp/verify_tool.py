@@ -1,11 +1,7 @@
-"""The ``verify_credentials`` tool, in the style of ``server``'s tools and with its helpers: the procedure
-is ``verify.verify``, the texts are ``templates``', errors are translated at the boundary
-(``tool_errors``).
+"""The ``verify_credentials`` tool: the procedure is ``login.verify``, the texts are ``core.texts``', errors
+become text at the boundary (``mcp.boundary``). ``build_server`` adds it with :func:`register`.
 
-``build_server`` calls :func:`register`. This module imports ``server``'s helpers, so ``server`` imports it
-inside ``build_server`` (a top-level import there would be circular).
-
-No ``from __future__ import annotations`` here, as in ``server``: the SDK reads the tool's annotations."""
+No ``from __future__ import annotations`` here: the SDK reads the tool's annotations."""
 
 import time
 from collections.abc import Callable
@@ -22,12 +18,12 @@ from okx_auth_mcp.edges.okx_api import OkxApi
 from okx_auth_mcp.login import verify
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.verify import KeyRejected, LoginNotFinished, NotConfigured, Outcome, SessionEnded, Verified
-from okx_auth_mcp.mcp.server import LangArg, _boundary, _Out, _result, _run
+from okx_auth_mcp.mcp.boundary import LangArg, ToolOut, boundary, result, run_sync
 
 VerifyStatus = Literal["ok", "api_key_rejected", "not_configured", "pending", "session_expired"]
 
 
-class VerifyOut(_Out):
+class VerifyOut(ToolOut):
     reply: str = Field(description="Show this to the user verbatim.")
     status: VerifyStatus
     credential: Literal["api_key", "oauth"] | None = Field(
@@ -102,7 +98,7 @@ def register(
             "start with a [code] and say what to do."
         ),
     )
-    @_boundary
+    @boundary
     async def verify_credentials(lang: LangArg) -> Annotated[CallToolResult, VerifyOut]:
-        outcome = await _run(lambda: verify.verify(service, okx_api, clock))
-        return _result(verify_out(lang, outcome))
+        outcome = await run_sync(lambda: verify.verify(service, okx_api, clock))
+        return result(verify_out(lang, outcome))

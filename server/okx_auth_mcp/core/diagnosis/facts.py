@@ -23,9 +23,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
 
+from okx_auth_mcp.core.records import REFRESH_MARGIN_SECONDS, LoginEndReason, OAuthStatus
 from okx_auth_mcp.core.sites import SITE_IDS, SITES, SiteId
-from okx_auth_mcp.core.texts import LoginEndReason
-from okx_auth_mcp.login.service import REFRESH_MARGIN_SECONDS, OAuthStatus
 
 Role = Literal["api", "oauth"]
 

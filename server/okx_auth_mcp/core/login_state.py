@@ -1,0 +1,62 @@
+"""What the login procedure tells its callers: the OAuth status as the state directory says it, the
+pre-flight's finding, a site choice, a started or skipped login. Plain values, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from okx_auth_mcp.core.gate import Gate
+from okx_auth_mcp.core.records import LoginEndReason, OAuthStatus, PendingLogin
+from okx_auth_mcp.core.sites import SiteId
+
+
+@dataclass(frozen=True)
+class LoginPending:
+    site: SiteId
+    verification_uri: str
+    user_code: str
+    expires_in: int
+
+
+@dataclass(frozen=True)
+class AuthState:
+    """What the state directory says, without any network request."""
+
+    status: OAuthStatus
+    site: SiteId | None = None
+    scopes: list[str] = field(default_factory=list)
+    reason: LoginEndReason | None = None
+    pending: PendingLogin | None = None
+    """The native backend's pending-login record (its polling schedule)."""
+    login: LoginPending | None = None
+    """A pending login's link and code, when known, so they can be shown again."""
+
+
+@dataclass(frozen=True)
+class Preflight:
+    gate: Gate
+    next: Literal["choose_site", "api_key_configured", "logged_in", "pending"]
+    menu_ticket: str | None = None
+    profile: str | None = None
+    site: SiteId | None = None
+    scopes: list[str] = field(default_factory=list)
+    login: LoginPending | None = None
+    """The live login's link and code (``pending``), so a new conversation can show them again."""
+
+
+@dataclass(frozen=True)
+class SiteChoice:
+    site: SiteId
+    site_ticket: str
+    next: Literal["login", "api_key_configured"]
+    profile: str | None = None
+
+
+@dataclass(frozen=True)
+class LoginSkipped:
+    profile: str
+
+
+def pending_view(pending: PendingLogin, now: float) -> LoginPending:
+    return LoginPending(pending.site, pending.verification_uri, pending.user_code, int(pending.expires_at - now))

@@ -1,0 +1,116 @@
+"""Which text an outcome of the login procedure is shown with: one place for the MCP tools and the command line.
+
+Two audiences:
+
+- ``agent``: an assistant relays the text to its user. These are OKX's skill templates (``core.texts``), which
+  ask the user to come back and say they are done, and ask whether to retry.
+- ``terminal``: a person runs ``okx-auth-mcp`` themselves. The command waits for the approval itself and there
+  is nobody to tell, so the texts say what the command does and which command to run next.
+
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from okx_auth_mcp.core import texts
+from okx_auth_mcp.core.login_state import AuthState, LoginPending, LoginSkipped, Preflight, SiteChoice
+from okx_auth_mcp.core.records import LoginEndReason
+from okx_auth_mcp.core.sites import SITE_IDS, SiteId
+from okx_auth_mcp.core.texts import Lang
+
+Audience = Literal["agent", "terminal"]
+
+LOGIN_COMMAND = "okx-auth-mcp login --site " + "|".join(SITE_IDS)
+
+
+def preflight(lang: Lang, pre: Preflight) -> str:
+    """What an agent shows after the pre-flight: the menu, the API-key notice, or the OAuth status."""
+    if pre.next == "choose_site":
+        return texts.SITE_MENU
+    if pre.next == "api_key_configured":
+        return texts.api_key_configured(pre.profile or "")
+    if pre.login is not None:
+        return login(lang, pre.login, "agent")
+    return texts.status_reply(lang, pre.next, pre.site, pre.scopes, None)
+
+
+def site_choice(choice: SiteChoice) -> str:
+    if choice.profile is not None:
+        return texts.api_key_configured(choice.profile)
+    return texts.site_chosen(choice.site)
+
+
+def login(lang: Lang, outcome: LoginSkipped | LoginPending, audience: Audience) -> str:
+    if isinstance(outcome, LoginSkipped):
+        return texts.api_key_configured(outcome.profile)
+    if audience == "agent":
+        return texts.login_started(lang, outcome.site, outcome.verification_uri, outcome.user_code, outcome.expires_in)
+    return _login_waiting(lang, outcome)
+
+
+def status(lang: Lang, state: AuthState, audience: Audience) -> str:
+    if audience == "agent" or state.status == "logged_in":
+        return texts.status_reply(lang, state.status, state.site, state.scopes, state.reason)
+    if state.status == "pending":
+        assert state.site is not None
+        return _still_pending(lang, state.site)
+    return _ended(lang, state.reason)
+
+
+def logged_out(lang: Lang) -> str:
+    return texts.logged_out(lang)
+
+
+# ----- the terminal's own wording ----------------------------------------------------------------------------
+
+
+def _login_waiting(lang: Lang, login: LoginPending) -> str:
+    minutes = texts.expires_in_minutes(login.expires_in)
+    if lang == "zh":
+        return (
+            "请在浏览器中打开下面的链接并输入验证码完成授权：\n"
+            "\n"
+            f"站点：{login.site}\n"
+            f"链接：{login.verification_uri}\n"
+            f"验证码：{login.user_code}\n"
+            f"（有效期 {minutes} 分钟）\n"
+            "\n"
+            "本命令会一直等待，直到授权完成（Ctrl-C 取消）。"
+        )
+    return (
+        "Open the link below in your browser and enter the verification code to authorize this session:\n"
+        "\n"
+        f"Site: {login.site}\n"
+        f"URL: {login.verification_uri}\n"
+        f"Code: {login.user_code}\n"
+        f"(Valid for {minutes} minutes)\n"
+        "\n"
+        "This command waits until the authorization is done (Ctrl-C cancels)."
+    )
+
+
+def _still_pending(lang: Lang, site: SiteId) -> str:
+    if lang == "zh":
+        return f"授权尚未完成（站点：{site}）。请在浏览器中完成授权；okx-auth-mcp status 会再次检查。"
+    return (
+        f"Authorization is not complete yet (site: {site}). Finish it in your browser; okx-auth-mcp status "
+        "checks again."
+    )
+
+
+def _ended(lang: Lang, reason: LoginEndReason | None) -> str:
+    if lang == "zh":
+        return {
+            None: "当前未登录 OKX。",
+            "expired": "验证码已过期，登录未完成。",
+            "denied": "授权被拒绝，登录未完成。",
+            "session_expired": "登录会话已失效。",
+        }[reason] + f"登录：{LOGIN_COMMAND}"
+    return {
+        None: "You are not logged in to OKX.",
+        "expired": "The verification code expired before authorization was completed.",
+        "denied": "The authorization was denied in the browser.",
+        "session_expired": "Your OKX session has ended.",
+    }[reason] + f" To log in: {LOGIN_COMMAND}"

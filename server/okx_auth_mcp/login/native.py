@@ -1,0 +1,300 @@
+"""The native backend: this package's own OAuth client (device flow, refresh with rotation, revocation) and
+its records in the state directory (``pending.json``, ``session.json``, ``registrations.json``).
+
+Every state change of a login from ``PENDING`` on goes through the gate's table (``authorized``,
+``login_ended``, ``logged_out``); the backend only does what the table allows and records the outcome.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel
+
+from okx_auth_mcp.core.gate import Event, Gate, State, status_of, stored
+from okx_auth_mcp.core.login_state import AuthState, LoginPending, LoginSkipped, pending_view
+from okx_auth_mcp.core.oauth_errors import AccessDenied, ExpiredToken, InvalidGrant, OAuthError, SlowDown, TokenError
+from okx_auth_mcp.core.oauth_wire import SLOW_DOWN_STEP, TokenResponse, TrustPolicy, scopes_of
+from okx_auth_mcp.core.records import REFRESH_MARGIN_SECONDS, Endpoints, PendingLogin, Registrations, Session
+from okx_auth_mcp.core.sites import SITES, SiteId
+from okx_auth_mcp.edges import okx_config
+from okx_auth_mcp.edges.oauth_client import OAuthHttp
+from okx_auth_mcp.edges.state_store import (
+    PENDING_FILE,
+    REGISTRATIONS_FILE,
+    SESSION_FILE,
+    StateStore,
+    StoreCorrupt,
+)
+from okx_auth_mcp.login.errors import AlreadyLoggedIn, NotLoggedIn, PendingElsewhere
+from okx_auth_mcp.login.settings import BackendName, Settings
+
+_R = TypeVar("_R", bound=BaseModel)
+
+
+class NativeBackend:
+    name: BackendName = "native"
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: StateStore,
+        clock: Callable[[], float] = time.time,
+        http: OAuthHttp | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self._clock = clock
+        self._http = http or OAuthHttp(timeout=settings.http_timeout)
+
+    @property
+    def tokens(self) -> NativeBackend:
+        return self
+
+    def close(self) -> None:
+        self._http.close()
+
+    # ----- reading ---------------------------------------------------------------------------------
+
+    def pending(self) -> PendingLogin | None:
+        return self.store.read_model(PENDING_FILE, PendingLogin)
+
+    def session(self) -> Session | None:
+        return self.store.read_model(SESSION_FILE, Session)
+
+    def api_key_and_site(self) -> tuple[str | None, SiteId | None]:
+        """The API-key profile OKX's client would use (environment first, then default_profile), and a site
+        a profile of OKX's config names."""
+        cfg = okx_config.load(self.settings.environ)
+        keyed = cfg.api_key_profile()
+        return (None if keyed is None else keyed.name), cfg.any_site()
+
+    def auth_state(self, now: float) -> AuthState:
+        """From the files alone. Read under the lock: a login that completes writes the session, then deletes
+        the pending file."""
+        with self.store.locked():
+            session = self.session()
+            if session is not None:
+                return AuthState("logged_in", session.site, list(session.scopes))
+            pending = self.pending()
+            if pending is not None:
+                if pending.live(now):
+                    return AuthState("pending", pending.site, pending=pending, login=pending_view(pending, now))
+                return AuthState("not_logged_in", reason=pending.outcome or "expired")
+            return AuthState("not_logged_in")
+
+    # ----- the login -------------------------------------------------------------------------------
+
+    def begin_login(self, site: SiteId) -> LoginSkipped | LoginPending:
+        with self.store.locked():
+            now = self._clock()
+            pending = self.pending()
+            if pending is not None and pending.live(now):
+                if pending.site != site:
+                    raise PendingElsewhere(
+                        f"a login for {pending.site} is pending; finish it, or log out to choose another site"
+                    )
+                return pending_view(pending, now)
+            if self.session() is not None:
+                raise AlreadyLoggedIn("an OAuth session is logged in; log out first to log in again")
+            pending = self._start_device_login(site, now)
+            self.store.write_model(PENDING_FILE, pending)
+        return pending_view(pending, now)
+
+    def status(self) -> AuthState:
+        with self.store.locked():
+            now = self._clock()
+            session, pending = self.session(), self.pending()
+            if session is None and pending is not None and pending.live(now):
+                return self._poll(pending, now)
+            if session is not None and session.access_expires_at - REFRESH_MARGIN_SECONDS <= now:
+                try:
+                    self.fresh_session()
+                except InvalidGrant:
+                    return AuthState("not_logged_in", reason="session_expired")
+                except OAuthError:
+                    pass  # offline or the server erred: the session is not known to be dead
+            return self.auth_state(self._clock())
+
+    def logout(self) -> bool:
+        """Delete the session and any pending login, then revoke the refresh token (best effort). The client
+        registration stays. A file that holds no session is deleted too."""
+        with self.store.locked():
+            session = _or_none_if_corrupt(self.session)
+            stored("logged_in" if session is not None else "not_logged_in").apply(Event.LOGGED_OUT)
+            self.store.delete(SESSION_FILE)
+            self.store.delete(PENDING_FILE)
+        endpoint = None if session is None else session.endpoints.revocation_endpoint
+        if session is None or endpoint is None:
+            return False
+        client_id = session.endpoints.client_id
+        try:
+            if session.refresh_token is not None:
+                self._http.revoke(endpoint, client_id, session.refresh_token, "refresh_token")
+            else:
+                self._http.revoke(endpoint, client_id, session.access_token, "access_token")
+        except OAuthError:
+            return False
+        return True
+
+    def cancel_login(self, user_code: str | None) -> bool:
+        """RFC 8628 has no way to withdraw a device code at the server: the code dies with its lifetime, and
+        nothing here polls it again."""
+        with self.store.locked():
+            pending = _or_none_if_corrupt(self.pending)  # a file that holds no login is deleted too
+            if pending is not None and user_code is not None and pending.user_code != user_code:
+                return False
+            return self.store.delete(PENDING_FILE)
+
+    # ----- the tokens ------------------------------------------------------------------------------
+
+    def fresh_session(self) -> Session:
+        """The session with an access token good for at least REFRESH_MARGIN_SECONDS, refreshing under the
+        cross-process lock: the first process rotates the refresh token and persists the pair before anyone
+        uses it; the others find it fresh and never send the old (now revoked) refresh token."""
+        with self.store.locked():
+            session = self.session()
+            if session is None:
+                raise InvalidGrant("not_logged_in", "there is no OAuth session")
+            now = self._clock()
+            if session.access_expires_at - REFRESH_MARGIN_SECONDS > now:
+                return session
+            if session.refresh_token is None:
+                self.store.delete(SESSION_FILE)
+                raise InvalidGrant("invalid_grant", "the access token expired and there is no refresh token")
+            e = session.endpoints
+            try:
+                tokens = self._http.refresh(e.token_endpoint, e.client_id, session.refresh_token)
+            except (InvalidGrant, AccessDenied, ExpiredToken) as exc:
+                self.store.delete(SESSION_FILE)  # the grant is over, however the server words it
+                raise InvalidGrant(exc.error, exc.description) from exc
+            renewed = _session_from(session.site, e, tokens, now, " ".join(session.scopes), session.refresh_token)
+            self.store.write_model(SESSION_FILE, renewed)
+            return renewed
+
+    def bearer_token(self) -> str:
+        """``NotLoggedIn`` when there is no session (a pending login is none yet); ``InvalidGrant`` when the
+        server ended the session at the refresh (the session is deleted); another ``OAuthError`` when the
+        refresh could not complete (network, server error: the session is kept)."""
+        with self.store.locked():
+            if self.session() is None:
+                pending = self.pending()
+                if pending is not None and pending.live(self._clock()):
+                    raise NotLoggedIn(f"the login for {pending.site} is not complete yet")
+                raise NotLoggedIn("there is no OAuth session")
+            return self.fresh_session().access_token
+
+    def api_base_url(self) -> str:
+        """The REST base URL of the logged-in session's site (or the custom issuer, which then serves the API
+        too, as the sandbox does). ``NotLoggedIn`` without a session."""
+        session = self.session()
+        if session is None:
+            raise NotLoggedIn("there is no OAuth session")
+        return self._issuer_and_policy(session.site)[0]
+
+    def force_refresh(self, rejected_access_token: str) -> str | None:
+        """Under the lock: when the stored token is another one already (another thread or process refreshed
+        since), that one; otherwise the stored pair is marked expired and refreshed, exactly as
+        :meth:`fresh_session` refreshes (a refresh that cannot complete leaves it marked: the next use tries
+        again). None when the session has no refresh token: one refusal does not end it."""
+        with self.store.locked():
+            session = self.session()
+            if session is None:
+                raise NotLoggedIn("there is no OAuth session")
+            if session.refresh_token is None:
+                return None
+            if session.access_token == rejected_access_token:
+                self.store.write_model(SESSION_FILE, session.model_copy(update={"access_expires_at": 0.0}))
+            return self.fresh_session().access_token
+
+    # ----- internals -------------------------------------------------------------------------------
+
+    def _issuer_and_policy(self, site: SiteId) -> tuple[str, TrustPolicy]:
+        override = self.settings.issuer_override
+        issuer = (override or SITES[site].api_base_url).rstrip("/")
+        return issuer, TrustPolicy(
+            issuer, custom_issuer=override is not None, allowed_hosts=self.settings.allowed_hosts
+        )
+
+    def _start_device_login(self, site: SiteId, now: float) -> PendingLogin:
+        issuer, policy = self._issuer_and_policy(site)
+        metadata = self._http.discover(issuer)
+        known = self.store.read_json(REGISTRATIONS_FILE) or {}  # what else it holds is kept when it is rewritten
+        registrations = self.store.as_record(REGISTRATIONS_FILE, Registrations, known)
+        client_id = registrations.clients.get(issuer)
+        if client_id is None:
+            client_id = self._http.register(metadata).client_id
+            clients = {**registrations.clients, issuer: client_id}
+            self.store.write_json(REGISTRATIONS_FILE, {**known, "clients": clients})
+        device = self._http.device_authorize(metadata, client_id, self.settings.scope)
+        policy.check(device.verification_uri)
+        if device.verification_uri_complete is not None:
+            policy.check(device.verification_uri_complete)
+        endpoints = Endpoints(
+            issuer=issuer,
+            client_id=client_id,
+            token_endpoint=metadata.token_endpoint,
+            revocation_endpoint=metadata.revocation_endpoint,
+        )
+        return PendingLogin(
+            site=site,
+            endpoints=endpoints,
+            device_code=device.device_code,
+            user_code=device.user_code,
+            verification_uri=device.verification_uri,
+            expires_at=now + device.expires_in,
+            interval=device.interval,
+            scope=self.settings.scope,
+        )
+
+    def _poll(self, pending: PendingLogin, now: float) -> AuthState:
+        """One token request, unless the last one was less than ``interval`` ago. Caller holds the lock."""
+        gate = Gate(State.PENDING, pending.site)
+        waiting = AuthState("pending", pending.site, pending=pending, login=pending_view(pending, now))
+        if pending.last_poll_at is not None and now - pending.last_poll_at < pending.interval:
+            return waiting
+        e = pending.endpoints
+        polled = pending.model_copy(update={"last_poll_at": now})
+        try:
+            tokens = self._http.poll_device_token(e.token_endpoint, e.client_id, pending.device_code)
+        except (ExpiredToken, AccessDenied, InvalidGrant) as exc:
+            ended = gate.apply(Event.LOGIN_ENDED)
+            outcome: Literal["expired", "denied"] = "denied" if isinstance(exc, AccessDenied) else "expired"
+            self.store.write_model(PENDING_FILE, polled.model_copy(update={"outcome": outcome}))
+            return AuthState(status_of(ended), reason=outcome)
+        except OAuthError as exc:
+            # Pending, slow_down, or a failure: the poll counts either way, so a failing server is not hammered.
+            if isinstance(exc, SlowDown):
+                polled = polled.model_copy(update={"interval": pending.interval + SLOW_DOWN_STEP})
+            self.store.write_model(PENDING_FILE, polled)
+            if isinstance(exc, TokenError) and exc.retriable:
+                return AuthState("pending", pending.site, pending=polled, login=pending_view(polled, now))
+            raise
+        authorized = gate.apply(Event.AUTHORIZED)
+        assert authorized.site is not None
+        session = _session_from(authorized.site, e, tokens, now, pending.scope, None)
+        self.store.write_model(SESSION_FILE, session)
+        self.store.delete(PENDING_FILE)
+        return AuthState(status_of(authorized), session.site, list(session.scopes))
+
+
+def _session_from(
+    site: SiteId, endpoints: Endpoints, tokens: TokenResponse, now: float, requested: str, old_refresh: str | None
+) -> Session:
+    return Session(
+        site=site,
+        endpoints=endpoints,
+        access_token=tokens.access_token,
+        access_expires_at=now + tokens.expires_in,
+        refresh_token=tokens.refresh_token or old_refresh,
+        scopes=scopes_of(tokens, requested),
+    )
+
+
+def _or_none_if_corrupt(read: Callable[[], _R | None]) -> _R | None:
+    try:
+        return read()
+    except StoreCorrupt:
+        return None

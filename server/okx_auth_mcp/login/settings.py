@@ -1,0 +1,62 @@
+"""The procedure's settings, read once from the environment and checked before anything is sent."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, cast, get_args
+
+from okx_auth_mcp.core.oauth_wire import is_safe_issuer
+from okx_auth_mcp.edges.http import DEFAULT_TIMEOUT_SECONDS
+from okx_auth_mcp.edges.okx_config import ConfigError
+from okx_auth_mcp.edges.state_store import default_state_dir
+
+DEFAULT_SCOPE = "read_only trade"
+
+BackendName = Literal["native", "okx-cli"]
+BackendChoice = Literal["native", "okx-cli", "auto"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    state_dir: Path
+    environ: Mapping[str, str]
+    issuer_override: str | None = None
+    scope: str = DEFAULT_SCOPE
+    allowed_hosts: tuple[str, ...] = ()
+    http_timeout: float = DEFAULT_TIMEOUT_SECONDS
+    backend: BackendChoice = "auto"
+    """OKX_AUTH_BACKEND: ``native`` (this package's OAuth client), ``okx-cli`` (OKX's official CLI), or
+    ``auto`` (the official CLI when it is installed and answers, else native)."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Settings from the environment; ConfigError for a value that cannot be used."""
+        env = dict(os.environ if environ is None else environ)
+        issuer = env.get("OKX_OAUTH_ISSUER") or None
+        if issuer is not None and not is_safe_issuer(issuer):
+            raise ConfigError(
+                "OKX_OAUTH_ISSUER must be an https URL without credentials, query or fragment "
+                "(plain http only on 127.0.0.1 / localhost)"
+            )
+        try:
+            timeout = float(env.get("OKX_AUTH_HTTP_TIMEOUT") or DEFAULT_TIMEOUT_SECONDS)
+        except ValueError:
+            timeout = -1.0
+        if not 0 < timeout <= 300:
+            raise ConfigError("OKX_AUTH_HTTP_TIMEOUT must be a number of seconds between 0 and 300")
+        hosts = env.get("OKX_AUTH_ALLOWED_HOSTS", "")
+        backend = env.get("OKX_AUTH_BACKEND") or "auto"
+        if backend not in get_args(BackendChoice):
+            raise ConfigError("OKX_AUTH_BACKEND must be native, okx-cli or auto")
+        return cls(
+            state_dir=default_state_dir(env),
+            environ=env,
+            issuer_override=issuer,
+            scope=env.get("OKX_OAUTH_SCOPE") or DEFAULT_SCOPE,
+            allowed_hosts=tuple(h.strip().lower() for h in hosts.split(",") if h.strip()),
+            http_timeout=timeout,
+            backend=cast(BackendChoice, backend),
+        )
