@@ -29,8 +29,9 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 from okx_auth_mcp.cli.main import main
 from okx_auth_mcp.core.diagnosis.checklist import Check, Report
-from okx_auth_mcp.edges import probes
-from okx_auth_mcp.edges.probes import ProbeOptions
+from okx_auth_mcp.edges import net_probes
+from okx_auth_mcp.login import diagnose as login_diagnose
+from okx_auth_mcp.login.diagnose import ProbeOptions
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.mcp import diagnose_tool
@@ -53,7 +54,7 @@ def diagnose(service: AuthService, clock: FakeClock | None = None, **options: An
     options.setdefault("resolver", refuse_names)
     if clock is not None:
         options["wall"] = clock
-    return probes.diagnose(service, ProbeOptions(**options))
+    return login_diagnose.diagnose(service, ProbeOptions(**options))
 
 
 def check(report: Report, check_id: str, target: str | None = None) -> Check:
@@ -72,7 +73,7 @@ def host_of(url: str) -> str:
 
 def test_the_guard_stops_a_lookup_through_the_system_resolver() -> None:
     with pytest.raises(AssertionError, match="system resolver"):
-        probes.system_resolver("okx-diagnose.invalid", 443)
+        net_probes.system_resolver("okx-diagnose.invalid", 443)
 
 
 # ----- the clock and the round trip against the sandbox ---------------------------------------------------

@@ -18,11 +18,10 @@ from okx_auth_mcp.core.diagnosis.facts import (
     Target,
     TargetFacts,
     TokenProbe,
-    clean_url,
     clock_offset,
-    redact_proxy,
 )
 from okx_auth_mcp.core.diagnosis.report import checks, plan
+from okx_auth_mcp.core.diagnosis.urls import clean_url, redact_proxy
 from okx_auth_mcp.core.records import REFRESH_MARGIN_SECONDS
 
 NOW = 1_800_000_000.0

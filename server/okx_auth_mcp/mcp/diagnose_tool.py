@@ -16,7 +16,7 @@ from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.mcp.boundary import LangArg, ToolOut, boundary, result, run_sync
 
 if TYPE_CHECKING:
-    from okx_auth_mcp.edges.probes import ProbeOptions
+    from okx_auth_mcp.login.diagnose import ProbeOptions
 
 
 class CheckOut(ToolOut):
@@ -61,7 +61,7 @@ def register(mcp: MCPServer, service: AuthService, options: "ProbeOptions | None
     )
     @boundary
     async def diagnose_tool(lang: LangArg = "en") -> Annotated[CallToolResult, DiagnoseOut]:
-        from okx_auth_mcp.edges.probes import diagnose  # the probes' I/O stack loads on first use, not at start-up
+        from okx_auth_mcp.login.diagnose import diagnose  # the probes' I/O stack loads on first use, not at start-up
 
         report = await run_sync(lambda: diagnose(service, options))
         view = report.view(lang)

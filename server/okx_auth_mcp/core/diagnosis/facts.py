@@ -1,9 +1,10 @@
 """What ``diagnose`` found, and which hosts it probes: the facts :mod:`okx_auth_mcp.core.diagnosis.report` reads. Pure.
 
-``probes`` fills these in two steps: :class:`LocalFacts` (config file, environment, OAuth state, state
-directory), then, for the hosts :func:`plan` picks from those, :class:`NetworkFacts`. The facts carry nothing
-secret: no key, secret key, passphrase, token, or proxy credentials (``probes`` reduces and redacts before it
-records), so no text made from them can leak one.
+``login.diagnose`` fills these in two steps: :class:`LocalFacts` (config file, environment, OAuth state, state
+directory; ``edges.local_probes`` and the service), then, for the hosts :func:`plan` picks from those,
+:class:`NetworkFacts` (``edges.net_probes``). The facts carry nothing secret: no key, secret key, passphrase,
+token, or proxy credentials (the probes reduce and redact with :mod:`okx_auth_mcp.core.diagnosis.urls` before
+they record), so no text made from them can leak one.
 
 Which hosts (:func:`plan`):
 
@@ -16,13 +17,12 @@ Which hosts (:func:`plan`):
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
 
+from okx_auth_mcp.core.diagnosis.urls import clean_url, display
 from okx_auth_mcp.core.records import REFRESH_MARGIN_SECONDS, LoginEndReason, OAuthStatus
 from okx_auth_mcp.core.sites import SITE_IDS, SITES, SiteId
 
@@ -36,7 +36,7 @@ class ProfileFacts:
     has_key: bool
     site: SiteId | None = None
     base_url: str | None = None
-    """As written, without credentials, query or fragment (see :func:`clean_url`)."""
+    """As written, without credentials, query or fragment (see :func:`urls.clean_url`)."""
     base_url_ok: bool = True
     """False when ``base_url`` is not an absolute http(s) URL."""
     proxy_url: str | None = None
@@ -137,18 +137,6 @@ class LocalFacts:
     issuer_override: str | None = None
 
 
-def host_port(url: str) -> tuple[str, int]:
-    """The host and port a connection to ``url`` goes to (the scheme's default port when none is given)."""
-    parts = urlsplit(url)
-    return parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
-
-
-def display(url: str) -> str:
-    """``host:port`` (``[v6]:port``) of ``url``: how a host is named in the checklist."""
-    host, port = host_port(url)
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
 @dataclass(frozen=True)
 class Target:
     base: str
@@ -220,43 +208,6 @@ class NetworkFacts:
 # ----- small pure helpers ---------------------------------------------------------------------------------
 
 
-NOT_A_URL = "(not a URL)"
-_HOST_RE = re.compile(r"^[A-Za-z0-9._-]{1,253}$")
-
-
-def _origin_and_path(value: str, schemes: tuple[str, ...]) -> tuple[str, str] | None:
-    """(``scheme://host[:port]``, path) of an absolute URL with one of ``schemes``, without its credentials,
-    query or fragment; None when ``value`` is not one."""
-    try:
-        parts = urlsplit(value.strip())
-        host, port = parts.hostname, parts.port
-    except ValueError:
-        return None
-    if parts.scheme not in schemes or not host or not (is_ip(host) or _HOST_RE.match(host)):
-        return None
-    netloc = f"[{host}]" if ":" in host else host
-    if port is not None:
-        netloc += f":{port}"
-    return f"{parts.scheme}://{netloc}", parts.path.rstrip("/")
-
-
-def clean_url(value: str) -> tuple[str, bool]:
-    """``value`` without credentials, query or fragment, and whether it is an absolute http(s) URL. One that
-    is not is shown as written, unless it might carry credentials."""
-    found = _origin_and_path(value, ("http", "https"))
-    if found is None:
-        return (NOT_A_URL if "@" in value else value.strip()), False
-    return found[0] + found[1], True
-
-
-def redact_proxy(value: str) -> str:
-    """A proxy URL as it may be shown: scheme, host and port; never its credentials, path or query. A bare
-    ``host:port`` means http, as the HTTP client reads it."""
-    text = value.strip()
-    found = _origin_and_path(text if "://" in text else f"http://{text}", ("http", "https", "socks5", "socks5h"))
-    return NOT_A_URL if found is None else found[0]
-
-
 def site_hosts(site: SiteId) -> set[str]:
     s = SITES[site]
     return {s.web_host, urlsplit(s.api_base_url).hostname or ""}
@@ -283,14 +234,6 @@ def refresh_due(oauth: OAuthFacts, now: float) -> bool | None:
     if oauth.access_expires_at is None:
         return None
     return oauth.access_expires_at - REFRESH_MARGIN_SECONDS <= now
-
-
-def is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 # ----- which hosts ----------------------------------------------------------------------------------------

@@ -7,15 +7,8 @@ round trip above ``LATENCY_WARN_SECONDS`` is flagged."""
 from __future__ import annotations
 
 from okx_auth_mcp.core.diagnosis.checklist import NET_NEXT, Check, Status, Words, item, ms
-from okx_auth_mcp.core.diagnosis.facts import (
-    NOT_A_URL,
-    LocalFacts,
-    NetworkFacts,
-    TargetFacts,
-    clock_offset,
-    host_port,
-    is_ip,
-)
+from okx_auth_mcp.core.diagnosis.facts import LocalFacts, NetworkFacts, TargetFacts, clock_offset
+from okx_auth_mcp.core.diagnosis.urls import NOT_A_URL, host_port, is_ip
 
 CLOCK_WARN_SECONDS = 30.0
 """Beyond this offset signed requests risk being rejected as expired."""

@@ -1,11 +1,10 @@
 """Why an OKX login "expires": facts in, a checklist out. Pure: no I/O, no clock.
 
-``probes`` gathers the facts (``diagnosis_facts``: what the config file, the environment, the state
-directory, the network and the clock looked like, and which hosts to probe); :func:`checks` turns them into
-the checklist (``checklist``), area by area: ``diagnosis_config``, ``diagnosis_network`` (with the
-thresholds: clock flagged beyond 30 s and failing beyond 90 s, round trip flagged above 300 ms),
-``diagnosis_login``. Each item has an id, a status (ok, warn, fail, skip), a finding and a next step, in
-English and Chinese.
+``login.diagnose`` gathers the facts (``facts``: what the config file, the environment, the state directory,
+the network and the clock looked like, and which hosts to probe); :func:`checks` turns them into the
+checklist (``checklist``), area by area: ``config_checks``, ``network_checks`` (with the thresholds: clock
+flagged beyond 30 s and failing beyond 90 s, round trip flagged above 300 ms), ``login_checks``. Each item
+has an id, a status (ok, warn, fail, skip), a finding and a next step, in English and Chinese.
 """
 
 from __future__ import annotations

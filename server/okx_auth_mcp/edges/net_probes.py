@@ -1,93 +1,62 @@
-"""The I/O behind ``diagnose``: it gathers the facts :mod:`okx_auth_mcp.core.diagnosis.report` turns into a checklist.
+"""The network I/O behind ``diagnose``: DNS, the TCP/TLS connection, OKX's server time and the token endpoint,
+for the hosts :func:`okx_auth_mcp.core.diagnosis.facts.plan` picks; and the options of the whole diagnosis.
 
-Read-only: it reads the OKX config file, the environment and the state directory, takes the state lock for
-an instant (only when the directory exists), resolves and connects to the hosts ``report.plan`` picks,
-asks them for OKX's server time (``GET /api/v5/public/time``, twice on one connection: the shorter round
-trip gives the clock offset), and sends the token endpoint a refresh request that carries no token. It never
-logs in, refreshes, polls a pending login, or writes a state file. (Like every command, taking the lock may
-create ``state.lock``, and reading the OAuth state sets a directory looser than 0700 to 0700.)
+For each host it resolves the name, connects, asks for OKX's server time (``GET /api/v5/public/time``, twice
+on one connection: the shorter round trip gives the clock offset), and it sends the token endpoint a refresh
+request that carries no token. It never logs in, refreshes or polls a pending login.
 
 Every step has a timeout (``ProbeOptions.timeout``, 5 s), the hosts are probed in parallel, and every
 failure becomes a fact, never an exception: a closed port is a refused connection in milliseconds. DNS goes
 through ``ProbeOptions.resolver`` (the system's by default; tests inject their own). The HTTP requests go the
 way this program's own requests go (``OAuthHttp``: environment proxies, no redirects, a size cap, a body
-deadline). Nothing secret is recorded: proxy URLs lose their credentials here, and the config's keys are
-reduced to "has a key".
+deadline). Proxy URLs are recorded without their credentials.
 
-Errors: ``ProbeError`` ⊃ ``Unresolved`` (the resolver did not answer in time); it stays inside this module.
+Errors: ``_Unresolved`` (the resolver did not answer in time) stays inside this module.
 """
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import json
-import os
 import socket
 import ssl
-import stat
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx2
-from filelock import FileLock, Timeout
-from httpx2._utils import URLPattern, get_environment_proxies
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from okx_auth_mcp.core.diagnosis import report
-from okx_auth_mcp.core.diagnosis.checklist import Report
 from okx_auth_mcp.core.diagnosis.facts import (
-    ConfigFacts,
     LocalFacts,
     NetworkFacts,
-    OAuthFacts,
     Plan,
-    ProfileFacts,
     Sample,
-    StateDirFacts,
     Step,
     Target,
     TargetFacts,
     TokenProbe,
-    clean_url,
-    display,
-    host_port,
-    redact_proxy,
 )
+from okx_auth_mcp.core.diagnosis.urls import display, host_port, redact_proxy
 from okx_auth_mcp.core.oauth_errors import BadResponse, NetworkError, OAuthError, TokenError
 from okx_auth_mcp.core.oauth_wire import error_from_body, okx_code, well_known_urls
-from okx_auth_mcp.core.records import Session
-from okx_auth_mcp.edges import okx_config
 from okx_auth_mcp.edges.oauth_client import OAuthHttp
-from okx_auth_mcp.edges.state_store import SESSION_FILE, StoreError
-from okx_auth_mcp.login.service import AuthService
-from okx_auth_mcp.login.verify import ProfileUnusable, api_key_target
 
 DEFAULT_TIMEOUT_SECONDS = 5.0
 LOCK_WAIT_SECONDS = 2.0
 """How long the lock probe waits: a healthy lock is free or freed within milliseconds."""
 TIME_SAMPLES = 2
 TIME_PATH = "/api/v5/public/time"
-PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
-"""Shown in either case (``https_proxy`` ...), as the HTTP client reads both."""
-ENV_CREDENTIALS = ("OKX_API_KEY", "OKX_SECRET_KEY", "OKX_PASSPHRASE")
-LOCK_FILE = "state.lock"
 
 Resolver = Callable[[str, int], Sequence[str]]
 """(host, port) → IP addresses; raises ``OSError`` (``socket.gaierror``) when the name does not resolve."""
 
 
-class ProbeError(Exception):
-    """A probe step failed; its text is safe to show."""
-
-
-class Unresolved(ProbeError):
-    """The host name did not resolve in time."""
+class _Unresolved(Exception):
+    """The host name did not resolve in time; its text is safe to show."""
 
 
 def system_resolver(host: str, port: int) -> list[str]:
@@ -100,190 +69,32 @@ def system_resolver(host: str, port: int) -> list[str]:
 
 @dataclass(frozen=True)
 class ProbeOptions:
+    """The options of a whole diagnosis (``login.diagnose``), the local probes' included."""
+
     timeout: float = DEFAULT_TIMEOUT_SECONDS
     """Each step's limit: the lookup, the connection, each phase of each HTTP request."""
     lock_wait: float = LOCK_WAIT_SECONDS
+    """How long the state-lock probe waits (``edges.local_probes``)."""
     samples: int = TIME_SAMPLES
     resolver: Resolver = system_resolver
     wall: Callable[[], float] = field(default=time.time)
     """The wall clock the offset is measured against (and a refresh judged due by)."""
 
 
-# ----- local facts ----------------------------------------------------------------------------------------
-
-
-def _mode(path: Path) -> int | None:
-    if os.name != "posix":
-        return None
-    return stat.S_IMODE(path.stat().st_mode)
-
-
-def config_facts(environ: Mapping[str, str]) -> ConfigFacts:
-    """The config file and the environment's credentials, reduced to what may be shown."""
-    path = okx_config.config_path(environ)
-    exists = path.is_file()
-    mode = _mode(path) if exists else None
-    file_only = {k: v for k, v in environ.items() if k not in ENV_CREDENTIALS}
-    env_error = None
-    try:
-        cfg = okx_config.load(environ)
-    except okx_config.PartialEnvCredentials as exc:
-        env_error = str(exc)
-        try:
-            cfg = okx_config.load(file_only)
-        except okx_config.ConfigError as file_exc:
-            return ConfigFacts(str(path), exists, mode, None, str(file_exc), env_error)
-    except okx_config.ConfigError as exc:
-        return ConfigFacts(str(path), exists, mode, None, str(exc), env_error)
-    from_env = bool(environ.get("OKX_API_KEY")) and env_error is None
-    profiles = []
-    for index, p in enumerate(cfg.profiles):
-        base, base_ok = clean_url(p.base_url) if p.base_url else (None, True)
-        profiles.append(
-            ProfileFacts(
-                name=p.name,
-                from_env=from_env and index == 0,
-                has_key=p.has_api_key,
-                site=p.site,
-                base_url=base,
-                base_url_ok=base_ok,
-                proxy_url=redact_proxy(p.proxy_url) if p.proxy_url else None,
-                missing=tuple(
-                    name for name, value in (("secret_key", p.secret_key), ("passphrase", p.passphrase)) if not value
-                )
-                if p.api_key
-                else (),
-            )
-        )
-    file_profiles = cfg.profiles[1:] if from_env else cfg.profiles
-    holds = any(p.api_key or p.secret_key or p.passphrase for p in file_profiles)
-    keyed = cfg.api_key_profile()
-    target = None
-    if keyed is not None:
-        with contextlib.suppress(ProfileUnusable):  # no site: the plan says so, and probes Global's host
-            target = api_key_target(keyed, environ, str(path))
-    return ConfigFacts(
-        path=str(path),
-        exists=exists,
-        mode=mode,
-        holds_secrets=holds,
-        env_error=env_error,
-        default_profile=cfg.default_profile,
-        profiles=tuple(profiles),
-        in_effect=None if keyed is None else keyed.name,
-        key_target=None if target is None else target.base_url,
-        key_site=None if target is None else target.site,
-    )
-
-
-def proxy_env(environ: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
-    """The proxy variables that are set, URLs redacted (``NO_PROXY`` is a host list, shown as it is)."""
-    found = []
-    for upper in PROXY_VARIABLES:
-        for name in (upper, upper.lower()):
-            value = environ.get(name)
-            if value:
-                found.append((name, value if upper == "NO_PROXY" else redact_proxy(value)))
-    return tuple(found)
-
-
-def state_dir_facts(service: AuthService, lock_wait: float) -> StateDirFacts:
-    directory = service.store.directory
-    posix = os.name == "posix"
-    if not directory.is_dir():
-        return StateDirFacts(str(directory), exists=False, posix=posix)
-    files = []
-    try:
-        for entry in sorted(directory.iterdir()):
-            info = entry.lstat()
-            if stat.S_ISREG(info.st_mode):
-                files.append((entry.name, stat.S_IMODE(info.st_mode)))
-    except OSError as exc:
-        return StateDirFacts(str(directory), exists=True, posix=posix, error=exc.strerror or type(exc).__name__)
-    return StateDirFacts(
-        path=str(directory),
-        exists=True,
-        posix=posix,
-        mode=_mode(directory),
-        files=tuple(files),
-        lock=_lock_probe(directory / LOCK_FILE, lock_wait),
-    )
-
-
-def _lock_probe(path: Path, wait: float) -> Step:
-    """Take the state lock and release it at once, waiting at most ``wait`` seconds."""
-    lock = FileLock(str(path), timeout=wait, mode=0o600)
-    started = time.perf_counter()
-    try:
-        with lock:
-            pass
-    except Timeout:
-        return Step(error=f"another process has held it for more than {wait:g} s")
-    except OSError as exc:
-        return Step(error=exc.strerror or type(exc).__name__)
-    return Step(seconds=time.perf_counter() - started)
-
-
-def oauth_facts(service: AuthService, state: StateDirFacts, now: float) -> OAuthFacts:
-    """The OAuth state: the native backend's from the files alone (no request), not read when the lock is
-    held (reading waits for it) nor when there is no state directory (reading would create it). The okx-cli
-    backend's from ``okx auth status``, which keeps its own state wherever this directory is."""
-    if not state.exists and service.backend_name == "native":
-        return OAuthFacts("not_logged_in")
-    if state.lock is not None and state.lock.error is not None:
-        return OAuthFacts(None)
-    try:
-        current = service.auth_state(now)
-        if current.status == "pending" and current.pending is not None:
-            e = current.pending.endpoints
-            return OAuthFacts(
-                "pending", site=current.site, issuer=e.issuer, token_endpoint=e.token_endpoint, client_id=e.client_id
-            )
-        if current.status != "logged_in":
-            return OAuthFacts(current.status, reason=current.reason)
-        data = service.store.read_json(SESSION_FILE)
-        session = None if data is None else Session.model_validate(data)
-    except (StoreError, OAuthError) as exc:
-        return OAuthFacts(None, error=str(exc).rstrip("."))
-    except Exception as exc:  # another backend's failure: its name only, its text may carry anything
-        return OAuthFacts(None, error=type(exc).__name__)
-    if session is None:  # another backend keeps its tokens elsewhere (or a logout came between the reads)
-        return OAuthFacts("logged_in", site=current.site, scopes=tuple(current.scopes))
-    return OAuthFacts(
-        "logged_in",
-        site=session.site,
-        scopes=tuple(session.scopes),
-        issuer=session.endpoints.issuer,
-        token_endpoint=session.endpoints.token_endpoint,
-        client_id=session.endpoints.client_id,
-        access_expires_at=session.access_expires_at,
-        has_refresh_token=session.refresh_token is not None,
-    )
-
-
-def local_facts(service: AuthService, options: ProbeOptions) -> LocalFacts:
-    now = options.wall()
-    state = state_dir_facts(service, options.lock_wait)
-    oauth = oauth_facts(service, state, now)
-    if state.mode is not None and state.mode & 0o077:  # reading the state takes the lock, which tightens it
-        state = replace(state, tightened=_mode(service.store.directory) == 0o700)
-    return LocalFacts(
-        backend=service.backend_name,
-        now=now,
-        config=config_facts(service.settings.environ),
-        oauth=oauth,
-        state=state,
-        proxy_env=proxy_env(os.environ),
-        issuer_override=service.settings.issuer_override,
-    )
-
-
-# ----- the network ----------------------------------------------------------------------------------------
-
-
 def proxy_for(url: str) -> str | None:
     """The proxy the HTTP client uses for ``url`` (from the environment, as ``httpx2`` decides it), unredacted:
     this module connects to it."""
+    # httpx2's private helpers, on purpose and only here: the proxy reported must be exactly the one
+    # ``httpx2.Client(trust_env=True)`` picks, and httpx2 (checked against 2.16.2) has no public way to ask.
+    # The client keeps its proxy transports in the private ``Client._mounts``, chooses one with the private
+    # ``Client._transport_for_url``, and the transport keeps its proxy in the private ``_pool``; neither
+    # ``get_environment_proxies`` nor ``URLPattern`` is exported. Rebuilding the choice on the public
+    # ``urllib.request.getproxies`` / ``proxy_bypass`` would be a second copy of httpx2's rules that reads
+    # ``NO_PROXY`` differently (a ``*.example.com`` entry, for one) and ranks ``all://`` against per-scheme
+    # proxies by hand, so it could name a proxy the client does not use. Re-check on an httpx2 upgrade
+    # (tests/test_diagnose.py covers a proxy and NO_PROXY).
+    from httpx2._utils import URLPattern, get_environment_proxies
+
     mounts = get_environment_proxies()
     patterns = sorted(((URLPattern(key), proxy) for key, proxy in mounts.items()), key=lambda item: item[0])
     target = httpx2.URL(url)
@@ -308,7 +119,7 @@ def _run_with_timeout(work: Callable[[], Any], seconds: float) -> Any:
     thread.start()
     thread.join(seconds)
     if thread.is_alive():
-        raise Unresolved(f"no answer from the resolver within {seconds:g} s")
+        raise _Unresolved(f"no answer from the resolver within {seconds:g} s")
     if "error" in box:
         raise box["error"]
     return box["value"]
@@ -322,7 +133,7 @@ def resolve(host: str, port: int, options: ProbeOptions) -> tuple[Step, list[str
     started = time.perf_counter()
     try:
         found = list(_run_with_timeout(lambda: options.resolver(host, port), options.timeout))
-    except Unresolved as exc:
+    except _Unresolved as exc:
         return Step(error=str(exc)), []
     except OSError as exc:
         return Step(error=exc.strerror or str(exc) or type(exc).__name__), []
@@ -493,11 +304,3 @@ def network_facts(local: LocalFacts, chosen: Plan, options: ProbeOptions) -> Net
             finally:
                 http.close()
     return NetworkFacts(targets, token)
-
-
-def diagnose(service: AuthService, options: ProbeOptions | None = None) -> Report:
-    """Gather every fact and make the checklist."""
-    options = options or ProbeOptions()
-    local = local_facts(service, options)
-    chosen = report.plan(local)
-    return report.report(local, chosen, network_facts(local, chosen, options))
