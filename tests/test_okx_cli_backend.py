@@ -27,7 +27,7 @@ from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.mcp.server import build_server
 from tests.conftest import FakeClock
-from tests.test_mcp_tools import data, error_text
+from tests.helpers import data, error_text
 
 STAND_IN = Path(__file__).resolve().parent / "stand_in"
 SCOPES = ["live:read", "live:trade"]
@@ -369,7 +369,7 @@ def test_a_helper_that_outlives_okx_does_not_hold_the_answer(stand_in: StandIn, 
 
 
 def test_diagnose_reads_the_login_from_the_official_cli(stand_in: StandIn, cli_service: AuthService) -> None:
-    from okx_auth_mcp.edges.probes import ProbeOptions, local_facts
+    from okx_auth_mcp.login.diagnose import ProbeOptions, local_facts
 
     stand_in.set(auth={"status": "logged_in", "site": "eea", "scopes": SCOPES})
     assert not cli_service.store.directory.exists()

@@ -21,11 +21,12 @@ from typing import IO
 import httpx2
 import pytest
 
-from okx_auth_mcp.cli.login import default_lang
+from okx_auth_mcp.cli.common import default_lang
 from okx_auth_mcp.cli.main import main
-from okx_auth_mcp.core import texts
-from okx_auth_mcp.core.login_state import LoginPending
+from okx_auth_mcp.core import replies, texts
+from okx_auth_mcp.core.login_state import AuthState, LoginPending
 from okx_auth_mcp.core.sites import SiteId
+from okx_auth_mcp.core.texts import Lang
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.sandbox.runner import RunningSandbox
@@ -40,6 +41,11 @@ SECRETS = {
     "env_secret": "ENV-SECRET-0a1b2c3d4e5f",
     "env_pass": "env-pass#phrase-77",
 }
+
+
+def terminal(lang: Lang, state: AuthState) -> str:
+    """What a command prints for ``state``: the terminal's wording."""
+    return replies.status(lang, state, "terminal")
 
 
 @pytest.fixture
@@ -94,7 +100,7 @@ def session_tokens(me: AuthService) -> list[str]:
 
 
 def test_status_when_not_logged_in_exits_one(capsys: pytest.CaptureFixture[str], me: AuthService) -> None:
-    assert run(capsys, "status", "--lang", "en") == (1, texts.not_logged_in("en", None) + "\n", "")
+    assert run(capsys, "status", "--lang", "en") == (1, terminal("en", AuthState("not_logged_in")) + "\n", "")
     code, out, _ = run(capsys, "status", "--json")
     assert code == 1
     assert json.loads(out) == {
@@ -130,9 +136,9 @@ def test_status_of_a_pending_login_in_the_locale_language(
 ) -> None:
     start_login(me, "us")
     monkeypatch.setenv("LANG", "zh_CN.UTF-8")
-    assert run(capsys, "status") == (1, texts.pending("zh", "us") + "\n", "")
+    assert run(capsys, "status") == (1, terminal("zh", AuthState("pending", "us")) + "\n", "")
     monkeypatch.setenv("LC_ALL", "en_US.UTF-8")
-    assert run(capsys, "status") == (1, texts.pending("en", "us") + "\n", "")
+    assert run(capsys, "status") == (1, terminal("en", AuthState("pending", "us")) + "\n", "")
 
 
 def test_the_default_language_follows_the_locale() -> None:
@@ -147,7 +153,8 @@ def test_status_shows_an_api_key_profile(
 ) -> None:
     write_config(isolated_env["OKX_HOME"], f'[profiles.main]\napi_key = "{SECRETS["file_key"]}"\nsite = "eea"\n')
     code, out, _ = run(capsys, "status", "--lang", "en")
-    assert (code, out) == (1, texts.api_key_configured("main") + "\n" + texts.not_logged_in("en", None) + "\n")
+    expected = texts.api_key_configured("main") + "\n" + terminal("en", AuthState("not_logged_in")) + "\n"
+    assert (code, out) == (1, expected)
     assert json.loads(run(capsys, "status", "--json")[1])["api_key_profile"] == "main"
 
 
@@ -379,7 +386,9 @@ def test_login_shows_the_pending_code_again_and_waits_for_it(
     assert code == 0
     shown = re.search(r"\(Valid for (\d+) minutes\)", out)
     assert shown is not None
-    started = texts.login_started("en", "global", first.verification_uri, first.user_code, int(shown[1]) * 60)
+    started = replies.login(
+        "en", LoginPending("global", first.verification_uri, first.user_code, int(shown[1]) * 60), "terminal"
+    )
     assert out == started + "\n" + texts.logged_in("en", "global", ["read_only", "trade"]) + "\n"
     assert err == "Waiting for the authorization in the browser (Ctrl-C cancels)\n"
     assert live.state.count("device") == 1
@@ -392,7 +401,7 @@ def test_a_denied_login_exits_one_with_its_reason(
     code, out, _ = run(capsys, "login", "--site", "us", "--lang", "zh")
     denier.join()
     assert code == 1
-    assert out.endswith("\n" + texts.not_logged_in("zh", "denied") + "\n")
+    assert out.endswith("\n" + terminal("zh", AuthState("not_logged_in", reason="denied")) + "\n")
     assert me.preflight().next == "choose_site"
 
 
@@ -402,7 +411,7 @@ def test_an_expired_code_exits_one_with_its_reason(
     live.state.config.device_code_ttl = 1
     code, out, _ = run(capsys, "login", "--site", "eea", "--lang", "en")
     assert code == 1
-    assert out.endswith("\n" + texts.not_logged_in("en", "expired") + "\n")
+    assert out.endswith("\n" + terminal("en", AuthState("not_logged_in", reason="expired")) + "\n")
 
 
 def test_an_unreachable_server_is_one_line(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -420,7 +429,7 @@ def test_an_unreachable_server_is_one_line(capsys: pytest.CaptureFixture[str], m
 def read_login(stdout: IO[str]) -> tuple[str, str, str]:
     """The login text a process printed, up to its last line; its link and code."""
     lines: list[str] = []
-    while not (lines and lines[-1].startswith("Please authorise")):
+    while not (lines and lines[-1].startswith("This command waits")):
         line = stdout.readline()
         assert line, "the process ended before it showed the code: " + "".join(lines)
         lines.append(line)
@@ -447,7 +456,7 @@ def test_login_waits_for_the_approval_in_the_browser_and_exits_zero(
     )
     assert proc.stdout is not None
     text, uri, code = read_login(proc.stdout)
-    assert text == texts.login_started("en", "global", uri, code, 600) + "\n"
+    assert text == replies.login("en", LoginPending("global", uri, code, 600), "terminal") + "\n"
     with httpx2.Client() as user:  # what the user does on the page
         assert user.post(uri, data={"user_code": code, "action": "approve"}).status_code == 200
     rest, err = proc.communicate(timeout=60)

@@ -1,128 +1,33 @@
-"""``okx-auth-mcp``: serve (the MCP server, stdio or Streamable HTTP), sandbox (the embedded authorization
-server), demo, and the commands for people (``user_cli``): status, login, logout, token, config show."""
+"""``okx-auth-mcp``: the command line. Each command family is a module of this package with its own
+``add_commands``: ``serve`` (serve, sandbox, demo), ``login``, ``session`` (status, logout, token),
+``config_show`` (config show), ``diagnose``. Exit codes: ``cli.common``."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
-import tempfile
 from collections.abc import Sequence
-from dataclasses import replace
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from okx_auth_mcp import __version__
-
-if TYPE_CHECKING:
-    from okx_auth_mcp.login.settings import Settings
-
-
-def _serve(args: argparse.Namespace) -> int:
-    from okx_auth_mcp.login.settings import Settings
-    from okx_auth_mcp.mcp.server import create_server
-
-    settings = Settings.from_env()
-    if args.http:
-        from okx_auth_mcp.edges.loopback import NotLoopback, check_loopback
-
-        try:
-            check_loopback(args.host)
-        except NotLoopback as exc:
-            print(f"okx-auth-mcp: --host {exc}", file=sys.stderr)
-            return 2
-    with contextlib.ExitStack() as stack:
-        if args.sandbox:
-            settings = _sandboxed(settings, stack, args.sandbox_port)
-        server = create_server(settings)
-        if not args.http:
-            server.run("stdio")
-            return 0
-        from okx_auth_mcp.mcp.http_transport import serve_http
-
-        def announce(url: str) -> None:
-            print(f"okx-auth-mcp: MCP over Streamable HTTP at {url}  (Ctrl-C stops it)", file=sys.stderr, flush=True)
-
-        serve_http(server, args.host, args.port, announce)
-    return 0
-
-
-def _sandboxed(settings: Settings, stack: contextlib.ExitStack, port: int) -> Settings:
-    """Settings for a sandbox session, which never mixes with a real one: its own issuer, its own short-lived
-    state directory, no API-key profile from the real ~/.okx (a key would, rightly, stop the OAuth login),
-    and the native backend (OKX's CLI would log in at OKX, not at the sandbox)."""
-    from okx_auth_mcp.sandbox.runner import RunningSandbox
-
-    sandbox = stack.enter_context(RunningSandbox(port=port))
-    tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="okx-sbx-")))
-    print(f"okx-auth-mcp: sandbox authorization server at {sandbox.url}", file=sys.stderr, flush=True)
-    environ = {k: v for k, v in settings.environ.items() if not k.startswith("OKX_")}
-    environ["OKX_HOME"] = str(tmp / "okx-home")
-    return replace(settings, state_dir=tmp / "state", environ=environ, issuer_override=sandbox.url, backend="native")
-
-
-def _sandbox(args: argparse.Namespace) -> int:
-    from okx_auth_mcp.sandbox.runner import RunningSandbox
-    from okx_auth_mcp.sandbox.state import SandboxConfig
-
-    config = SandboxConfig(
-        access_ttl=args.access_ttl,
-        refresh_ttl=args.refresh_ttl,
-        device_code_ttl=args.code_ttl,
-        interval=args.interval,
-    )
-    with RunningSandbox(config, port=args.port) as sandbox:
-        print(f"OKX sandbox authorization server on {sandbox.url}  (Ctrl-C stops it)")
-        print(f"Use it: OKX_OAUTH_ISSUER={sandbox.url} okx-auth-mcp serve")
-        with contextlib.suppress(KeyboardInterrupt):
-            sandbox.wait()
-    return 0
-
-
-def _demo(args: argparse.Namespace) -> int:
-    from okx_auth_mcp.cli.demo import run_demo
-
-    return run_demo(lang=args.lang)
+from okx_auth_mcp.cli import config_show, diagnose, login, serve, session
+from okx_auth_mcp.cli.common import EXIT_INTERRUPTED, EXIT_USAGE
+from okx_auth_mcp.edges.okx_config import ConfigError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="okx-auth-mcp", description="Sign a user into OKX safely, over MCP.")
     parser.add_argument("--version", action="version", version=f"okx-auth-mcp {__version__}")
     commands = parser.add_subparsers(dest="command")
-
-    serve = commands.add_parser("serve", help="run the MCP server over stdio (the default) or Streamable HTTP")
-    serve.add_argument("--sandbox", action="store_true", help="use an in-process sandbox instead of OKX")
-    serve.add_argument("--sandbox-port", type=int, default=0, help="the sandbox's port (default: any free one)")
-    serve.add_argument("--http", action="store_true", help="serve Streamable HTTP at http://HOST:PORT/mcp")
-    serve.add_argument("--host", default="127.0.0.1", help="with --http: a loopback address (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8765, help="with --http: the port (default 8765; 0: any free)")
-    serve.set_defaults(run=_serve)
-
-    sandbox = commands.add_parser("sandbox", help="run the sandbox authorization server on 127.0.0.1")
-    sandbox.add_argument("--port", type=int, default=8766)
-    sandbox.add_argument("--access-ttl", type=int, default=3600, help="access token lifetime, seconds")
-    sandbox.add_argument("--refresh-ttl", type=int, default=3 * 24 * 3600, help="refresh token lifetime, seconds")
-    sandbox.add_argument("--code-ttl", type=int, default=600, help="device code lifetime, seconds")
-    sandbox.add_argument("--interval", type=int, default=5, help="device polling interval, seconds")
-    sandbox.set_defaults(run=_sandbox)
-
-    demo = commands.add_parser("demo", help="walk the whole login as an MCP client against the sandbox")
-    demo.add_argument("--lang", choices=["zh", "en"], default="en")
-    demo.set_defaults(run=_demo)
-
-    from okx_auth_mcp.cli import login
-
-    login.add_commands(commands)
+    for family in (serve, session, login, config_show, diagnose):
+        family.add_commands(commands)
 
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["serve", *(argv or sys.argv[1:])])
-    from okx_auth_mcp.edges.okx_config import ConfigError
-
     try:
         return int(args.run(args))
     except ConfigError as exc:
         print(f"okx-auth-mcp: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except KeyboardInterrupt:
-        return 130  # Ctrl-C: the usual exit status, without a traceback
+        return EXIT_INTERRUPTED  # Ctrl-C: the usual exit status, without a traceback

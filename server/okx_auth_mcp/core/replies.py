@@ -101,16 +101,5 @@ def _still_pending(lang: Lang, site: SiteId) -> str:
 
 
 def _ended(lang: Lang, reason: LoginEndReason | None) -> str:
-    if lang == "zh":
-        return {
-            None: "当前未登录 OKX。",
-            "expired": "验证码已过期，登录未完成。",
-            "denied": "授权被拒绝，登录未完成。",
-            "session_expired": "登录会话已失效。",
-        }[reason] + f"登录：{LOGIN_COMMAND}"
-    return {
-        None: "You are not logged in to OKX.",
-        "expired": "The verification code expired before authorization was completed.",
-        "denied": "The authorization was denied in the browser.",
-        "session_expired": "Your OKX session has ended.",
-    }[reason] + f" To log in: {LOGIN_COMMAND}"
+    then = f"登录：{LOGIN_COMMAND}" if lang == "zh" else f" To log in: {LOGIN_COMMAND}"
+    return texts.login_ended(lang, reason) + then

@@ -77,20 +77,44 @@ def pending(lang: Lang, site: SiteId) -> str:
     return f"Authorization is not complete yet (site: {site}). Please finish it in your browser, then tell me."
 
 
-def not_logged_in(lang: Lang, reason: LoginEndReason | None) -> str:
-    if lang == "zh":
-        return {
-            None: "当前未登录 OKX。",
-            "expired": "验证码已过期，登录未完成。需要重新登录吗？",
-            "denied": "授权被拒绝，登录未完成。需要重新登录吗？",
-            "session_expired": "登录会话已失效，需要重新登录。需要现在重新登录吗？",
-        }[reason]
-    return {
+_ENDED: dict[Lang, dict[LoginEndReason | None, str]] = {
+    "zh": {
+        None: "当前未登录 OKX。",
+        "expired": "验证码已过期，登录未完成。",
+        "denied": "授权被拒绝，登录未完成。",
+        "session_expired": "登录会话已失效，需要重新登录。",
+    },
+    "en": {
         None: "You are not logged in to OKX.",
-        "expired": "The verification code expired before authorization was completed. Do you want to retry?",
-        "denied": "The authorization was denied in the browser. Do you want to retry?",
-        "session_expired": "Your OKX session has ended and you need to log in again. Do you want to log in now?",
-    }[reason]
+        "expired": "The verification code expired before authorization was completed.",
+        "denied": "The authorization was denied in the browser.",
+        "session_expired": "Your OKX session has ended and you need to log in again.",
+    },
+}
+_RETRY: dict[Lang, dict[LoginEndReason | None, str]] = {
+    "zh": {
+        None: "",
+        "expired": "需要重新登录吗？",
+        "denied": "需要重新登录吗？",
+        "session_expired": "需要现在重新登录吗？",
+    },
+    "en": {
+        None: "",
+        "expired": " Do you want to retry?",
+        "denied": " Do you want to retry?",
+        "session_expired": " Do you want to log in now?",
+    },
+}
+
+
+def login_ended(lang: Lang, reason: LoginEndReason | None) -> str:
+    """Why there is no session, as a statement (no question: the command line asks none)."""
+    return _ENDED[lang][reason]
+
+
+def not_logged_in(lang: Lang, reason: LoginEndReason | None) -> str:
+    """For an agent: why there is no session, and whether the user wants to retry."""
+    return login_ended(lang, reason) + _RETRY[lang][reason]
 
 
 def logged_out(lang: Lang) -> str:

@@ -1,10 +1,12 @@
-"""The texts of the tool boundary: every error of every layer becomes ``[code] what happened. Next: what to
-do``. The only place where exceptions are translated (the command line reuses the codes). No MCP here:
-``server`` wraps these texts in error results."""
+"""The one place where the errors of every layer are translated: each known failure has a stable code and a
+next step, worded for an agent (:func:`error_text`, ``[code] what happened. Next: what to do``, which
+``mcp.boundary`` wraps in an error result) and for a person at a terminal (:func:`terminal_line`, our own
+wording, which names commands instead of tools). Pure: no MCP, no I/O."""
 
 from __future__ import annotations
 
 from okx_auth_mcp.core import texts
+from okx_auth_mcp.core.gate import GateRefused
 from okx_auth_mcp.core.oauth_errors import (
     BadResponse,
     DiscoveryFailed,
@@ -14,7 +16,8 @@ from okx_auth_mcp.core.oauth_errors import (
     PhishingGuard,
 )
 from okx_auth_mcp.core.okx_cli_output import OkxAuthMissing, OkxCliError, OkxCliMissing, OkxCliTimeout
-from okx_auth_mcp.core.tickets import TicketExpired, TicketInvalid
+from okx_auth_mcp.core.replies import LOGIN_COMMAND
+from okx_auth_mcp.core.tickets import TicketError, TicketExpired, TicketInvalid
 from okx_auth_mcp.edges.okx_config import ConfigError
 from okx_auth_mcp.edges.state_store import StoreError
 from okx_auth_mcp.login.errors import (
@@ -54,6 +57,11 @@ _NEXT: list[tuple[type[Exception], str, str]] = [
         "site_not_chosen",
         "Nothing was confirmed and no login started. Next: do not log in and never pick a site yourself; ask "
         "the user what they want to do.",
+    ),
+    (
+        GateRefused,
+        "gate_refused",
+        "Nothing was changed. Next: start again with preflight and follow its `next` step by step.",
     ),
     (TicketExpired, "ticket_expired", "The site choice is too old to count. " + _RESTART),
     (TicketInvalid, "ticket_invalid", "Pass tickets exactly as the tools returned them. " + _RESTART),
@@ -146,6 +154,17 @@ _NEXT: list[tuple[type[Exception], str, str]] = [
 ]
 
 
+def codes() -> frozenset[str]:
+    """Every code a translated failure can carry."""
+    flow = {kind.code for kind in _subclasses(FlowError)}
+    return frozenset({code for _, code, _ in _NEXT} | flow | {FlowError.code})
+
+
+def _subclasses(kind: type[FlowError]) -> list[type[FlowError]]:
+    found = kind.__subclasses__()
+    return found + [deeper for sub in found for deeper in _subclasses(sub)]
+
+
 def error_text(exc: Exception) -> str:
     """The text for a known failure; unknown exceptions are re-raised untranslated (the SDK reports them as
     crashes without their text)."""
@@ -175,3 +194,37 @@ def _translation(exc: Exception) -> tuple[str, str | None]:
     if isinstance(exc, FlowError):
         return exc.code, None
     raise exc
+
+
+# ----- for a person at a terminal ---------------------------------------------------------------------------
+
+KNOWN_FAILURES: tuple[type[Exception], ...] = (FlowError, GateRefused, OAuthError, StoreError, TicketError, OkxCliError)
+"""What a command reports as one line. ``ConfigError`` is reported apart (exit 2); anything else is a bug and
+keeps its traceback."""
+
+_TERMINAL_NEXT: dict[str, str] = {
+    "not_logged_in": f"log in: {LOGIN_COMMAND}",
+    "login_pending": "finish the pending login in the browser (okx-auth-mcp status shows it), or run "
+    "okx-auth-mcp logout to start over",
+    "already_logged_in": "run okx-auth-mcp logout first to log in to another site",
+    "network_error": "check the connection or proxy and retry",
+    "discovery_failed": "check OKX_OAUTH_ISSUER and the network",
+    "phishing_guard": "the authorization server returned an untrusted link, so none was shown; do not retry, "
+    "and do not open a login link from elsewhere",
+    "okx_error": "retry later",
+    "bad_response": "retry later",
+    "oauth_error": "retry later",
+    "state_error": "fix the file named above (okx-auth-mcp logout deletes the session and a pending login)",
+}
+
+
+def terminal_next(code: str, default: str = "run the command again") -> str:
+    return _TERMINAL_NEXT.get(code, default)
+
+
+def terminal_line(exc: Exception, code: str | None = None, next_step: str | None = None) -> str:
+    """``okx-auth-mcp: [code] what happened. Next: what to do`` on one line."""
+    if code is None:
+        code = error_code(exc)
+    what = " ".join(str(exc).split()).rstrip(".")
+    return f"okx-auth-mcp: [{code}] {what}. Next: {next_step or terminal_next(code)}."

@@ -42,6 +42,11 @@ def state_store(settings: Settings) -> StateStore:
     )
 
 
+def load_okx_config(settings: Settings) -> okx_config.OkxConfig:
+    """OKX's configuration (``config.toml`` and the ``OKX_*`` profile) as OKX's client reads it."""
+    return okx_config.load(settings.environ)
+
+
 class AuthService:
     """``backend`` makes the backend from the settings, the store and the clock; without it, the native one
     (over ``http`` when given: a test's transport, a shorter timeout)."""
@@ -73,7 +78,7 @@ class AuthService:
     # ----- reading ---------------------------------------------------------------------------------
 
     def config(self) -> okx_config.OkxConfig:
-        return okx_config.load(self.settings.environ)
+        return load_okx_config(self.settings)
 
     def api_key_and_site(self) -> tuple[str | None, SiteId | None]:
         return self.backend.api_key_and_site()

@@ -1,0 +1,94 @@
+"""``config show``: OKX's configuration as this program reads it, with no secret in it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from okx_auth_mcp.cli.common import EXIT_OK, guarded
+from okx_auth_mcp.core.sites import SITES
+from okx_auth_mcp.edges.okx_config import OkxConfig
+from okx_auth_mcp.login.service import load_okx_config
+from okx_auth_mcp.login.settings import Settings
+
+
+def config_view(cfg: OkxConfig, settings: Settings, file_exists: bool) -> dict[str, Any]:
+    """What ``config show`` shows: no secret key, no passphrase, no proxy URL (it may hold credentials), the
+    API keys masked. Pure."""
+    keyed = cfg.api_key_profile()
+    from_env = bool(settings.environ.get("OKX_API_KEY"))  # load() put the env profile first
+    profiles = []
+    for index, profile in enumerate(cfg.profiles):
+        site = None if profile.site is None else SITES[profile.site]
+        profiles.append(
+            {
+                **profile.public(),
+                "source": "environment" if from_env and index == 0 else "file",
+                "default": profile.name == cfg.default_profile and not (from_env and index == 0),
+                "in_effect": profile is keyed,
+                "api_base_url": profile.base_url or (None if site is None else site.api_base_url),
+            }
+        )
+    return {
+        "config_file": str(cfg.path),
+        "config_file_exists": file_exists,
+        "default_profile": cfg.default_profile,
+        "profile_in_effect": None if keyed is None else keyed.name,
+        "profiles": profiles,
+        "sites": [
+            {"id": s.id, "label": s.label, "web_host": s.web_host, "api_base_url": s.api_base_url}
+            for s in SITES.values()
+        ],
+        "oauth": {
+            "issuer": settings.issuer_override,
+            "scope": settings.scope,
+            "state_dir": str(settings.state_dir),
+        },
+    }
+
+
+def render_config(view: Mapping[str, Any]) -> str:
+    """The text form of :func:`config_view`."""
+    exists = "" if view["config_file_exists"] else " (not found)"
+    in_effect = view["profile_in_effect"] or "none (OAuth login applies)"
+    lines = [
+        f"OKX config: {view['config_file']}{exists}",
+        f"default_profile: {view['default_profile'] or '-'}",
+        f"API-key profile in effect: {in_effect}",
+        "profiles:" if view["profiles"] else "profiles: none",
+    ]
+    for p in view["profiles"]:
+        marks = [m for m, on in (("environment", p["source"] == "environment"), ("default", p["default"])) if on]
+        if p["in_effect"]:
+            marks.append("in effect")
+        label = f"{p['name']} ({', '.join(marks)})" if marks else p["name"]
+        lines.append(
+            f"  {label}: api_key {p['api_key'] or '-'}, site {p['site'] or '-'}, demo {str(p['demo']).lower()}, "
+            f"base_url {p['api_base_url'] or '-'}"
+        )
+    lines.append("sites:")
+    lines.extend(f"  {s['id']}: {s['label']} ({s['web_host']}), API {s['api_base_url']}" for s in view["sites"])
+    oauth = view["oauth"]
+    lines.append(f"OAuth issuer: {oauth['issuer'] or 'the chosen site API base URL'}")
+    lines.append(f"OAuth scope: {oauth['scope']}")
+    lines.append(f"state directory: {oauth['state_dir']}")
+    return "\n".join(lines)
+
+
+@guarded
+def _config_show(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    cfg = load_okx_config(settings)
+    view = config_view(cfg, settings, cfg.path.is_file())
+    print(json.dumps(view, ensure_ascii=False, indent=1) if args.json else render_config(view))
+    return EXIT_OK
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    config = commands.add_parser("config", help="OKX's configuration, as this program reads it")
+    config_commands = config.add_subparsers(dest="config_command", required=True)
+    show = config_commands.add_parser("show", help="profiles, sites and base URLs, secrets masked")
+    show.add_argument("--json", action="store_true", help="as one JSON object")
+    show.set_defaults(run=_config_show)

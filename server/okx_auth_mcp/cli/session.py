@@ -1,0 +1,87 @@
+"""``status``, ``logout`` and ``token``: the session, checked once, ended, or handed to another program."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from okx_auth_mcp.cli.common import (
+    EXIT_FAILED,
+    EXIT_NOT_LOGGED_IN,
+    EXIT_OK,
+    EXIT_REFRESH_FAILED,
+    guarded,
+    lang_of,
+    lang_option,
+    report,
+    service,
+)
+from okx_auth_mcp.core import replies, texts
+from okx_auth_mcp.core.oauth_errors import InvalidGrant, OAuthError
+from okx_auth_mcp.core.replies import LOGIN_COMMAND
+from okx_auth_mcp.login.errors import NotLoggedIn
+from okx_auth_mcp.login.refusals import error_code, terminal_next
+
+
+@guarded
+def _status(args: argparse.Namespace) -> int:
+    with service() as svc:
+        profile = svc.api_key_profile_name()
+        state = svc.status()
+    if args.json:
+        view = {
+            "status": state.status,
+            "site": state.site,
+            "scopes": state.scopes,
+            "reason": state.reason,
+            "api_key_profile": profile,
+        }
+        print(json.dumps(view, ensure_ascii=False))
+    else:
+        if profile is not None:
+            print(texts.api_key_configured(profile))
+        print(replies.status(lang_of(args), state, "terminal"))
+    return EXIT_OK if state.status == "logged_in" else EXIT_FAILED
+
+
+@guarded
+def _logout(args: argparse.Namespace) -> int:
+    with service() as svc:
+        svc.logout()
+    print(replies.logged_out(lang_of(args)))
+    return EXIT_OK
+
+
+@guarded
+def _token(args: argparse.Namespace) -> int:
+    try:
+        with service() as svc:
+            token = svc.bearer_token()
+    except NotLoggedIn as exc:
+        report(exc)
+        return EXIT_NOT_LOGGED_IN
+    except InvalidGrant as exc:
+        report(exc, "session_expired", f"the session has ended and was removed; log in again: {LOGIN_COMMAND}")
+        return EXIT_REFRESH_FAILED
+    except OAuthError as exc:
+        report(exc, next_step=f"{terminal_next(error_code(exc), 'retry later')}; the session is kept")
+        return EXIT_REFRESH_FAILED
+    sys.stdout.write(token + "\n")
+    return EXIT_OK
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    status = commands.add_parser("status", help="check the OKX login once (exit 0 when logged in)")
+    status.add_argument("--json", action="store_true", help="one JSON object: status, site, scopes, reason")
+    lang_option(status)
+    status.set_defaults(run=_status)
+
+    logout = commands.add_parser("logout", help="log out of OKX (revokes the session, keeps the registration)")
+    lang_option(logout)
+    logout.set_defaults(run=_logout)
+
+    token = commands.add_parser(
+        "token", help="print a valid access token for other tools (exit 2: not logged in, 3: refresh failed)"
+    )
+    token.set_defaults(run=_token)
