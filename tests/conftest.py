@@ -6,17 +6,20 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from mcp.client import Client
 
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
+from okx_auth_mcp.mcp.server import build_server
 from okx_auth_mcp.sandbox.runner import RunningSandbox
 from okx_auth_mcp.sandbox.state import SandboxConfig
+from tests.helpers import CLIENT_KINDS, connected
 
 START = 1_800_000_000.0
 
@@ -78,6 +81,13 @@ def service(settings: Settings, clock: FakeClock) -> Iterator[AuthService]:
     svc = AuthService(settings, clock=clock)
     yield svc
     svc.close()
+
+
+@pytest.fixture(params=CLIENT_KINDS)
+async def client(request: pytest.FixtureRequest, service: AuthService) -> AsyncIterator[Client]:
+    """The SDK's client on ``service``'s server, in each of :data:`~tests.helpers.CLIENT_KINDS`."""
+    async with connected(build_server(service), str(request.param)) as joined:
+        yield joined
 
 
 def write_config(okx_home: str, text: str) -> Path:

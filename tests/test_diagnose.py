@@ -38,9 +38,9 @@ from okx_auth_mcp.mcp import diagnose_tool
 from okx_auth_mcp.mcp.server import build_server
 from okx_auth_mcp.sandbox.runner import RunningSandbox
 from tests.conftest import FakeClock, write_config
+from tests.helpers import data
 from tests.test_bad_servers import free_port, snapshot
 from tests.test_flow import log_in, start_login
-from tests.test_mcp_tools import data
 
 CLI = [sys.executable, "-m", "okx_auth_mcp"]
 

@@ -32,7 +32,7 @@ from okx_auth_mcp.mcp.elicitation import SiteAnswer
 from okx_auth_mcp.mcp.server import build_server
 from okx_auth_mcp.sandbox.runner import RunningSandbox
 from tests.conftest import FakeClock, write_config
-from tests.test_mcp_tools import data, error_text, serving_http
+from tests.helpers import data, error_text, serving_http
 
 pytestmark = pytest.mark.anyio
 

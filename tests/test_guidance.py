@@ -18,7 +18,7 @@ from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.mcp.server import build_server
 from okx_auth_mcp.sandbox.runner import RunningSandbox
 from tests.conftest import FakeClock
-from tests.test_mcp_tools import confirmed_site, data
+from tests.helpers import confirmed_site, data
 
 pytestmark = pytest.mark.anyio
 

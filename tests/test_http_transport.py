@@ -24,7 +24,7 @@ from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.mcp.http_transport import transport_security
 from okx_auth_mcp.mcp.server import build_server
 from okx_auth_mcp.sandbox.runner import RunningSandbox
-from tests.test_mcp_tools import data, serving_http
+from tests.helpers import data, serving_http
 
 pytestmark = pytest.mark.anyio
 

@@ -3,11 +3,10 @@ over stdio."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -15,58 +14,17 @@ import httpx2
 import pytest
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
-from mcp.server.mcpserver import MCPServer
-from mcp.types import CallToolResult, ToolAnnotations
+from mcp.types import ToolAnnotations
 
 from okx_auth_mcp.core import texts
-from okx_auth_mcp.edges.loopback import LOOPBACK, BackgroundServer
 from okx_auth_mcp.login.service import AuthService
-from okx_auth_mcp.mcp.http_transport import MCP_PATH, http_app
 from okx_auth_mcp.mcp.server import build_server
 from okx_auth_mcp.sandbox.runner import RunningSandbox
 from tests.conftest import FakeClock, oauth_requests, write_config
+from tests.helpers import confirmed_site, data, error_text
 
 pytestmark = pytest.mark.anyio
 TOOLS = {"preflight", "choose_site", "auth_login_manual", "auth_status", "logout", "verify_credentials", "diagnose"}
-
-
-@pytest.fixture(params=["legacy", "auto", "http-legacy", "http-auto"])
-async def client(request: pytest.FixtureRequest, service: AuthService) -> AsyncIterator[Client]:
-    """The SDK's client in both protocol generations: in memory, and over Streamable HTTP on loopback."""
-    transport, _, mode = str(request.param).rpartition("-")
-    if not transport:
-        async with Client(build_server(service), mode=mode) as connected:
-            yield connected
-        return
-    with serving_http(build_server(service)) as url:
-        async with Client(url, mode=mode) as connected:
-            yield connected
-
-
-@contextlib.contextmanager
-def serving_http(server: MCPServer) -> Iterator[str]:
-    """``server`` over Streamable HTTP on 127.0.0.1, from a thread; yields the endpoint URL."""
-    with BackgroundServer(lambda port: http_app(server, LOOPBACK, port), lifespan="on", name="mcp-http") as running:
-        yield running.url + MCP_PATH
-
-
-def data(result: CallToolResult) -> dict[str, Any]:
-    assert not result.is_error, result.content
-    assert isinstance(result.structured_content, dict)
-    text = result.content[0]
-    assert json.loads(getattr(text, "text", "")) == result.structured_content
-    return result.structured_content
-
-
-def error_text(result: CallToolResult) -> str:
-    assert result.is_error
-    return " ".join(getattr(block, "text", "") for block in result.content)
-
-
-async def confirmed_site(client: Client, reply: str = "1") -> dict[str, Any]:
-    pre = data(await client.call_tool("preflight", {}))
-    assert pre["next"] == "choose_site" and pre["reply"] == texts.SITE_MENU
-    return data(await client.call_tool("choose_site", {"reply": reply, "menu_ticket": pre["menu_ticket"]}))
 
 
 async def test_the_tools_are_described_for_the_model(client: Client) -> None:

@@ -10,8 +10,9 @@ import pytest
 from mcp.client import Client
 
 from okx_auth_mcp.core import guidance, texts
-from okx_auth_mcp.login import errors
+from okx_auth_mcp.login import refusals
 from okx_auth_mcp.login.service import AuthService
+from okx_auth_mcp.mcp.boundary import INVALID_ARGUMENTS
 from okx_auth_mcp.mcp.server import build_server
 
 SKILL = Path(__file__).resolve().parent.parent / "skills" / "okx-cex-auth" / "SKILL.md"
@@ -62,7 +63,7 @@ async def test_the_tools_and_next_values_are_the_servers(service: AuthService) -
 
 
 def test_the_error_codes_it_handles_exist() -> None:
-    codes = {cls.code for cls in vars(errors).values() if isinstance(cls, type) and issubclass(cls, errors.FlowError)}
+    codes = refusals.codes() | {INVALID_ARGUMENTS}
     handled = set(re.findall(r"`\[([a-z_]+)\]`", TEXT))
     assert handled and handled <= codes
 

@@ -42,8 +42,8 @@ from okx_auth_mcp.mcp.server import build_server
 from okx_auth_mcp.sandbox.api_routes import HOSTILE_MSG
 from okx_auth_mcp.sandbox.runner import RunningSandbox
 from tests.conftest import FakeClock, write_config
+from tests.helpers import data, error_text
 from tests.test_flow import log_in, start_login
-from tests.test_mcp_tools import data, error_text
 
 AK, SK, PP = "AK-0123456789abcdef", "SK-SECRET-777", "PP-PHRASE-888"
 UID = "44556677889900"

@@ -22,7 +22,7 @@ VERSION = 1
 PREFIX = f"okxg{VERSION}"
 TICKET_TTL_SECONDS = 600
 """A site choice counts only "just now": ten minutes, as the issue and the device code lifetime agree."""
-_MAX_TICKET_LENGTH = 2048
+MAX_TICKET_LENGTH = 2048
 
 
 class TicketError(Exception):
@@ -64,7 +64,7 @@ def issue(key: bytes, gate: Gate, now: float, ttl: int = TICKET_TTL_SECONDS) -> 
 
 def verify(key: bytes, ticket: str, now: float) -> Ticket:
     """The ticket's gate, or :class:`TicketInvalid` / :class:`TicketExpired`."""
-    if len(ticket) > _MAX_TICKET_LENGTH or not ticket.isascii():
+    if len(ticket) > MAX_TICKET_LENGTH or not ticket.isascii():
         raise TicketInvalid("not a ticket this server issued")
     parts = ticket.strip().split(".")
     if len(parts) != 3 or parts[0] != PREFIX:

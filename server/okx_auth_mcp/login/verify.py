@@ -190,6 +190,11 @@ def mask_uid(uid: str) -> str:
 # ----- the procedure -----------------------------------------------------------------------------------
 
 
+def api_client(service: AuthService) -> OkxApi:
+    """The REST client verify uses, with the service's timeout."""
+    return OkxApi(timeout=service.settings.http_timeout)
+
+
 def verify(service: AuthService, api: OkxApi, clock: Callable[[], float]) -> Outcome:
     """Verify the credential OKX's client would use (module docstring). ``clock`` stamps signed requests."""
     config = service.config()

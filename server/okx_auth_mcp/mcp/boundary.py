@@ -104,6 +104,9 @@ def _expected(schema: dict[str, Any]) -> str:
     return " or ".join(words) or "a value that fits the tool's inputSchema"
 
 
+INVALID_ARGUMENTS = "invalid_arguments"
+
+
 def invalid_arguments_text(tool: str, input_schema: dict[str, Any], error: ValidationError) -> str:
     """``[invalid_arguments] <field>: <what is expected>; ... Next: ...``: the fields at fault, never a value."""
     properties: dict[str, Any] = input_schema.get("properties", {})
@@ -122,18 +125,20 @@ def invalid_arguments_text(tool: str, input_schema: dict[str, Any], error: Valid
     fields = "; ".join(f"{field}: {what}" for field, what in problems.items())
     optional = sorted(set(properties) - required)
     return (
-        f"[invalid_arguments] {fields}. Nothing was changed. Next: call {tool} again with arguments that fit its "
+        f"[{INVALID_ARGUMENTS}] {fields}. Nothing was changed. Next: call {tool} again with arguments that fit its "
         f"inputSchema (required: {', '.join(sorted(required)) or 'none'}"
         + (f"; optional: {', '.join(optional)}" if optional else "")
         + "); pass values exactly as the tools returned them or the user typed them."
     )
 
 
-INVALID_ANSWER = (
-    "[invalid_arguments] answer: the client's answer to the question does not fit the form it was asked with. "
-    "Nothing was confirmed and no login started. Next: call {tool} again (its tickets stay valid); if the "
-    "client cannot show the form, pass the user's typed answer as `reply`."
-)
+def invalid_answer_text(tool: str) -> str:
+    """For a client's answer to an elicitation form that does not fit the form."""
+    return (
+        f"[{INVALID_ARGUMENTS}] answer: the client's answer to the question does not fit the form it was asked "
+        f"with. Nothing was confirmed and no login started. Next: call {tool} again (its tickets stay valid); if "
+        "the client cannot show the form, pass the user's typed answer as `reply`."
+    )
 
 
 class GatedServer(MCPServer):
@@ -158,5 +163,5 @@ class GatedServer(MCPServer):
                 return error_result(invalid_arguments_text(name, schema, exc.__cause__))
             if isinstance(exc.__cause__, ToolError):  # a resolver's: the client's elicitation answer
                 log.info("tool %r: an elicitation answer that does not fit its form", name)
-                return error_result(INVALID_ANSWER.format(tool=name))
+                return error_result(invalid_answer_text(name))
             raise

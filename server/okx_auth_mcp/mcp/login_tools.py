@@ -18,6 +18,7 @@ from okx_auth_mcp.core.login_state import AuthState, LoginSkipped
 from okx_auth_mcp.core.records import LoginEndReason
 from okx_auth_mcp.core.sites import SiteId
 from okx_auth_mcp.core.texts import Lang
+from okx_auth_mcp.core.tickets import MAX_TICKET_LENGTH
 from okx_auth_mcp.login.errors import ReplyMissing
 from okx_auth_mcp.login.refusals import error_text
 from okx_auth_mcp.login.service import AuthService
@@ -74,6 +75,10 @@ class LogoutOut(ToolOut):
     reply: str
     status: Literal["not_logged_in"] = "not_logged_in"
     revoked: bool
+
+
+MAX_REPLY_LENGTH = 500
+"""The longest menu reply taken: a sentence, not a document."""
 
 
 def status_out(lang: Lang, state: AuthState) -> StatusOut:
@@ -151,13 +156,17 @@ def register(mcp: MCPServer, service: AuthService) -> None:
     )
     @boundary
     async def choose_site(
-        menu_ticket: Annotated[str, Field(description="The menu_ticket preflight returned with the menu.")],
+        menu_ticket: Annotated[
+            str,
+            Field(description="The menu_ticket preflight returned with the menu.", max_length=MAX_TICKET_LENGTH),
+        ],
         answer: Annotated[ElicitationResult[Any], Resolve(ask_site)],
         reply: Annotated[
             str | None,
             Field(
                 description="The user's answer to the site menu, exactly as they wrote it. Omit it only to "
-                "let the client ask the user itself."
+                "let the client ask the user itself.",
+                max_length=MAX_REPLY_LENGTH,
             ),
         ] = None,
     ) -> Annotated[CallToolResult, ChooseSiteOut]:
@@ -195,7 +204,10 @@ def register(mcp: MCPServer, service: AuthService) -> None:
         ctx: Context,
         site_ticket: Annotated[
             str | None,
-            Field(description="Required: the site_ticket choose_site returned with that site. Never invent one."),
+            Field(
+                description="Required: the site_ticket choose_site returned with that site. Never invent one.",
+                max_length=MAX_TICKET_LENGTH,
+            ),
         ] = None,
     ) -> Annotated[CallToolResult, LoginOut] | InputRequiredResult:
         outcome = await run_sync(lambda: service.login(site, site_ticket))

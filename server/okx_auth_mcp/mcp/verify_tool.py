@@ -5,7 +5,7 @@ No ``from __future__ import annotations`` here: the SDK reads the tool's annotat
 
 import time
 from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, ToolAnnotations
@@ -14,11 +14,13 @@ from pydantic import Field
 from okx_auth_mcp.core import texts
 from okx_auth_mcp.core.sites import SiteId
 from okx_auth_mcp.core.texts import Lang
-from okx_auth_mcp.edges.okx_api import OkxApi
 from okx_auth_mcp.login import verify
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.verify import KeyRejected, LoginNotFinished, NotConfigured, Outcome, SessionEnded, Verified
 from okx_auth_mcp.mcp.boundary import LangArg, ToolOut, boundary, result, run_sync
+
+if TYPE_CHECKING:
+    from okx_auth_mcp.edges.okx_api import OkxApi
 
 VerifyStatus = Literal["ok", "api_key_rejected", "not_configured", "pending", "session_expired"]
 
@@ -72,11 +74,11 @@ def verify_out(lang: Lang, outcome: Outcome) -> VerifyOut:
 
 
 def register(
-    mcp: MCPServer, service: AuthService, *, clock: Callable[[], float] = time.time, api: OkxApi | None = None
+    mcp: MCPServer, service: AuthService, *, clock: Callable[[], float] = time.time, api: "OkxApi | None" = None
 ) -> None:
     """Add ``verify_credentials`` to ``mcp``. ``clock`` stamps signed requests (OKX refuses a request more than
     30 s away from its own clock)."""
-    okx_api = api or OkxApi(timeout=service.settings.http_timeout)
+    okx_api = api or verify.api_client(service)
 
     @mcp.tool(
         title="Verify OKX credentials",
