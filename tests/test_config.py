@@ -7,6 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from okx_auth_mcp.core import okx_profiles
 from okx_auth_mcp.edges import okx_config
 from tests.conftest import write_config
 
@@ -60,7 +61,7 @@ def test_a_partial_set_of_environment_credentials_is_a_clear_error(
 ) -> None:
     for name in present:
         monkeypatch.setenv(name, SECRET)
-    with pytest.raises(okx_config.PartialEnvCredentials, match="set all three") as error:
+    with pytest.raises(okx_profiles.PartialEnvCredentials, match="set all three") as error:
         okx_config.load()
     assert SECRET not in str(error.value)
 
@@ -70,7 +71,7 @@ def test_a_file_that_does_not_parse_names_file_line_and_quoting_and_is_not_rewri
 ) -> None:
     text = '[profiles.main]\napi_key = "abc"\npassphrase = p@ss#word\n'
     path = write_config(isolated_env["OKX_HOME"], text)
-    with pytest.raises(okx_config.ConfigParseError) as error:
+    with pytest.raises(okx_profiles.ConfigParseError) as error:
         okx_config.load()
     message = str(error.value)
     assert str(path) in message and "line 3" in message and "quoted" in message and "single quotes" in message
@@ -90,7 +91,7 @@ def test_a_file_that_does_not_parse_names_file_line_and_quoting_and_is_not_rewri
 )
 def test_wrong_shapes_are_clear_errors(isolated_env: dict[str, str], text: str, what: str) -> None:
     write_config(isolated_env["OKX_HOME"], text)
-    with pytest.raises(okx_config.ConfigInvalid, match=what):
+    with pytest.raises(okx_profiles.ConfigInvalid, match=what):
         okx_config.load()
 
 
@@ -101,10 +102,10 @@ def test_fuzzed_config_files_load_or_fail_clearly_and_stay_untouched(isolated_en
     before = path.read_bytes(), os.stat(path).st_mtime_ns
     try:
         cfg = okx_config.load()
-    except okx_config.ConfigError as error:
+    except okx_profiles.ConfigError as error:
         assert str(path) in str(error)
     else:
-        assert all(isinstance(p, okx_config.Profile) for p in cfg.profiles)
+        assert all(isinstance(p, okx_profiles.Profile) for p in cfg.profiles)
     assert (path.read_bytes(), os.stat(path).st_mtime_ns) == before
 
 
@@ -112,5 +113,5 @@ def test_a_config_that_is_not_utf8_is_a_clear_error(isolated_env: dict[str, str]
     path = Path(isolated_env["OKX_HOME"]) / "config.toml"
     path.parent.mkdir(parents=True)
     path.write_bytes(b"\xff\xfe[profiles]")
-    with pytest.raises(okx_config.ConfigParseError, match="UTF-8"):
+    with pytest.raises(okx_profiles.ConfigParseError, match="UTF-8"):
         okx_config.load()

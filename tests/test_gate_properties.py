@@ -19,9 +19,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from okx_auth_mcp.core.login_state import LoginPending, LoginSkipped
 from okx_auth_mcp.core.oauth_errors import OAuthError
+from okx_auth_mcp.core.okx_profiles import ConfigError
 from okx_auth_mcp.core.sites import SITE_IDS, SiteId
 from okx_auth_mcp.core.tickets import TicketError
-from okx_auth_mcp.edges.okx_config import ConfigError
 from okx_auth_mcp.login.errors import FlowError
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings

@@ -18,8 +18,8 @@ from mcp.client import Client
 
 from okx_auth_mcp.core import texts
 from okx_auth_mcp.core.okx_cli_output import OkxCliBadOutput, OkxCliTimeout
+from okx_auth_mcp.core.okx_profiles import ConfigError
 from okx_auth_mcp.edges.okx_cli import OkxCli
-from okx_auth_mcp.edges.okx_config import ConfigError
 from okx_auth_mcp.login.backends import open_service
 from okx_auth_mcp.login.okx_cli_backend import OkxCliBackend
 from okx_auth_mcp.login.refusals import error_text as error_text_of

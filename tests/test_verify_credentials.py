@@ -16,15 +16,8 @@ import pytest
 from mcp.client import Client
 from mcp.server.mcpserver.exceptions import ToolError
 
-from okx_auth_mcp.core import okx_codes, texts
-from okx_auth_mcp.core.oauth_errors import BadResponse, NetworkError, OkxError
-from okx_auth_mcp.core.okx_signing import iso_timestamp, signature
-from okx_auth_mcp.edges.okx_api import OkxApi
-from okx_auth_mcp.edges.okx_config import Profile
-from okx_auth_mcp.login import verify
-from okx_auth_mcp.login.service import AuthService
-from okx_auth_mcp.login.settings import Settings
-from okx_auth_mcp.login.verify import (
+from okx_auth_mcp.core import api_keys, okx_codes, texts
+from okx_auth_mcp.core.api_keys import (
     ClockSkew,
     KeyRejected,
     LoginNotFinished,
@@ -37,6 +30,13 @@ from okx_auth_mcp.login.verify import (
     Target,
     Verified,
 )
+from okx_auth_mcp.core.oauth_errors import BadResponse, NetworkError, OkxError
+from okx_auth_mcp.core.okx_profiles import Profile
+from okx_auth_mcp.core.okx_signing import iso_timestamp, signature
+from okx_auth_mcp.edges.okx_api import OkxApi
+from okx_auth_mcp.login import verify
+from okx_auth_mcp.login.service import AuthService
+from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.mcp import verify_tool
 from okx_auth_mcp.mcp.server import build_server
 from okx_auth_mcp.sandbox.api_routes import HOSTILE_MSG
@@ -143,7 +143,7 @@ def test_an_okx_error_says_the_table_text_never_the_server_prose() -> None:
     ],
 )
 def test_a_key_goes_where_okx_client_sends_it(profile: Profile, environ: dict[str, str], target: Target) -> None:
-    assert verify.api_key_target(profile, environ, "config.toml") == target
+    assert api_keys.api_key_target(profile, environ, "config.toml") == target
 
 
 @pytest.mark.parametrize(
@@ -159,23 +159,23 @@ def test_a_key_goes_where_okx_client_sends_it(profile: Profile, environ: dict[st
 )
 def test_a_profile_that_cannot_be_sent_says_why(profile: Profile, environ: dict[str, str], text: str) -> None:
     with pytest.raises(ProfileUnusable, match=text) as caught:
-        verify.api_key_target(profile, environ, "config.toml")
+        api_keys.api_key_target(profile, environ, "config.toml")
     assert "pw" not in str(caught.value)
 
 
 def test_a_site_is_known_by_its_api_host() -> None:
-    assert verify.site_of_api_host("https://www.okx.com") == "global"
-    assert verify.site_of_api_host("https://eea.okx.com/") == "eea"
-    assert verify.site_of_api_host("https://app.okx.com:443") == "us"
-    assert verify.site_of_api_host("https://my.okx.com") is None  # the web host, not the API's
-    assert verify.site_of_api_host("http://www.okx.com") is None
-    assert verify.site_of_api_host("not a url") is None
+    assert api_keys.site_of_api_host("https://www.okx.com") == "global"
+    assert api_keys.site_of_api_host("https://eea.okx.com/") == "eea"
+    assert api_keys.site_of_api_host("https://app.okx.com:443") == "us"
+    assert api_keys.site_of_api_host("https://my.okx.com") is None  # the web host, not the API's
+    assert api_keys.site_of_api_host("http://www.okx.com") is None
+    assert api_keys.site_of_api_host("not a url") is None
 
 
 def test_a_uid_is_masked_to_its_first_and_last_two_digits() -> None:
-    assert verify.mask_uid(UID) == "44****00"
-    assert verify.mask_uid("123456") == "12****56"
-    assert verify.mask_uid("12345") == "****"
+    assert api_keys.mask_uid(UID) == "44****00"
+    assert api_keys.mask_uid("123456") == "12****56"
+    assert api_keys.mask_uid("12345") == "****"
 
 
 # ----- an API key against the sandbox --------------------------------------------------------------------
@@ -325,7 +325,7 @@ def test_an_eea_key_on_the_global_host_is_a_site_and_host_mismatch(
 def test_a_profile_whose_base_url_is_another_site_s_api_host_is_told_exactly_that() -> None:
     """The case that cannot run against the sandbox (it would reach www.okx.com): the text alone."""
     target = Target("eea", "https://www.okx.com", False)
-    text = verify._site_host_message(OkxError("50119", HOSTILE_MSG, 401), "main", target)
+    text = api_keys.site_host_message(OkxError("50119", HOSTILE_MSG, 401), "main", target)
     assert text == (
         "OKX says the API key of profile main does not exist at www.okx.com (code 50119: The API key does not "
         "exist on this host: a key works only on the site where it was created): www.okx.com is the Global API "

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from okx_auth_mcp.cli.common import EXIT_OK, guarded
+from okx_auth_mcp.core.okx_profiles import OkxConfig
 from okx_auth_mcp.core.sites import SITES
-from okx_auth_mcp.edges.okx_config import OkxConfig
 from okx_auth_mcp.login.service import load_okx_config
 from okx_auth_mcp.login.settings import Settings
 

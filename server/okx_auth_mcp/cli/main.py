@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from okx_auth_mcp import __version__
 from okx_auth_mcp.cli import config_show, diagnose, login, serve, session
 from okx_auth_mcp.cli.common import EXIT_INTERRUPTED, EXIT_USAGE
-from okx_auth_mcp.edges.okx_config import ConfigError
+from okx_auth_mcp.core.okx_profiles import ConfigError
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from okx_auth_mcp.core import okx_profiles
 from okx_auth_mcp.core.diagnosis.facts import ConfigFacts, ProfileFacts, StateDirFacts, Step
 from okx_auth_mcp.core.diagnosis.urls import clean_url, redact_proxy
 from okx_auth_mcp.edges import okx_config
@@ -34,7 +35,7 @@ def mode_of(path: Path) -> int | None:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def config_facts(environ: Mapping[str, str]) -> tuple[ConfigFacts, okx_config.Profile | None]:
+def config_facts(environ: Mapping[str, str]) -> tuple[ConfigFacts, okx_profiles.Profile | None]:
     """The config file and the environment's credentials, reduced to what may be shown; and the API-key
     profile in effect, unreduced, for the caller to work out where its key goes (``key_target`` and
     ``key_site`` are left unset here)."""
@@ -45,13 +46,13 @@ def config_facts(environ: Mapping[str, str]) -> tuple[ConfigFacts, okx_config.Pr
     env_error = None
     try:
         cfg = okx_config.load(environ)
-    except okx_config.PartialEnvCredentials as exc:
+    except okx_profiles.PartialEnvCredentials as exc:
         env_error = str(exc)
         try:
             cfg = okx_config.load(file_only)
-        except okx_config.ConfigError as file_exc:
+        except okx_profiles.ConfigError as file_exc:
             return ConfigFacts(str(path), exists, mode, None, str(file_exc), env_error), None
-    except okx_config.ConfigError as exc:
+    except okx_profiles.ConfigError as exc:
         return ConfigFacts(str(path), exists, mode, None, str(exc), env_error), None
     from_env = bool(environ.get("OKX_API_KEY")) and env_error is None
     profiles = []

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
+from okx_auth_mcp.core.okx_profiles import ConfigError
 from okx_auth_mcp.edges.okx_cli import OkxCli
-from okx_auth_mcp.edges.okx_config import ConfigError
 from okx_auth_mcp.edges.state_store import StateStore
 from okx_auth_mcp.login.backend import Backend
 from okx_auth_mcp.login.okx_cli_backend import OkxCliBackend

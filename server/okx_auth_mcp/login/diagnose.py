@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from okx_auth_mcp.core.api_keys import ProfileUnusable, api_key_target
 from okx_auth_mcp.core.diagnosis import report
 from okx_auth_mcp.core.diagnosis.checklist import Report
 from okx_auth_mcp.core.diagnosis.facts import ConfigFacts, LocalFacts, OAuthFacts, StateDirFacts
@@ -23,7 +24,6 @@ from okx_auth_mcp.edges.local_probes import config_facts, mode_of, proxy_env, st
 from okx_auth_mcp.edges.net_probes import ProbeOptions, network_facts
 from okx_auth_mcp.edges.state_store import SESSION_FILE, StoreError
 from okx_auth_mcp.login.service import AuthService
-from okx_auth_mcp.login.verify import ProfileUnusable, api_key_target
 
 __all__ = ["ProbeOptions", "diagnose", "local_facts"]
 

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from okx_auth_mcp.core.login_state import AuthState, LoginPending, LoginSkipped
 from okx_auth_mcp.core.oauth_wire import TrustPolicy
 from okx_auth_mcp.core.okx_cli_output import CliLoginSkipped, parse_config, parse_login, parse_status
+from okx_auth_mcp.core.okx_profiles import env_profile
 from okx_auth_mcp.core.records import StartedLogin
 from okx_auth_mcp.core.sites import SITES, SiteId
-from okx_auth_mcp.edges import okx_config
 from okx_auth_mcp.edges.okx_cli import OkxCli
 from okx_auth_mcp.edges.state_store import STARTED_FILE, StateStore
 from okx_auth_mcp.login.backend import Tokens
@@ -45,7 +45,7 @@ class OkxCliBackend:
 
     def api_key_and_site(self) -> tuple[str | None, SiteId | None]:
         """The environment's key first, as OKX's client takes it; then what ``okx config show`` lists."""
-        from_env = okx_config.env_profile(self.settings.environ)
+        from_env = env_profile(self.settings.environ)
         config = parse_config(self._cli.run("config", "show", "--json"))
         if from_env is not None:
             return from_env.name, from_env.site or config.site

@@ -6,6 +6,7 @@ wording, which names commands instead of tools). Pure: no MCP, no I/O."""
 from __future__ import annotations
 
 from okx_auth_mcp.core import texts
+from okx_auth_mcp.core.api_keys import ClockSkew, ProfileUnusable, RegionRestricted, SessionRejected, SiteHostMismatch
 from okx_auth_mcp.core.gate import GateRefused
 from okx_auth_mcp.core.oauth_errors import (
     BadResponse,
@@ -16,9 +17,9 @@ from okx_auth_mcp.core.oauth_errors import (
     PhishingGuard,
 )
 from okx_auth_mcp.core.okx_cli_output import OkxAuthMissing, OkxCliError, OkxCliMissing, OkxCliTimeout
+from okx_auth_mcp.core.okx_profiles import ConfigError
 from okx_auth_mcp.core.replies import LOGIN_COMMAND
 from okx_auth_mcp.core.tickets import TicketError, TicketExpired, TicketInvalid
-from okx_auth_mcp.edges.okx_config import ConfigError
 from okx_auth_mcp.edges.state_store import StoreError
 from okx_auth_mcp.login.errors import (
     AlreadyLoggedIn,
@@ -30,13 +31,6 @@ from okx_auth_mcp.login.errors import (
     SiteMismatch,
     SiteNotChosen,
     SiteNotConfirmed,
-)
-from okx_auth_mcp.login.verify import (
-    ClockSkew,
-    ProfileUnusable,
-    RegionRestricted,
-    SessionRejected,
-    SiteHostMismatch,
 )
 
 _RESTART = (

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from okx_auth_mcp.core import tickets
 from okx_auth_mcp.core.gate import Event, Gate, preflight_event
 from okx_auth_mcp.core.login_state import AuthState, LoginPending, LoginSkipped, Preflight, SiteChoice
+from okx_auth_mcp.core.okx_profiles import OkxConfig
 from okx_auth_mcp.core.records import Session
 from okx_auth_mcp.core.sites import SiteId, parse_site_reply
 from okx_auth_mcp.edges import okx_config
@@ -42,7 +43,7 @@ def state_store(settings: Settings) -> StateStore:
     )
 
 
-def load_okx_config(settings: Settings) -> okx_config.OkxConfig:
+def load_okx_config(settings: Settings) -> OkxConfig:
     """OKX's configuration (``config.toml`` and the ``OKX_*`` profile) as OKX's client reads it."""
     return okx_config.load(settings.environ)
 
@@ -77,7 +78,7 @@ class AuthService:
 
     # ----- reading ---------------------------------------------------------------------------------
 
-    def config(self) -> okx_config.OkxConfig:
+    def config(self) -> OkxConfig:
         return load_okx_config(self.settings)
 
     def api_key_and_site(self) -> tuple[str | None, SiteId | None]:

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Literal, cast, get_args
 
 from okx_auth_mcp.core.oauth_wire import is_safe_issuer
+from okx_auth_mcp.core.okx_profiles import ConfigError
 from okx_auth_mcp.edges.http import DEFAULT_TIMEOUT_SECONDS
-from okx_auth_mcp.edges.okx_config import ConfigError
 from okx_auth_mcp.edges.state_store import default_state_dir
 
 DEFAULT_SCOPE = "read_only trade"

@@ -12,11 +12,11 @@ from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
 from okx_auth_mcp.core import texts
+from okx_auth_mcp.core.api_keys import KeyRejected, LoginNotFinished, NotConfigured, Outcome, SessionEnded, Verified
 from okx_auth_mcp.core.sites import SiteId
 from okx_auth_mcp.core.texts import Lang
 from okx_auth_mcp.login import verify
 from okx_auth_mcp.login.service import AuthService
-from okx_auth_mcp.login.verify import KeyRejected, LoginNotFinished, NotConfigured, Outcome, SessionEnded, Verified
 from okx_auth_mcp.mcp.boundary import LangArg, ToolOut, boundary, result, run_sync
 
 if TYPE_CHECKING:
