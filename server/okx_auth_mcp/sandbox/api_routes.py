@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from okx_auth_mcp.sandbox.faults import _fault, _okx_error
+from okx_auth_mcp.sandbox.faults import faulted, okx_error
 from okx_auth_mcp.sandbox.state import SandboxState
 
 API_TIME_WINDOW = 30.0
@@ -50,35 +50,35 @@ def _api_key_account(state: SandboxState, request: Request, body: bytes) -> Resp
         ("OK-ACCESS-TIMESTAMP", stamp, "50107"),
     ):
         if not value:
-            return _okx_error(code, f'Request header "{name}" cannot be empty.', 401)
+            return okx_error(code, f'Request header "{name}" cannot be empty.', 401)
     try:
         if not _API_TIMESTAMP_RE.match(stamp):
             raise ValueError(stamp)
         sent = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
     except ValueError:
-        return _okx_error("50112", "Invalid OK-ACCESS-TIMESTAMP", 401)
+        return okx_error("50112", "Invalid OK-ACCESS-TIMESTAMP", 401)
     if abs(sent - state.api_now()) > API_TIME_WINDOW:
-        return _okx_error("50102", "Timestamp request expired", 401)
+        return okx_error("50102", "Timestamp request expired", 401)
     with state.lock:
         key = state.api_keys.get(api_key)
         expected_site = state.site
     if key is None:
-        return _okx_error("50111", "Invalid OK-ACCESS-KEY", 401)
+        return okx_error("50111", "Invalid OK-ACCESS-KEY", 401)
     if key.site != expected_site:
-        return _okx_error("50119", "API key doesn't exist", 401)
+        return okx_error("50119", "API key doesn't exist", 401)
     if not hmac.compare_digest(passphrase.encode("utf-8"), key.passphrase.encode("utf-8")):
-        return _okx_error("50105", 'Request header "OK-ACCESS-PASSPHRASE" incorrect.', 401)
+        return okx_error("50105", 'Request header "OK-ACCESS-PASSPHRASE" incorrect.', 401)
     query = request.scope.get("query_string", b"")
     target = request.scope.get("raw_path") or request.url.path.encode("ascii")
     signed = stamp.encode("ascii") + request.method.upper().encode("ascii") + target
     signed += (b"?" + query if query else b"") + body
     mac = hmac.new(key.secret_key.encode("utf-8"), signed, hashlib.sha256)
     if not hmac.compare_digest(sign.encode("latin-1"), base64.b64encode(mac.digest())):
-        return _okx_error("50113", "Invalid Sign", 401)
+        return okx_error("50113", "Invalid Sign", 401)
     if (headers.get("x-simulated-trading") == "1") != key.demo:
-        return _okx_error("50101", "APIKey does not match current environment.", 401)
+        return okx_error("50101", "APIKey does not match current environment.", 401)
     if key.answer is not None:
-        return _okx_error(key.answer, HOSTILE_MSG, 200)
+        return okx_error(key.answer, HOSTILE_MSG, 200)
     account = {"uid": key.uid, "mainUid": key.uid, "perm": key.perm, "acctLv": "1", "label": "sandbox"}
     return JSONResponse({"code": "0", "msg": "", "data": [account]})
 
@@ -90,7 +90,7 @@ def routes(state: SandboxState) -> list[Route]:
 
     async def account_config(request: Request) -> Response:
         await anyio.sleep(state.latency)
-        if (fault := await _fault(state, "account")) is not None:
+        if (fault := await faulted(state, "account")) is not None:
             return fault
         if "ok-access-key" in request.headers:
             return _api_key_account(state, request, await request.body())
@@ -99,15 +99,15 @@ def routes(state: SandboxState) -> list[Route]:
         header = request.headers.get("authorization", "")
         scheme, _, value = header.partition(" ")
         if scheme.lower() != "bearer" or not value:
-            return _okx_error("50111", "Invalid OK-ACCESS-KEY", 401)
+            return okx_error("50111", "Invalid OK-ACCESS-KEY", 401)
         with state.lock:
             access = state.access_tokens.get(value)
             if access is None:
-                return _okx_error("53000", "Invalid token", 401)
+                return okx_error("53000", "Invalid token", 401)
             if access.grant.revoked or access.superseded:
-                return _okx_error("53003", "Token revoked", 401)
+                return okx_error("53003", "Token revoked", 401)
             if state.clock() >= access.expires_at:
-                return _okx_error("53002", "Token expired", 401)
+                return okx_error("53002", "Token expired", 401)
             scope = access.grant.scope
         perm = ",".join(scope.split())
         return JSONResponse({"code": "0", "msg": "", "data": [{"uid": "44556677889900", "perm": perm, "acctLv": "1"}]})

@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from okx_auth_mcp.sandbox.faults import _fault, _oauth_error
-from okx_auth_mcp.sandbox.state import SandboxState, _Device, _Grant
+from okx_auth_mcp.sandbox.faults import faulted, oauth_error
+from okx_auth_mcp.sandbox.state import Device, Grant, SandboxState
 
 SCOPES = ("read_only", "trade")
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -24,7 +24,7 @@ _CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
 def routes(state: SandboxState) -> list[Route]:
     async def metadata(request: Request) -> Response:
         name = "discovery_oidc" if request.url.path.endswith("openid-configuration") else "discovery"
-        if (fault := await _fault(state, name)) is not None:
+        if (fault := await faulted(state, name)) is not None:
             return fault
         issuer = state.issuer
         with state.lock:
@@ -43,17 +43,17 @@ def routes(state: SandboxState) -> list[Route]:
         )
 
     async def register(request: Request) -> Response:
-        if (fault := await _fault(state, "register")) is not None:
+        if (fault := await faulted(state, "register")) is not None:
             return fault
         try:
             body = await request.json()
         except ValueError:
-            return _oauth_error("invalid_client_metadata", "the body is not JSON")
+            return oauth_error("invalid_client_metadata", "the body is not JSON")
         if not isinstance(body, dict) or body.get("token_endpoint_auth_method") != "none":
-            return _oauth_error("invalid_client_metadata", "only public clients (auth method none) may register")
+            return oauth_error("invalid_client_metadata", "only public clients (auth method none) may register")
         grants = body.get("grant_types")
         if not isinstance(grants, list) or DEVICE_GRANT not in grants:
-            return _oauth_error("invalid_client_metadata", "grant_types must include the device_code grant")
+            return oauth_error("invalid_client_metadata", "grant_types must include the device_code grant")
         client_id = f"sbx-{secrets.token_hex(8)}"
         with state.lock:
             state.clients.add(client_id)
@@ -68,18 +68,18 @@ def routes(state: SandboxState) -> list[Route]:
         )
 
     async def device_code(request: Request) -> Response:
-        if (fault := await _fault(state, "device")) is not None:
+        if (fault := await faulted(state, "device")) is not None:
             return fault
         form = await request.form()
         client_id, scope = str(form.get("client_id", "")), str(form.get("scope", ""))
         if client_id not in state.clients:
-            return _oauth_error("invalid_client", "unknown client_id", 401)
+            return oauth_error("invalid_client", "unknown client_id", 401)
         if not scope or any(s not in SCOPES for s in scope.split()):
-            return _oauth_error("invalid_scope", f"scopes must be among {', '.join(SCOPES)}")
+            return oauth_error("invalid_scope", f"scopes must be among {', '.join(SCOPES)}")
         user_code = "-".join("".join(secrets.choice(_CODE_ALPHABET) for _ in range(4)) for _ in range(2))
         device = secrets.token_urlsafe(32)
         with state.lock:
-            state.devices[device] = _Device(
+            state.devices[device] = Device(
                 client_id,
                 scope,
                 user_code,
@@ -103,54 +103,54 @@ def routes(state: SandboxState) -> list[Route]:
     def device_grant(form: dict[str, str]) -> Response:
         device = state.devices.get(form.get("device_code", ""))
         if device is None or device.client_id != form.get("client_id") or device.consumed:
-            return _oauth_error("invalid_grant", "unknown or used device_code")
+            return oauth_error("invalid_grant", "unknown or used device_code")
         now = state.clock()
         if now >= device.expires_at:
-            return _oauth_error("expired_token", "the device code expired")
+            return oauth_error("expired_token", "the device code expired")
         too_soon = device.last_poll is not None and now - device.last_poll < device.interval
         device.last_poll = now
         if device.decision == "denied":
             device.consumed = True
-            return _oauth_error("access_denied", "the user denied the authorization")
+            return oauth_error("access_denied", "the user denied the authorization")
         if device.decision is None:
             if too_soon and state.config.enforce_interval:
                 device.interval += 5
-                return _oauth_error("slow_down", "polling too fast")
-            return _oauth_error("authorization_pending", "the user has not finished yet")
+                return oauth_error("slow_down", "polling too fast")
+            return oauth_error("authorization_pending", "the user has not finished yet")
         device.consumed = True
-        return JSONResponse(state._mint(_Grant(device.client_id, device.scope)))
+        return JSONResponse(state.mint(Grant(device.client_id, device.scope)))
 
     def refresh_grant(form: dict[str, str]) -> Response:
         token = state.refresh_tokens.get(form.get("refresh_token", ""))
         if token is None or token.grant.client_id != form.get("client_id"):
-            return _oauth_error("invalid_grant", "unknown refresh token")
+            return oauth_error("invalid_grant", "unknown refresh token")
         if token.superseded:
             token.grant.revoked = True
             state.reuse_detected += 1
-            return _oauth_error("invalid_grant", "refresh token reuse detected; the grant is revoked")
+            return oauth_error("invalid_grant", "refresh token reuse detected; the grant is revoked")
         if token.grant.revoked or state.clock() >= token.expires_at:
-            return _oauth_error("invalid_grant", "the refresh token is expired or revoked")
+            return oauth_error("invalid_grant", "the refresh token is expired or revoked")
         token.superseded = True
         for access in state.access_tokens.values():
             if access.grant is token.grant:
                 access.superseded = True
-        return JSONResponse(state._mint(token.grant))
+        return JSONResponse(state.mint(token.grant))
 
     async def token(request: Request) -> Response:
-        if (fault := await _fault(state, "token")) is not None:
+        if (fault := await faulted(state, "token")) is not None:
             return fault
         form = {k: str(v) for k, v in (await request.form()).items()}
         with state.lock:
             if form.get("client_id") not in state.clients:
-                return _oauth_error("invalid_client", "unknown client_id", 401)
+                return oauth_error("invalid_client", "unknown client_id", 401)
             if form.get("grant_type") == DEVICE_GRANT:
                 return device_grant(form)
             if form.get("grant_type") == "refresh_token":
                 return refresh_grant(form)
-        return _oauth_error("unsupported_grant_type", "device_code and refresh_token only")
+        return oauth_error("unsupported_grant_type", "device_code and refresh_token only")
 
     async def revoke(request: Request) -> Response:
-        if (fault := await _fault(state, "revoke")) is not None:
+        if (fault := await faulted(state, "revoke")) is not None:
             return fault
         form = await request.form()
         value = str(form.get("token", ""))

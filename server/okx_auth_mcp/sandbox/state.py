@@ -26,7 +26,7 @@ class SandboxConfig:
 
 
 @dataclass
-class _Device:
+class Device:
     client_id: str
     scope: str
     user_code: str
@@ -38,15 +38,15 @@ class _Device:
 
 
 @dataclass
-class _Grant:
+class Grant:
     client_id: str
     scope: str
     revoked: bool = False
 
 
 @dataclass
-class _Token:
-    grant: _Grant
+class Token:
+    grant: Grant
     expires_at: float
     superseded: bool = False
     """An access token replaced by a refresh, or a refresh token already rotated."""
@@ -74,9 +74,9 @@ class SandboxState:
     clock: Callable[[], float] = time.time
     issuer: str = ""
     clients: set[str] = field(default_factory=set)
-    devices: dict[str, _Device] = field(default_factory=dict)
-    access_tokens: dict[str, _Token] = field(default_factory=dict)
-    refresh_tokens: dict[str, _Token] = field(default_factory=dict)
+    devices: dict[str, Device] = field(default_factory=dict)
+    access_tokens: dict[str, Token] = field(default_factory=dict)
+    refresh_tokens: dict[str, Token] = field(default_factory=dict)
     requests: dict[str, int] = field(default_factory=dict)
     """Requests per endpoint name, for tests that count them (``token``, ``device``, ``register`` ...)."""
     reuse_detected: int = 0
@@ -110,7 +110,7 @@ class SandboxState:
         with self.lock:
             return self.requests.get(name, 0)
 
-    def device_by_user_code(self, user_code: str) -> _Device | None:
+    def device_by_user_code(self, user_code: str) -> Device | None:
         wanted = user_code.strip().upper()
         return next((d for d in self.devices.values() if d.user_code == wanted), None)
 
@@ -123,11 +123,11 @@ class SandboxState:
             device.decision = "approved" if approve else "denied"
             return True
 
-    def _mint(self, grant: _Grant) -> dict[str, Any]:
+    def mint(self, grant: Grant) -> dict[str, Any]:
         now = self.clock()
         access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        self.access_tokens[access] = _Token(grant, now + self.config.access_ttl)
-        self.refresh_tokens[refresh] = _Token(grant, now + self.config.refresh_ttl)
+        self.access_tokens[access] = Token(grant, now + self.config.access_ttl)
+        self.refresh_tokens[refresh] = Token(grant, now + self.config.refresh_ttl)
         return {
             "access_token": access,
             "token_type": "Bearer",
