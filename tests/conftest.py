@@ -6,8 +6,8 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,23 +16,9 @@ from mcp.client import Client
 
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
-from okx_auth_mcp.mcp.server import build_server
 from okx_auth_mcp.sandbox.runner import RunningSandbox
 from okx_auth_mcp.sandbox.state import SandboxConfig
-from tests.helpers import CLIENT_KINDS, connected
-
-START = 1_800_000_000.0
-
-
-@dataclass
-class FakeClock:
-    now: float = START
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+from tests.helpers import CLIENT_KINDS, STDIO, FakeClock, connected
 
 
 @pytest.fixture(autouse=True)
@@ -83,24 +69,28 @@ def service(settings: Settings, clock: FakeClock) -> Iterator[AuthService]:
     svc.close()
 
 
+@pytest.fixture
+def live(sandbox: RunningSandbox, settings: Settings) -> RunningSandbox:
+    """The sandbox on real time, as the commands run on it, with a one-second polling interval."""
+    sandbox.state.clock = time.time
+    sandbox.state.config.interval = 1
+    return sandbox
+
+
 @pytest.fixture(params=CLIENT_KINDS)
 async def client(request: pytest.FixtureRequest, service: AuthService) -> AsyncIterator[Client]:
     """The SDK's client on ``service``'s server, in each of :data:`~tests.helpers.CLIENT_KINDS`."""
-    async with connected(build_server(service), str(request.param)) as joined:
+    async with connected(service, str(request.param)) as joined:
         yield joined
 
 
-def write_config(okx_home: str, text: str) -> Path:
-    path = Path(okx_home) / "config.toml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def oauth_requests(sandbox: RunningSandbox) -> int:
-    """Every request that reached the authorization server's OAuth endpoints."""
-    with sandbox.state.lock:
-        return sum(sandbox.state.requests.values())
+@pytest.fixture(params=[*CLIENT_KINDS, STDIO])
+async def any_client(request: pytest.FixtureRequest, service: AuthService) -> AsyncIterator[Client]:
+    """The ``client`` kinds and a real server process over stdio (:data:`~tests.helpers.STDIO`), for tests that
+    neither advance the fake clock nor reach into the in-process service (they may read its state directory,
+    which the process shares)."""
+    async with connected(service, str(request.param)) as joined:
+        yield joined
 
 
 def _literal(host: object) -> bool:

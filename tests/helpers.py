@@ -1,31 +1,126 @@
-"""Helpers the tests share (imported from here, never from another test module)."""
+"""Helpers the tests share (imported from here, never from another test module nor from conftest, which holds
+the fixtures)."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import socket
+import sys
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import pytest
 from mcp.client import Client
+from mcp.client.stdio import StdioServerParameters
 from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult
 
+from okx_auth_mcp.cli.main import main
 from okx_auth_mcp.core import texts
+from okx_auth_mcp.core.login_state import LoginPending
 from okx_auth_mcp.core.records import Session
+from okx_auth_mcp.core.sites import SiteId
 from okx_auth_mcp.edges.loopback import LOOPBACK, BackgroundServer
 from okx_auth_mcp.edges.state_store import SESSION_FILE
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.mcp.http_transport import MCP_PATH, http_app
+from okx_auth_mcp.mcp.server import build_server
+from okx_auth_mcp.sandbox.runner import RunningSandbox
+
+START = 1_800_000_000.0
+CLI = [sys.executable, "-m", "okx_auth_mcp"]
+"""The command line as a real process (``serve`` is its default command)."""
 
 CLIENT_KINDS = ["legacy", "auto", "http-legacy", "http-auto"]
 """The SDK's client in both protocol generations (``legacy``: 2025-11-25; ``auto``: the newest both speak),
-in memory and over Streamable HTTP on loopback."""
+in memory and over Streamable HTTP on loopback: all on the test's own service, so on its fake clock."""
+
+STDIO = "stdio"
+"""The SDK's client (``auto``) over stdio to a real ``python -m okx_auth_mcp`` server process with the service's
+settings (the same issuer and state directory) on real time: not on the test's fake clock, and not the test's
+in-process service."""
+
+
+# ----- time, files, ports ---------------------------------------------------------------------------------
+
+
+@dataclass
+class FakeClock:
+    now: float = START
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def write_config(okx_home: str, text: str) -> Path:
+    path = Path(okx_home) / "config.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    """Every file in ``directory`` but the lock, by name."""
+    return {p.name: p.read_bytes() for p in directory.iterdir() if p.is_file() and p.name != "state.lock"}
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (it was free a moment ago)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# ----- the sandbox and the service ------------------------------------------------------------------------
+
+
+def oauth_requests(sandbox: RunningSandbox) -> int:
+    """Every request that reached the authorization server's OAuth endpoints."""
+    with sandbox.state.lock:
+        return sum(sandbox.state.requests.values())
 
 
 def stored_session(service: AuthService) -> Session | None:
     """The OAuth session as the state directory holds it (no refresh, no request)."""
     return service.store.read_model(SESSION_FILE, Session)
+
+
+def site_ticket(service: AuthService, reply: str = "2") -> str:
+    """The site ticket for the menu's ``reply`` (``"2"``: EEA; a site's id works too)."""
+    pre = service.preflight()
+    assert pre.next == "choose_site" and pre.menu_ticket is not None
+    return service.choose_site(reply, pre.menu_ticket).site_ticket
+
+
+def start_login(service: AuthService, site: SiteId = "eea") -> LoginPending:
+    """The menu, the user's choice of ``site``, a login started for it."""
+    outcome = service.login(site, site_ticket(service, site))
+    assert isinstance(outcome, LoginPending)
+    return outcome
+
+
+def log_in(service: AuthService, sandbox: RunningSandbox, site: SiteId = "eea") -> None:
+    """A whole login: the menu, the site, the code, the user's approval, one status check. On whatever time the
+    service and the sandbox run on: the test's fake clock or, for the commands, real time."""
+    login = start_login(service, site)
+    assert sandbox.state.decide(login.user_code, approve=True)
+    assert service.status().status == "logged_in"
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """The command line in this process: its exit code, stdout and stderr."""
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# ----- the MCP client -------------------------------------------------------------------------------------
 
 
 @contextlib.contextmanager
@@ -36,15 +131,29 @@ def serving_http(server: MCPServer) -> Iterator[str]:
 
 
 @contextlib.asynccontextmanager
-async def connected(server: MCPServer, kind: str, **options: Any) -> AsyncIterator[Client]:
-    """A client of ``kind`` (one of :data:`CLIENT_KINDS`) connected to ``server``; ``options`` go to the
-    client (an ``elicitation_callback``, say)."""
-    transport, _, mode = kind.rpartition("-")
-    if not transport:
-        async with Client(server, mode=mode, **options) as client:
+async def connected(
+    service: AuthService, kind: str, *, server: MCPServer | None = None, **options: Any
+) -> AsyncIterator[Client]:
+    """A client of ``kind`` (one of :data:`CLIENT_KINDS`, or :data:`STDIO`) on ``service``: in memory or over
+    HTTP to ``server`` (``build_server(service)`` unless a test builds its own), or over stdio to a server
+    process started with the service's environment. ``options`` go to the client (an ``elicitation_callback``,
+    say)."""
+    if kind == STDIO:
+        if server is not None:
+            raise ValueError("a stdio client talks to a server process of its own, not to a server object")
+        params = StdioServerParameters(command=CLI[0], args=CLI[1:], env=dict(service.settings.environ))
+        async with Client(params, **options) as client:
             yield client
         return
-    with serving_http(server) as url:
+    if kind not in CLIENT_KINDS:
+        raise ValueError(f"no client kind {kind!r}")
+    target = build_server(service) if server is None else server
+    transport, _, mode = kind.rpartition("-")
+    if not transport:
+        async with Client(target, mode=mode, **options) as client:
+            yield client
+        return
+    with serving_http(target) as url:
         async with Client(url, mode=mode, **options) as client:
             yield client
 

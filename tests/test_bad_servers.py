@@ -3,9 +3,7 @@ files exactly as they were."""
 
 from __future__ import annotations
 
-import socket
 import time
-from pathlib import Path
 
 import pytest
 
@@ -15,12 +13,7 @@ from okx_auth_mcp.edges.oauth_client import OAuthHttp
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.sandbox.runner import RunningSandbox
-from tests.conftest import FakeClock
-from tests.test_flow import log_in, site_ticket, start_login
-
-
-def snapshot(directory: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in directory.iterdir() if p.is_file() and p.name != "state.lock"}
+from tests.helpers import FakeClock, free_port, log_in, site_ticket, snapshot, start_login
 
 
 def logged_in_then(service: AuthService, sandbox: RunningSandbox) -> dict[str, bytes]:
@@ -98,12 +91,6 @@ def test_a_slow_or_trickling_server_is_cut_off_promptly(sandbox: RunningSandbox,
         http.discover(sandbox.url)
     assert time.monotonic() - started < 4
     http.close()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_an_unreachable_issuer_says_where_it_looked_and_how_to_set_it(

@@ -13,8 +13,7 @@ from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
 
 from okx_auth_mcp.core import texts
-from tests.helpers import confirmed_site, data
-from tests.test_bad_servers import free_port
+from tests.helpers import confirmed_site, data, free_port
 
 
 def test_the_demo_walks_the_whole_login_and_exits_zero() -> None:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from okx_auth_mcp.core import okx_profiles
 from okx_auth_mcp.edges import okx_config
-from tests.conftest import write_config
+from tests.helpers import write_config
 
 SECRET, PASSPHRASE, API_KEY = "s3cr3t-SECRET-value", "pa55-PHRASE", "ak-1234567890abcdef"
 

@@ -37,12 +37,19 @@ from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.mcp import diagnose_tool
 from okx_auth_mcp.mcp.server import build_server
 from okx_auth_mcp.sandbox.runner import RunningSandbox
-from tests.conftest import FakeClock, write_config
-from tests.helpers import data
-from tests.test_bad_servers import free_port, snapshot
-from tests.test_flow import log_in, start_login
-
-CLI = [sys.executable, "-m", "okx_auth_mcp"]
+from tests.helpers import (
+    CLI,
+    CLIENT_KINDS,
+    FakeClock,
+    connected,
+    data,
+    free_port,
+    log_in,
+    run_cli,
+    snapshot,
+    start_login,
+    write_config,
+)
 
 
 def refuse_names(host: str, port: int) -> list[str]:
@@ -574,34 +581,21 @@ def test_no_secret_reaches_the_checklist(
 # ----- the command line -----------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def live(sandbox: RunningSandbox, settings: Settings) -> RunningSandbox:
-    """The sandbox on real time, as the commands run on it."""
-    sandbox.state.clock = time.time
-    return sandbox
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_diagnose_exits_zero_with_warnings_and_one_when_a_check_fails(
     capsys: pytest.CaptureFixture[str], live: RunningSandbox
 ) -> None:
-    code, out, err = run(capsys, "diagnose", "--lang", "en")
+    code, out, err = run_cli(capsys, "diagnose", "--lang", "en")
     assert (code, err) == (0, "")
     assert out.startswith("OKX login diagnosis\nBackend: native\n") and "[warn] OAuth login: Not logged in" in out
     live.state.skew = -120
-    code, out, err = run(capsys, "diagnose", "--lang", "zh")
+    code, out, err = run_cli(capsys, "diagnose", "--lang", "zh")
     assert (code, err) == (1, "")
     assert out.startswith("OKX 登录诊断\n后端：native\n") and "[失败] 系统时钟：本机时钟比 OKX 服务器时间快 120." in out
 
 
 def test_diagnose_json(capsys: pytest.CaptureFixture[str], live: RunningSandbox) -> None:
     live.state.skew = 45
-    code, out, _ = run(capsys, "diagnose", "--json", "--lang", "en")
+    code, out, _ = run_cli(capsys, "diagnose", "--json", "--lang", "en")
     view = json.loads(out)
     assert code == 0 and view["ok"] is True and view["backend"] == "native"
     assert view["hosts"] == [host_of(live.url)] and view["site_source"] == "issuer"
@@ -613,7 +607,7 @@ def test_diagnose_timeout_bounds_each_step(capsys: pytest.CaptureFixture[str], m
     with socket.create_server(("127.0.0.1", 0)) as silent:
         monkeypatch.setenv("OKX_OAUTH_ISSUER", f"http://127.0.0.1:{silent.getsockname()[1]}")
         started = time.monotonic()
-        code, out, err = run(capsys, "diagnose", "--timeout", "0.3", "--lang", "en")
+        code, out, err = run_cli(capsys, "diagnose", "--timeout", "0.3", "--lang", "en")
         assert time.monotonic() - started < 3
     assert (code, err) == (1, "")
     assert "[FAIL] Round trip 127.0.0.1:" in out and "did not answer in time" in out
@@ -634,8 +628,8 @@ def test_diagnose_shows_no_secret_on_the_command_line(
 ) -> None:
     secrets = secret_setup(service, sandbox, isolated_env["OKX_HOME"], monkeypatch)
     sandbox.state.clock = time.time
-    _, text, err = run(capsys, "diagnose", "--lang", "en")
-    _, shown, _ = run(capsys, "diagnose", "--json", "--lang", "zh")
+    _, text, err = run_cli(capsys, "diagnose", "--lang", "en")
+    _, shown, _ = run_cli(capsys, "diagnose", "--json", "--lang", "zh")
     assert "profile main sets proxy_url http://127.0.0.1:3128" in text
     assert_no_secret(text + shown + err, secrets)
 
@@ -653,14 +647,15 @@ def test_diagnose_as_a_process_against_a_closed_port_is_prompt_and_has_no_traceb
 # ----- the MCP tool ---------------------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["legacy", "auto"])
+@pytest.fixture(params=CLIENT_KINDS)
 async def client(request: pytest.FixtureRequest, service: AuthService, clock: FakeClock) -> AsyncIterator[Client]:
+    """The server with diagnose registered on the tests' clock and a resolver that refuses every name."""
     server = build_server(service)
     with contextlib.suppress(ToolError):  # once build_server registers it with the default options
         server.remove_tool("diagnose")
     diagnose_tool.register(server, service, ProbeOptions(timeout=1.0, wall=clock, resolver=refuse_names))
-    async with Client(server, mode=request.param) as connected:
-        yield connected
+    async with connected(service, str(request.param), server=server) as joined:
+        yield joined
 
 
 @pytest.mark.anyio

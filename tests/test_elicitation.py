@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -15,7 +15,6 @@ import anyio
 import pytest
 from mcp.client import Client
 from mcp.client.context import ClientRequestContext
-from mcp.server.mcpserver import MCPServer
 from mcp.types import (
     CallToolResult,
     ElicitRequestFormParams,
@@ -29,10 +28,8 @@ from okx_auth_mcp.core import texts
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.mcp import elicitation
 from okx_auth_mcp.mcp.elicitation import SiteAnswer
-from okx_auth_mcp.mcp.server import build_server
 from okx_auth_mcp.sandbox.runner import RunningSandbox
-from tests.conftest import FakeClock, write_config
-from tests.helpers import data, error_text, serving_http
+from tests.helpers import CLIENT_KINDS, FakeClock, connected, data, error_text, write_config
 
 pytestmark = pytest.mark.anyio
 
@@ -73,14 +70,14 @@ def acts(action: Action) -> Answer:
     return lambda params: ElicitResult(action=action)
 
 
-@pytest.fixture(params=["legacy", "auto", "http-legacy", "http-auto"])
-def connect(request: pytest.FixtureRequest, service: AuthService) -> Iterator[Callable[[User | None], Client]]:
-    """Clients for one server, in memory or over Streamable HTTP, in either protocol generation."""
-    transport, _, mode = str(request.param).rpartition("-")
-    with contextlib.ExitStack() as stack:
-        server = build_server(service)
-        target: MCPServer | str = stack.enter_context(serving_http(server)) if transport else server
-        yield lambda user: Client(target, mode=mode, elicitation_callback=user)
+Connect = Callable[[User | None], contextlib.AbstractAsyncContextManager[Client]]
+
+
+@pytest.fixture(params=CLIENT_KINDS)
+def connect(request: pytest.FixtureRequest, service: AuthService) -> Connect:
+    """A client that asks ``user`` (or, for ``None``, declares no elicitation), in memory or over Streamable
+    HTTP, in either protocol generation."""
+    return lambda user: connected(service, str(request.param), elicitation_callback=user)
 
 
 async def menu_ticket(client: Client) -> str:
@@ -90,7 +87,7 @@ async def menu_ticket(client: Client) -> str:
 
 
 async def test_the_client_asks_for_the_site_and_the_answer_confirms_it(
-    connect: Callable[[User | None], Client], sandbox: RunningSandbox, clock: FakeClock
+    connect: Connect, sandbox: RunningSandbox, clock: FakeClock
 ) -> None:
     user = User(picks("eea"))
     async with connect(user) as client:
@@ -126,9 +123,7 @@ async def test_the_client_asks_for_the_site_and_the_answer_confirms_it(
 
 
 @pytest.mark.parametrize("action", ["decline", "cancel"])
-async def test_a_declined_or_dismissed_question_confirms_nothing(
-    connect: Callable[[User | None], Client], action: Action
-) -> None:
+async def test_a_declined_or_dismissed_question_confirms_nothing(connect: Connect, action: Action) -> None:
     user = User(acts(action))
     async with connect(user) as client:
         result = await client.call_tool("choose_site", {"menu_ticket": await menu_ticket(client)})
@@ -141,7 +136,7 @@ async def test_a_declined_or_dismissed_question_confirms_nothing(
         assert data(await client.call_tool("preflight", {}))["next"] == "choose_site"
 
 
-async def test_an_answer_outside_the_choices_confirms_nothing(connect: Callable[[User | None], Client]) -> None:
+async def test_an_answer_outside_the_choices_confirms_nothing(connect: Connect) -> None:
     user = User(lambda params: ElicitResult(action="accept", content={"site": "mars"}))
     async with connect(user) as client:
         result = await client.call_tool("choose_site", {"menu_ticket": await menu_ticket(client)})
@@ -149,7 +144,7 @@ async def test_an_answer_outside_the_choices_confirms_nothing(connect: Callable[
         assert "site_ticket" not in json.dumps(result.model_dump(mode="json"))
 
 
-async def test_a_client_that_cannot_ask_gets_the_menu_to_show(connect: Callable[[User | None], Client]) -> None:
+async def test_a_client_that_cannot_ask_gets_the_menu_to_show(connect: Connect) -> None:
     async with connect(None) as client:
         ticket = await menu_ticket(client)
         result = await client.call_tool("choose_site", {"menu_ticket": ticket})
@@ -161,7 +156,7 @@ async def test_a_client_that_cannot_ask_gets_the_menu_to_show(connect: Callable[
         assert choice["site"] == "us"
 
 
-async def test_a_reply_from_the_agent_is_used_without_asking(connect: Callable[[User | None], Client]) -> None:
+async def test_a_reply_from_the_agent_is_used_without_asking(connect: Connect) -> None:
     user = User(picks("us"))
     async with connect(user) as client:
         choice = data(await client.call_tool("choose_site", {"menu_ticket": await menu_ticket(client), "reply": "2"}))
@@ -170,9 +165,7 @@ async def test_a_reply_from_the_agent_is_used_without_asking(connect: Callable[[
 
 
 @pytest.mark.parametrize("ticket", ["forged", "okxg1.e30.AAAA"])
-async def test_a_bad_menu_ticket_is_refused_before_the_user_is_asked(
-    connect: Callable[[User | None], Client], ticket: str
-) -> None:
+async def test_a_bad_menu_ticket_is_refused_before_the_user_is_asked(connect: Connect, ticket: str) -> None:
     user = User(picks("global"))
     async with connect(user) as client:
         result = await client.call_tool("choose_site", {"menu_ticket": ticket})
@@ -180,9 +173,7 @@ async def test_a_bad_menu_ticket_is_refused_before_the_user_is_asked(
         assert user.asked == []
 
 
-async def test_an_expired_menu_ticket_is_refused_before_the_user_is_asked(
-    connect: Callable[[User | None], Client], clock: FakeClock
-) -> None:
+async def test_an_expired_menu_ticket_is_refused_before_the_user_is_asked(connect: Connect, clock: FakeClock) -> None:
     user = User(picks("global"))
     async with connect(user) as client:
         ticket = await menu_ticket(client)
@@ -199,7 +190,7 @@ async def logged_in_site_ticket(client: Client, site: str) -> str:
 
 @pytest.mark.parametrize("action", ["accept", "decline", "cancel"])
 async def test_the_client_is_asked_to_open_the_link_and_the_reply_still_carries_it(
-    connect: Callable[[User | None], Client], sandbox: RunningSandbox, action: Action
+    connect: Connect, sandbox: RunningSandbox, action: Action
 ) -> None:
     user = User(acts(action))
     async with connect(user) as client:
@@ -209,16 +200,12 @@ async def test_the_client_is_asked_to_open_the_link_and_the_reply_still_carries_
         (link,) = user.links()
         assert link.url == login["verificationUri"]
         assert link.message == texts.open_link_request("zh", "global", login["userCode"])
-        assert login["reply"] == texts.login_started(
-            "zh", "global", login["verificationUri"], login["userCode"], 600
-        )
+        assert login["reply"] == texts.login_started("zh", "global", login["verificationUri"], login["userCode"], 600)
         assert user.forms() == []
         assert sandbox.state.count("device") == 1
 
 
-async def test_a_client_without_elicitation_gets_the_text_alone(
-    connect: Callable[[User | None], Client], sandbox: RunningSandbox
-) -> None:
+async def test_a_client_without_elicitation_gets_the_text_alone(connect: Connect, sandbox: RunningSandbox) -> None:
     async with connect(None) as client:
         ticket = await logged_in_site_ticket(client, "global")
         login = data(
@@ -230,7 +217,7 @@ async def test_a_client_without_elicitation_gets_the_text_alone(
 async def test_a_failing_client_does_not_lose_the_login(service: AuthService, sandbox: RunningSandbox) -> None:
     # 2025-11-25: the client answers the mid-call request with an error; the tool still returns the text.
     user = User(lambda params: ErrorData(code=-32603, message="the UI crashed"))
-    async with Client(build_server(service), mode="legacy", elicitation_callback=user) as client:
+    async with connected(service, "legacy", elicitation_callback=user) as client:
         ticket = await logged_in_site_ticket(client, "us")
         result: CallToolResult = await client.call_tool(
             "auth_login_manual", {"site": "us", "site_ticket": ticket, "lang": "en"}
@@ -240,7 +227,7 @@ async def test_a_failing_client_does_not_lose_the_login(service: AuthService, sa
 
 
 async def test_an_api_key_skips_the_login_without_asking(
-    connect: Callable[[User | None], Client], isolated_env: dict[str, str], sandbox: RunningSandbox
+    connect: Connect, isolated_env: dict[str, str], sandbox: RunningSandbox
 ) -> None:
     user = User(picks("global"))
     async with connect(user) as client:
@@ -269,7 +256,7 @@ async def test_an_unanswered_open_link_request_does_not_hold_the_login(
         await never.wait()
         return ElicitResult(action="accept")
 
-    async with Client(build_server(service), mode="legacy", elicitation_callback=away) as client:
+    async with connected(service, "legacy", elicitation_callback=away) as client:
         ticket = await logged_in_site_ticket(client, "eea")
         with anyio.fail_after(10):
             login = data(

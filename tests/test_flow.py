@@ -21,27 +21,7 @@ from okx_auth_mcp.login.errors import (
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.sandbox.runner import RunningSandbox
-from tests.conftest import FakeClock, oauth_requests, write_config
-from tests.helpers import stored_session
-
-
-def site_ticket(service: AuthService, reply: str = "2") -> str:
-    pre = service.preflight()
-    assert pre.next == "choose_site" and pre.menu_ticket is not None
-    return service.choose_site(reply, pre.menu_ticket).site_ticket
-
-
-def start_login(service: AuthService, reply: str = "2", site: str = "eea") -> LoginPending:
-    outcome = service.login(site, site_ticket(service, reply))  # type: ignore[arg-type]
-    assert isinstance(outcome, LoginPending)
-    return outcome
-
-
-def log_in(service: AuthService, sandbox: RunningSandbox) -> None:
-    """A whole login: the menu, the site, the code, the user's approval, one status check."""
-    login = start_login(service)
-    assert sandbox.state.decide(login.user_code, approve=True)
-    assert service.status().status == "logged_in"
+from tests.helpers import FakeClock, log_in, oauth_requests, site_ticket, start_login, stored_session, write_config
 
 
 def signed_site_ticket(service: AuthService, site: SiteId, now: float) -> str:

@@ -26,7 +26,7 @@ from okx_auth_mcp.login.errors import FlowError
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.sandbox.runner import RunningSandbox
-from tests.conftest import FakeClock, oauth_requests
+from tests.helpers import FakeClock, oauth_requests
 
 REPLIES = ["1", "2", "3", "global", "EEA", " us ", "", "4", "global please", "１", "okx"]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -14,19 +13,10 @@ from mcp.client import Client
 from mcp.types import TextContent, TextResourceContents
 
 from okx_auth_mcp.core import guidance, texts
-from okx_auth_mcp.login.service import AuthService
-from okx_auth_mcp.mcp.server import build_server
 from okx_auth_mcp.sandbox.runner import RunningSandbox
-from tests.conftest import FakeClock
-from tests.helpers import confirmed_site, data
+from tests.helpers import FakeClock, confirmed_site, data
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(params=["legacy", "auto"])
-async def client(request: pytest.FixtureRequest, service: AuthService) -> AsyncIterator[Client]:
-    async with Client(build_server(service), mode=request.param) as connected:
-        yield connected
 
 
 async def status_resource(client: Client) -> dict[str, Any]:

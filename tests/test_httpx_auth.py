@@ -21,8 +21,7 @@ from okx_auth_mcp.login.errors import NotLoggedIn
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.sandbox.runner import RunningSandbox
-from tests.conftest import FakeClock
-from tests.test_flow import log_in
+from tests.helpers import FakeClock, log_in
 
 
 def account_url(sandbox: RunningSandbox) -> str:

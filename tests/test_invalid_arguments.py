@@ -1,7 +1,8 @@
 """One boundary for bad arguments: every tool, each kind of argument that does not fit its inputSchema (the wrong
 type, a value outside its enum, a missing required field, an oversized string), in both protocol generations,
-in memory and over HTTP, gets ``[invalid_arguments] <field>: <what is expected>. Next: ...``: no pydantic text,
-no URL, no echo of the bad value, nothing changed. So does an elicitation answer that does not fit the form."""
+in memory, over HTTP and over stdio, gets ``[invalid_arguments] <field>: <what is expected>. Next: ...``: no
+pydantic text, no URL, no echo of the bad value, nothing changed. So does an elicitation answer that does not fit
+the form."""
 
 from __future__ import annotations
 
@@ -14,10 +15,8 @@ from mcp.types import ElicitRequestParams, ElicitResult
 
 from okx_auth_mcp.edges.state_store import PENDING_FILE, SESSION_FILE
 from okx_auth_mcp.login.service import AuthService
-from okx_auth_mcp.mcp.server import build_server
 from okx_auth_mcp.sandbox.runner import RunningSandbox
-from tests.conftest import oauth_requests
-from tests.helpers import CLIENT_KINDS, connected, data, error_text
+from tests.helpers import CLIENT_KINDS, connected, data, error_text, oauth_requests
 
 pytestmark = pytest.mark.anyio
 
@@ -57,7 +56,7 @@ def state_files(service: AuthService) -> dict[str, bytes]:
 
 @pytest.mark.parametrize(("tool", "arguments", "field", "expected"), CASES)
 async def test_arguments_that_do_not_fit_get_one_coded_refusal(
-    client: Client,
+    any_client: Client,
     service: AuthService,
     sandbox: RunningSandbox,
     tool: str,
@@ -66,7 +65,7 @@ async def test_arguments_that_do_not_fit_get_one_coded_refusal(
     expected: str,
 ) -> None:
     before = state_files(service)
-    text = error_text(await client.call_tool(tool, arguments))
+    text = error_text(await any_client.call_tool(tool, arguments))
     assert text.startswith(f"[invalid_arguments] {field}: ")
     assert expected in text.split(".")[0] + text, text
     assert "Next: call " + tool in text and "Nothing was changed" in text
@@ -76,14 +75,14 @@ async def test_arguments_that_do_not_fit_get_one_coded_refusal(
     assert oauth_requests(sandbox) == 0
 
 
-async def test_several_fields_at_fault_are_named_together(client: Client) -> None:
-    text = error_text(await client.call_tool("auth_login_manual", {"site": 1, "lang": "xx"}))
+async def test_several_fields_at_fault_are_named_together(any_client: Client) -> None:
+    text = error_text(await any_client.call_tool("auth_login_manual", {"site": 1, "lang": "xx"}))
     head = text.split(". Nothing")[0]
     assert head.startswith("[invalid_arguments] ") and "site: one of" in head and "lang: one of" in head
 
 
-async def test_the_input_schemas_still_show_the_constraints(client: Client) -> None:
-    tools = {tool.name: tool.input_schema for tool in (await client.list_tools()).tools}
+async def test_the_input_schemas_still_show_the_constraints(any_client: Client) -> None:
+    tools = {tool.name: tool.input_schema for tool in (await any_client.list_tools()).tools}
     login = tools["auth_login_manual"]["properties"]
     assert login["site"]["enum"] == ["global", "eea", "us"]
     assert any(option.get("maxLength") == 2048 for option in login["site_ticket"]["anyOf"])
@@ -92,9 +91,9 @@ async def test_the_input_schemas_still_show_the_constraints(client: Client) -> N
     assert tools["auth_status"]["properties"]["lang"]["enum"] == ["zh", "en"]
 
 
-async def test_good_arguments_still_work_after_bad_ones(client: Client) -> None:
-    error_text(await client.call_tool("preflight", {"lang": "fr"}))
-    assert data(await client.call_tool("preflight", {"lang": "zh"}))["next"] == "choose_site"
+async def test_good_arguments_still_work_after_bad_ones(any_client: Client) -> None:
+    error_text(await any_client.call_tool("preflight", {"lang": "fr"}))
+    assert data(await any_client.call_tool("preflight", {"lang": "zh"}))["next"] == "choose_site"
 
 
 # ----- an elicitation answer that does not fit the site form ---------------------------------------------
@@ -108,7 +107,7 @@ async def test_an_answer_outside_the_site_form_is_invalid_arguments_and_confirms
     async def elicit(context: Any, params: ElicitRequestParams) -> ElicitResult:
         return ElicitResult(action="accept", content=answer)
 
-    async with connected(build_server(service), kind, elicitation_callback=elicit) as client:
+    async with connected(service, kind, elicitation_callback=elicit) as client:
         pre = data(await client.call_tool("preflight", {}))
         text = error_text(await client.call_tool("choose_site", {"menu_ticket": pre["menu_ticket"]}))
     assert text.startswith("[invalid_arguments] answer: ")

@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -18,20 +17,12 @@ from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
 
 import okx_auth_mcp
-from okx_auth_mcp.login.service import AuthService
-from okx_auth_mcp.mcp.server import build_server
-from tests.conftest import write_config
+from tests.helpers import write_config
 
 pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST: dict[str, Any] = json.loads((ROOT / "manifest.json").read_text(encoding="utf-8"))
 ENTRY_POINT = ROOT / MANIFEST["server"]["entry_point"]
-
-
-@pytest.fixture(params=["legacy", "auto"])
-async def client(request: pytest.FixtureRequest, service: AuthService) -> AsyncIterator[Client]:
-    async with Client(build_server(service), mode=request.param) as connected:
-        yield connected
 
 
 def _names(entries: list[dict[str, Any]]) -> list[str]:

@@ -4,8 +4,6 @@ over stdio."""
 from __future__ import annotations
 
 import json
-import os
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -13,22 +11,20 @@ import anyio
 import httpx2
 import pytest
 from mcp.client import Client
-from mcp.client.stdio import StdioServerParameters
 from mcp.types import ToolAnnotations
 
 from okx_auth_mcp.core import texts
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.mcp.server import build_server
 from okx_auth_mcp.sandbox.runner import RunningSandbox
-from tests.conftest import FakeClock, oauth_requests, write_config
-from tests.helpers import confirmed_site, data, error_text
+from tests.helpers import STDIO, FakeClock, confirmed_site, connected, data, error_text, oauth_requests, write_config
 
 pytestmark = pytest.mark.anyio
 TOOLS = {"preflight", "choose_site", "auth_login_manual", "auth_status", "logout", "verify_credentials", "diagnose"}
 
 
-async def test_the_tools_are_described_for_the_model(client: Client) -> None:
-    tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+async def test_the_tools_are_described_for_the_model(any_client: Client) -> None:
+    tools = {tool.name: tool for tool in (await any_client.list_tools()).tools}
     assert set(tools) == TOOLS
     for tool in tools.values():
         assert tool.title and tool.annotations is not None and tool.output_schema is not None
@@ -183,25 +179,20 @@ async def test_an_unreachable_server_is_a_network_or_discovery_error(client: Cli
     assert text.startswith("[discovery_failed]") and "OKX_OAUTH_ISSUER" in text
 
 
-async def test_the_whole_login_over_stdio(tmp_path: Any, clock: FakeClock) -> None:
-    with RunningSandbox() as sandbox:
-        env = {**os.environ, "OKX_OAUTH_ISSUER": sandbox.url}
-        params = StdioServerParameters(
-            command=sys.executable, args=["-m", "okx_auth_mcp"], env=env
-        )  # serve is the default
-        async with Client(params) as client:
-            choice = await confirmed_site(client, "us")
-            login = data(await client.call_tool("auth_login_manual", {**_login_args(choice), "lang": "en"}))
-            async with httpx2.AsyncClient() as browser:
-                page = await browser.get(login["verificationUri"])
-                assert page.status_code == 200
-                done = await browser.post(
-                    login["verificationUri"], data={"user_code": login["userCode"], "action": "approve"}
-                )
-                assert done.status_code == 200
-            status = data(await client.call_tool("auth_status", {"lang": "en"}))
-            assert (status["status"], status["site"]) == ("logged_in", "us")
-            assert data(await client.call_tool("logout", {}))["revoked"] is True
+async def test_the_whole_login_over_stdio(service: AuthService, live: RunningSandbox) -> None:
+    async with connected(service, STDIO) as client:  # a real server process, on real time as the sandbox is
+        choice = await confirmed_site(client, "us")
+        login = data(await client.call_tool("auth_login_manual", {**_login_args(choice), "lang": "en"}))
+        async with httpx2.AsyncClient() as browser:
+            page = await browser.get(login["verificationUri"])
+            assert page.status_code == 200
+            done = await browser.post(
+                login["verificationUri"], data={"user_code": login["userCode"], "action": "approve"}
+            )
+            assert done.status_code == 200
+        status = data(await client.call_tool("auth_status", {"lang": "en"}))
+        assert (status["status"], status["site"]) == ("logged_in", "us")
+        assert data(await client.call_tool("logout", {}))["revoked"] is True
     await anyio.sleep(0)
 
 

@@ -26,8 +26,7 @@ from okx_auth_mcp.login.refusals import error_text as error_text_of
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.mcp.server import build_server
-from tests.conftest import FakeClock
-from tests.helpers import data, error_text
+from tests.helpers import CLIENT_KINDS, FakeClock, connected, data, error_text
 
 STAND_IN = Path(__file__).resolve().parent / "stand_in"
 SCOPES = ["live:read", "live:trade"]
@@ -74,10 +73,11 @@ def cli_service(stand_in: StandIn, clock: FakeClock) -> Iterator[AuthService]:
     service.close()
 
 
-@pytest.fixture(params=["legacy", "auto"])
+@pytest.fixture(params=CLIENT_KINDS)
 async def client(request: pytest.FixtureRequest, cli_service: AuthService) -> AsyncIterator[Client]:
-    async with Client(build_server(cli_service), mode=request.param) as connected:
-        yield connected
+    """The SDK's client on the okx-cli backend's service."""
+    async with connected(cli_service, str(request.param)) as joined:
+        yield joined
 
 
 # ----- choosing the backend -------------------------------------------------------------------------------

@@ -19,8 +19,7 @@ from okx_auth_mcp.edges.state_store import SESSION_FILE
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.sandbox.runner import RunningSandbox
-from tests.helpers import stored_session
-from tests.test_flow import log_in
+from tests.helpers import log_in, stored_session
 
 _REFRESHER = """
 import sys, time

@@ -11,7 +11,6 @@ import re
 import select
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -25,14 +24,12 @@ from okx_auth_mcp.cli.common import default_lang
 from okx_auth_mcp.cli.main import main
 from okx_auth_mcp.core import replies, texts
 from okx_auth_mcp.core.login_state import AuthState, LoginPending
-from okx_auth_mcp.core.sites import SiteId
 from okx_auth_mcp.core.texts import Lang
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.sandbox.runner import RunningSandbox
-from tests.conftest import FakeClock, oauth_requests, write_config
+from tests.helpers import CLI, FakeClock, free_port, log_in, oauth_requests, run_cli, start_login, write_config
 
-CLI = [sys.executable, "-m", "okx_auth_mcp"]
 SECRETS = {
     "file_key": "filekey-0123456789abcdef",
     "file_secret": "FILE-SECRET-9f8e7d6c5b4a",
@@ -49,40 +46,11 @@ def terminal(lang: Lang, state: AuthState) -> str:
 
 
 @pytest.fixture
-def live(sandbox: RunningSandbox, settings: Settings) -> RunningSandbox:
-    """The sandbox on real time, as the commands run on it, with a one-second polling interval."""
-    sandbox.state.clock = time.time
-    sandbox.state.config.interval = 1
-    return sandbox
-
-
-@pytest.fixture
 def me(live: RunningSandbox, settings: Settings) -> Iterator[AuthService]:
     """The same state directory as the commands, for setting up and checking."""
     svc = AuthService(settings)
     yield svc
     svc.close()
-
-
-def start_login(me: AuthService, site: SiteId = "global") -> LoginPending:
-    pre = me.preflight()
-    assert pre.menu_ticket is not None
-    choice = me.choose_site(site, pre.menu_ticket)
-    login = me.login(choice.site, choice.site_ticket)
-    assert isinstance(login, LoginPending)
-    return login
-
-
-def log_in(me: AuthService, live: RunningSandbox, site: SiteId = "global") -> None:
-    login = start_login(me, site)
-    assert live.state.decide(login.user_code, approve=True)
-    assert me.status().status == "logged_in"
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def one_error_line(err: str, code: str) -> None:
@@ -100,8 +68,8 @@ def session_tokens(me: AuthService) -> list[str]:
 
 
 def test_status_when_not_logged_in_exits_one(capsys: pytest.CaptureFixture[str], me: AuthService) -> None:
-    assert run(capsys, "status", "--lang", "en") == (1, terminal("en", AuthState("not_logged_in")) + "\n", "")
-    code, out, _ = run(capsys, "status", "--json")
+    assert run_cli(capsys, "status", "--lang", "en") == (1, terminal("en", AuthState("not_logged_in")) + "\n", "")
+    code, out, _ = run_cli(capsys, "status", "--json")
     assert code == 1
     assert json.loads(out) == {
         "status": "not_logged_in",
@@ -116,9 +84,9 @@ def test_status_when_logged_in_exits_zero_and_shows_no_token(
     capsys: pytest.CaptureFixture[str], me: AuthService, live: RunningSandbox
 ) -> None:
     log_in(me, live, "eea")
-    code, out, err = run(capsys, "status", "--lang", "zh")
+    code, out, err = run_cli(capsys, "status", "--lang", "zh")
     assert (code, out, err) == (0, texts.logged_in("zh", "eea", ["read_only", "trade"]) + "\n", "")
-    code, out, _ = run(capsys, "status", "--json")
+    code, out, _ = run_cli(capsys, "status", "--json")
     assert code == 0
     assert json.loads(out) == {
         "status": "logged_in",
@@ -136,9 +104,9 @@ def test_status_of_a_pending_login_in_the_locale_language(
 ) -> None:
     start_login(me, "us")
     monkeypatch.setenv("LANG", "zh_CN.UTF-8")
-    assert run(capsys, "status") == (1, terminal("zh", AuthState("pending", "us")) + "\n", "")
+    assert run_cli(capsys, "status") == (1, terminal("zh", AuthState("pending", "us")) + "\n", "")
     monkeypatch.setenv("LC_ALL", "en_US.UTF-8")
-    assert run(capsys, "status") == (1, terminal("en", AuthState("pending", "us")) + "\n", "")
+    assert run_cli(capsys, "status") == (1, terminal("en", AuthState("pending", "us")) + "\n", "")
 
 
 def test_the_default_language_follows_the_locale() -> None:
@@ -152,16 +120,16 @@ def test_status_shows_an_api_key_profile(
     capsys: pytest.CaptureFixture[str], me: AuthService, isolated_env: dict[str, str]
 ) -> None:
     write_config(isolated_env["OKX_HOME"], f'[profiles.main]\napi_key = "{SECRETS["file_key"]}"\nsite = "eea"\n')
-    code, out, _ = run(capsys, "status", "--lang", "en")
+    code, out, _ = run_cli(capsys, "status", "--lang", "en")
     expected = texts.api_key_configured("main") + "\n" + terminal("en", AuthState("not_logged_in")) + "\n"
     assert (code, out) == (1, expected)
-    assert json.loads(run(capsys, "status", "--json")[1])["api_key_profile"] == "main"
+    assert json.loads(run_cli(capsys, "status", "--json")[1])["api_key_profile"] == "main"
 
 
 def test_a_corrupt_state_file_is_one_line_with_what_to_do(capsys: pytest.CaptureFixture[str], me: AuthService) -> None:
     me.store.ensure()
     (me.store.directory / "session.json").write_text("{not json", encoding="utf-8")
-    code, out, err = run(capsys, "status")
+    code, out, err = run_cli(capsys, "status")
     assert (code, out) == (1, "")
     one_error_line(err, "state_error")
     assert "session.json" in err
@@ -171,7 +139,7 @@ def test_an_unusable_configuration_exits_two(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OKX_API_KEY", SECRETS["env_key"])
-    code, out, err = run(capsys, "status")
+    code, out, err = run_cli(capsys, "status")
     assert (code, out) == (2, "")
     assert "OKX_SECRET_KEY" in err and SECRETS["env_key"] not in err
 
@@ -182,18 +150,18 @@ def test_an_unusable_configuration_exits_two(
 def test_logout_revokes_and_forgets_the_session(
     capsys: pytest.CaptureFixture[str], me: AuthService, live: RunningSandbox
 ) -> None:
-    log_in(me, live)
-    assert run(capsys, "logout", "--lang", "en") == (0, texts.logged_out("en") + "\n", "")
+    log_in(me, live, "global")
+    assert run_cli(capsys, "logout", "--lang", "en") == (0, texts.logged_out("en") + "\n", "")
     assert live.state.revoked == ["refresh_token"]
     assert me.auth_state().status == "not_logged_in"
-    assert run(capsys, "logout", "--lang", "zh") == (0, texts.logged_out("zh") + "\n", "")
+    assert run_cli(capsys, "logout", "--lang", "zh") == (0, texts.logged_out("zh") + "\n", "")
 
 
 # ----- token ----------------------------------------------------------------------------------------------
 
 
 def test_token_prints_the_token_alone_and_it_works_at_the_api(me: AuthService, live: RunningSandbox) -> None:
-    log_in(me, live)
+    log_in(me, live, "global")
     done = subprocess.run([*CLI, "token"], capture_output=True, text=True, timeout=60, env=os.environ)
     assert (done.returncode, done.stderr) == (0, "")
     assert re.fullmatch(r"[A-Za-z0-9_-]{20,}\n", done.stdout)
@@ -207,9 +175,9 @@ def test_token_refreshes_a_token_near_expiry(
     capsys: pytest.CaptureFixture[str], me: AuthService, live: RunningSandbox
 ) -> None:
     live.state.config.access_ttl = 30  # within the refresh margin: every use refreshes
-    log_in(me, live)
+    log_in(me, live, "global")
     before = session_tokens(me)
-    code, out, err = run(capsys, "token")
+    code, out, err = run_cli(capsys, "token")
     assert (code, err) == (0, "")
     after = session_tokens(me)
     assert out == after[0] + "\n" and after[0] != before[0] and after[1] != before[1]
@@ -217,11 +185,11 @@ def test_token_refreshes_a_token_near_expiry(
 
 
 def test_token_when_not_logged_in_or_pending_exits_two(capsys: pytest.CaptureFixture[str], me: AuthService) -> None:
-    code, out, err = run(capsys, "token")
+    code, out, err = run_cli(capsys, "token")
     assert (code, out) == (2, "")
     one_error_line(err, "not_logged_in")
-    start_login(me)
-    code, out, err = run(capsys, "token")
+    start_login(me, "global")
+    code, out, err = run_cli(capsys, "token")
     assert (code, out) == (2, "")
     one_error_line(err, "not_logged_in")
     assert "login for global is not complete" in err
@@ -231,10 +199,10 @@ def test_token_when_the_server_ended_the_session_exits_three_and_forgets_it(
     capsys: pytest.CaptureFixture[str], me: AuthService, live: RunningSandbox
 ) -> None:
     live.state.config.access_ttl = 30
-    log_in(me, live)
+    log_in(me, live, "global")
     for token in live.state.refresh_tokens.values():
         token.grant.revoked = True
-    code, out, err = run(capsys, "token")
+    code, out, err = run_cli(capsys, "token")
     assert (code, out) == (3, "")
     one_error_line(err, "session_expired")
     assert "log in again" in err
@@ -245,10 +213,10 @@ def test_token_when_the_refresh_cannot_reach_the_server_exits_three_and_keeps_th
     capsys: pytest.CaptureFixture[str], me: AuthService, live: RunningSandbox
 ) -> None:
     live.state.config.access_ttl = 30
-    log_in(me, live)
+    log_in(me, live, "global")
     tokens = session_tokens(me)
     live.stop()
-    code, out, err = run(capsys, "token")
+    code, out, err = run_cli(capsys, "token")
     assert (code, out) == (3, "")
     one_error_line(err, "network_error")
     assert "session is kept" in err
@@ -278,7 +246,7 @@ def test_config_show_masks_every_secret(
     capsys: pytest.CaptureFixture[str], isolated_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = write_config(isolated_env["OKX_HOME"], _CONFIG)
-    code, text, err = run(capsys, "config", "show")
+    code, text, err = run_cli(capsys, "config", "show")
     assert (code, err) == (0, "")
     assert f"OKX config: {path}\n" in text
     assert "API-key profile in effect: main\n" in text
@@ -293,7 +261,7 @@ def test_config_show_masks_every_secret(
     monkeypatch.setenv("OKX_SECRET_KEY", SECRETS["env_secret"])
     monkeypatch.setenv("OKX_PASSPHRASE", SECRETS["env_pass"])
     monkeypatch.setenv("OKX_SITE", "global")
-    code, shown, err = run(capsys, "config", "show", "--json")
+    code, shown, err = run_cli(capsys, "config", "show", "--json")
     assert (code, err) == (0, "")
     view = json.loads(shown)
     assert view["profile_in_effect"] == "env" and view["default_profile"] == "main"
@@ -304,7 +272,7 @@ def test_config_show_masks_every_secret(
     ]
     assert [s["id"] for s in view["sites"]] == ["global", "eea", "us"]
     assert view["oauth"]["issuer"] is None and view["config_file_exists"] is True
-    text += run(capsys, "config", "show")[1]
+    text += run_cli(capsys, "config", "show")[1]
     for output in (text, shown):
         for secret in SECRETS.values():
             assert secret not in output
@@ -344,9 +312,9 @@ def test_login_with_an_api_key_starts_nothing(
     capsys: pytest.CaptureFixture[str], live: RunningSandbox, isolated_env: dict[str, str]
 ) -> None:
     write_config(isolated_env["OKX_HOME"], f'[profiles.main]\napi_key = "{SECRETS["file_key"]}"\nsite = "eea"\n')
-    assert run(capsys, "login", "--site", "global") == (0, texts.api_key_configured("main") + "\n", "")
+    assert run_cli(capsys, "login", "--site", "global") == (0, texts.api_key_configured("main") + "\n", "")
     write_config(isolated_env["OKX_HOME"], f'[profiles.main]\napi_key = "{SECRETS["file_key"]}"\n')  # no site
-    assert run(capsys, "login", "--site", "us") == (0, texts.api_key_configured("main") + "\n", "")
+    assert run_cli(capsys, "login", "--site", "us") == (0, texts.api_key_configured("main") + "\n", "")
     assert oauth_requests(live) == 0
 
 
@@ -354,12 +322,12 @@ def test_login_when_logged_in_says_so_or_refuses_another_site(
     capsys: pytest.CaptureFixture[str], me: AuthService, live: RunningSandbox
 ) -> None:
     log_in(me, live, "eea")
-    assert run(capsys, "login", "--site", "eea", "--lang", "zh") == (
+    assert run_cli(capsys, "login", "--site", "eea", "--lang", "zh") == (
         0,
         texts.logged_in("zh", "eea", ["read_only", "trade"]) + "\n",
         "",
     )
-    code, out, err = run(capsys, "login", "--site", "us")
+    code, out, err = run_cli(capsys, "login", "--site", "us")
     assert (code, out) == (1, "")
     one_error_line(err, "already_logged_in")
     assert "logout" in err
@@ -370,7 +338,7 @@ def test_login_never_replaces_a_login_pending_for_another_site(
     capsys: pytest.CaptureFixture[str], me: AuthService, live: RunningSandbox
 ) -> None:
     start_login(me, "eea")
-    code, out, err = run(capsys, "login", "--site", "global")
+    code, out, err = run_cli(capsys, "login", "--site", "global")
     assert (code, out) == (1, "")
     one_error_line(err, "login_pending")
     assert live.state.count("device") == 1
@@ -381,7 +349,7 @@ def test_login_shows_the_pending_code_again_and_waits_for_it(
 ) -> None:
     first = start_login(me, "global")
     approver = decide_when_asked(live, approve=True)
-    code, out, err = run(capsys, "login", "--site", "global", "--lang", "en")
+    code, out, err = run_cli(capsys, "login", "--site", "global", "--lang", "en")
     approver.join()
     assert code == 0
     shown = re.search(r"\(Valid for (\d+) minutes\)", out)
@@ -398,7 +366,7 @@ def test_a_denied_login_exits_one_with_its_reason(
     capsys: pytest.CaptureFixture[str], me: AuthService, live: RunningSandbox
 ) -> None:
     denier = decide_when_asked(live, approve=False)
-    code, out, _ = run(capsys, "login", "--site", "us", "--lang", "zh")
+    code, out, _ = run_cli(capsys, "login", "--site", "us", "--lang", "zh")
     denier.join()
     assert code == 1
     assert out.endswith("\n" + terminal("zh", AuthState("not_logged_in", reason="denied")) + "\n")
@@ -409,16 +377,14 @@ def test_an_expired_code_exits_one_with_its_reason(
     capsys: pytest.CaptureFixture[str], me: AuthService, live: RunningSandbox
 ) -> None:
     live.state.config.device_code_ttl = 1
-    code, out, _ = run(capsys, "login", "--site", "eea", "--lang", "en")
+    code, out, _ = run_cli(capsys, "login", "--site", "eea", "--lang", "en")
     assert code == 1
     assert out.endswith("\n" + terminal("en", AuthState("not_logged_in", reason="expired")) + "\n")
 
 
 def test_an_unreachable_server_is_one_line(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.test_bad_servers import free_port
-
     monkeypatch.setenv("OKX_OAUTH_ISSUER", f"http://127.0.0.1:{free_port()}")
-    code, out, err = run(capsys, "login", "--site", "global")
+    code, out, err = run_cli(capsys, "login", "--site", "global")
     assert (code, out) == (1, "")
     one_error_line(err, "discovery_failed")
 
@@ -554,15 +520,12 @@ def test_ctrl_c_leaves_a_login_started_elsewhere_pending(me: AuthService, live: 
 def test_cancel_login_deletes_only_the_pending_login(
     service: AuthService, sandbox: RunningSandbox, clock: FakeClock
 ) -> None:
-    from tests.test_flow import log_in as log_in_fake_time
-    from tests.test_flow import start_login as start_login_fake_time
-
-    login = start_login_fake_time(service)
+    login = start_login(service)
     assert service.cancel_login("XXXX-XXXX") is False  # another login's code: left alone
     assert service.auth_state().status == "pending"
     assert service.cancel_login(login.user_code) is True
     assert service.auth_state().status == "not_logged_in" and service.preflight().next == "choose_site"
     assert service.cancel_login() is False
-    log_in_fake_time(service, sandbox)
+    log_in(service, sandbox)
     assert service.cancel_login() is False
     assert service.auth_state().status == "logged_in"

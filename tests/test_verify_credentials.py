@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import socket
 import stat
 import time
 import uuid
@@ -41,9 +40,17 @@ from okx_auth_mcp.mcp import verify_tool
 from okx_auth_mcp.mcp.server import build_server
 from okx_auth_mcp.sandbox.api_routes import HOSTILE_MSG
 from okx_auth_mcp.sandbox.runner import RunningSandbox
-from tests.conftest import FakeClock, write_config
-from tests.helpers import data, error_text
-from tests.test_flow import log_in, start_login
+from tests.helpers import (
+    CLIENT_KINDS,
+    FakeClock,
+    connected,
+    data,
+    error_text,
+    free_port,
+    log_in,
+    start_login,
+    write_config,
+)
 
 AK, SK, PP = "AK-0123456789abcdef", "SK-SECRET-777", "PP-PHRASE-888"
 UID = "44556677889900"
@@ -72,13 +79,6 @@ def configure(
     lines += [f'base_url = "{base_url}"'] if base_url else []
     lines += [f"demo = {str(demo).lower()}"] if demo is not None else []
     write_config(isolated_env["OKX_HOME"], "\n".join(lines) + "\n" + extra)
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 # ----- the code table ----------------------------------------------------------------------------------
@@ -437,7 +437,7 @@ def test_a_silent_server_is_a_network_error_within_the_timeout(
 def test_an_unreachable_host_is_a_network_error_at_once(
     service: AuthService, clock: FakeClock, api: OkxApi, isolated_env: dict[str, str]
 ) -> None:
-    port = closed_port()
+    port = free_port()
     configure(isolated_env, f"http://127.0.0.1:{port}")
     started = time.monotonic()
     with pytest.raises(NetworkError, match=f"cannot reach 127.0.0.1:{port}"):
@@ -557,7 +557,7 @@ def test_a_pending_login_or_nothing_at_all_sends_nothing(
 # ----- through the MCP client ----------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["legacy", "auto"])
+@pytest.fixture(params=CLIENT_KINDS)
 async def client(request: pytest.FixtureRequest, service: AuthService, clock: FakeClock) -> AsyncIterator[Client]:
     """The server as ``build_server`` makes it, with verify_credentials registered on the tests' clock (the
     sandbox's): in place of the one ``build_server`` registers on the real clock, once it does."""
@@ -565,8 +565,8 @@ async def client(request: pytest.FixtureRequest, service: AuthService, clock: Fa
     with contextlib.suppress(ToolError):
         mcp.remove_tool("verify_credentials")
     verify_tool.register(mcp, service, clock=clock, api=OkxApi(timeout=2))
-    async with Client(mcp, mode=request.param) as connected:
-        yield connected
+    async with connected(service, str(request.param), server=mcp) as joined:
+        yield joined
 
 
 REJECTED_EN = (
@@ -704,7 +704,7 @@ async def test_each_failure_class_has_its_error_text(
         site="eea" if scenario == "eea_key" else "global",
         answer={"region": "51155", "rate_limit": "50011"}.get(scenario),
     )
-    base_url = f"http://127.0.0.1:{closed_port()}" if scenario == "down" else sandbox.url
+    base_url = f"http://127.0.0.1:{free_port()}" if scenario == "down" else sandbox.url
     configure(isolated_env, base_url, site=None if scenario == "no_site" else "global")
     if scenario == "skew":
         sandbox.state.skew = 60
