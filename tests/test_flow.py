@@ -378,9 +378,7 @@ print(service.status().status)
 """
 
 
-def test_processes_checking_status_at_once_send_one_token_request(
-    settings: Settings, sandbox: RunningSandbox
-) -> None:
+def test_processes_checking_status_at_once_send_one_token_request(settings: Settings, sandbox: RunningSandbox) -> None:
     import os
     import subprocess
     import sys

@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 from mcp.client import Client
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ElicitRequestParams, ElicitResult
 
 from okx_auth_mcp.edges.state_store import PENDING_FILE, SESSION_FILE
 from okx_auth_mcp.login.service import AuthService
+from okx_auth_mcp.mcp.server import build_server
 from okx_auth_mcp.sandbox.runner import RunningSandbox
 from tests.helpers import CLIENT_KINDS, connected, data, error_text, oauth_requests
 
@@ -30,7 +32,7 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ("preflight", {"lang": 5}, "lang", 'one of "zh", "en"'),
     ("choose_site", {"reply": "1"}, "menu_ticket", "required: a string"),
     ("choose_site", {"reply": "1", "menu_ticket": 5}, "menu_ticket", "a string"),
-    ("choose_site", {"reply": LONG, "menu_ticket": "t"}, "reply", "a string of at most 500 characters"),
+    ("choose_site", {"reply": LONG, "menu_ticket": "t"}, "reply", "a string of at most 2000 characters"),
     ("choose_site", {"reply": ["1", MARK], "menu_ticket": "t"}, "reply", "a string"),
     ("choose_site", {"reply": "1", "menu_ticket": LONG}, "menu_ticket", "at most 2048 characters"),
     ("auth_login_manual", {"site": "mars" + MARK, "lang": "en"}, "site", 'one of "global", "eea", "us"'),
@@ -89,6 +91,19 @@ async def test_the_input_schemas_still_show_the_constraints(any_client: Client) 
     choose = tools["choose_site"]
     assert choose["properties"]["menu_ticket"]["maxLength"] == 2048 and choose["required"] == ["menu_ticket"]
     assert tools["auth_status"]["properties"]["lang"]["enum"] == ["zh", "en"]
+
+
+async def test_a_tools_own_failure_is_not_called_a_bad_answer(service: AuthService) -> None:
+    """Only a tool that asks the user (a resolver) has form answers; another tool's ToolError keeps its text."""
+    server = build_server(service)
+
+    @server.tool(name="failing", description="A tool that fails on purpose.")
+    async def failing() -> str:
+        raise ToolError("quota exceeded, try later")
+
+    async with connected(service, "legacy", server=server) as client:
+        text = error_text(await client.call_tool("failing", {}))
+    assert not text.startswith("[invalid_arguments]") and "quota exceeded" in text
 
 
 async def test_good_arguments_still_work_after_bad_ones(any_client: Client) -> None:

@@ -45,6 +45,81 @@ def test_importing_every_core_module_loads_no_io_library() -> None:
     assert not [m for m in loaded if m.startswith("okx_auth_mcp.") and not m.startswith("okx_auth_mcp.core")]
 
 
+CORE_MAY_IMPORT = {
+    "__future__",
+    "typing",
+    "dataclasses",
+    "collections",
+    "enum",
+    "re",
+    "json",
+    "base64",
+    "binascii",
+    "hashlib",
+    "hmac",
+    "ipaddress",
+    "unicodedata",
+    "tomllib",
+    "datetime",
+    "urllib.parse",
+    "pathlib",
+    "pydantic",
+    "okx_auth_mcp",
+}
+"""What core's modules may import: an allow-list, stricter than import-linter's forbidden list (which cannot
+name ``urllib.request`` apart from ``urllib.parse``). ``pathlib`` is there for the type of a config's path."""
+CORE_MAY_NOT_CALL = {
+    "open",
+    "now",
+    "today",
+    "time",
+    "read_text",
+    "read_bytes",
+    "write_text",
+    "write_bytes",
+    "home",
+    "cwd",
+    "exists",
+    "is_file",
+    "is_dir",
+    "stat",
+    "iterdir",
+    "mkdir",
+    "unlink",
+    "getenv",
+}
+"""Calls that would read the clock, the environment or the file system."""
+
+
+def _core_trees() -> list[tuple[str, ast.Module]]:
+    return [
+        (str(p.relative_to(PACKAGE)), ast.parse(p.read_text(encoding="utf-8")))
+        for p in (PACKAGE / "core").rglob("*.py")
+    ]
+
+
+def test_core_imports_only_what_is_pure() -> None:
+    for name, tree in _core_trees():
+        for node in ast.walk(tree):
+            modules = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                modules = [node.module]
+            for module in modules:
+                allowed = any(module == ok or module.startswith(ok + ".") for ok in CORE_MAY_IMPORT)
+                assert allowed or module in CORE_MAY_IMPORT, (name, module)
+                assert not module.startswith("okx_auth_mcp.") or module.startswith("okx_auth_mcp.core"), (name, module)
+
+
+def test_core_reads_no_clock_environment_or_file() -> None:
+    for name, tree in _core_trees():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+                assert called not in CORE_MAY_NOT_CALL, (name, node.lineno, called)
+            if isinstance(node, ast.Attribute):
+                assert node.attr != "environ", (name, node.lineno)
+
+
 def test_no_module_is_longer_than_a_reader_can_hold() -> None:
     long = {
         str(path.relative_to(PACKAGE)): n
@@ -82,3 +157,6 @@ def test_the_gate_table_decides_whether_a_poll_may_log_in(
     with pytest.raises(GateRefused):
         service.status()
     assert stored_session(service) is None
+    assert sandbox.state.count("token") == 0  # refused before the request: the device code is not spent
+    monkeypatch.undo()
+    assert service.status().status == "logged_in"

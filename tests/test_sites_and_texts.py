@@ -82,10 +82,7 @@ def test_the_english_login_template_is_okx_text_exactly() -> None:
 
 
 def test_the_logged_in_templates_are_okx_text_exactly() -> None:
-    assert (
-        texts.logged_in("zh", "global", ["read_only", "trade"])
-        == "登录成功。\n站点：global\n权限：read_only, trade"
-    )
+    assert texts.logged_in("zh", "global", ["read_only", "trade"]) == "登录成功。\n站点：global\n权限：read_only, trade"
     assert texts.logged_in("en", "eea", ["read_only"]) == "Login successful.\nSite: eea\nScopes: read_only"
 
 

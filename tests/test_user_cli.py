@@ -121,7 +121,7 @@ def test_status_shows_an_api_key_profile(
 ) -> None:
     write_config(isolated_env["OKX_HOME"], f'[profiles.main]\napi_key = "{SECRETS["file_key"]}"\nsite = "eea"\n')
     code, out, _ = run_cli(capsys, "status", "--lang", "en")
-    expected = texts.api_key_configured("main") + "\n" + terminal("en", AuthState("not_logged_in")) + "\n"
+    expected = texts.api_key_configured("main") + "\n" + texts.login_ended("en", None) + "\n"  # no login hint
     assert (code, out) == (1, expected)
     assert json.loads(run_cli(capsys, "status", "--json")[1])["api_key_profile"] == "main"
 

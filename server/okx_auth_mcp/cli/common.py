@@ -36,6 +36,7 @@ EXIT_USAGE = EXIT_NOT_LOGGED_IN = 2
 EXIT_REFRESH_FAILED = 3
 EXIT_INTERRUPTED = 130
 
+
 def default_lang(environ: Mapping[str, str]) -> Lang:
     """Chinese when the locale says so (``LC_ALL``, then ``LC_MESSAGES``, then ``LANG``), else English."""
     for name in ("LC_ALL", "LC_MESSAGES", "LANG"):

@@ -10,8 +10,7 @@ from typing import Any
 from okx_auth_mcp.cli.common import EXIT_OK, guarded
 from okx_auth_mcp.core.okx_profiles import OkxConfig
 from okx_auth_mcp.core.sites import SITES
-from okx_auth_mcp.login.service import load_okx_config
-from okx_auth_mcp.login.settings import Settings
+from okx_auth_mcp.login.settings import Settings, load_okx_config
 
 
 def config_view(cfg: OkxConfig, settings: Settings, file_exists: bool) -> dict[str, Any]:

@@ -18,8 +18,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="okx-auth-mcp", description="Sign a user into OKX safely, over MCP.")
     parser.add_argument("--version", action="version", version=f"okx-auth-mcp {__version__}")
     commands = parser.add_subparsers(dest="command")
-    for family in (serve, session, login, config_show, diagnose):
-        family.add_commands(commands)
+    serve.add_commands(commands)
+    session.add_status(commands)
+    login.add_commands(commands)
+    session.add_logout_and_token(commands)
+    config_show.add_commands(commands)
+    diagnose.add_commands(commands)
 
     args = parser.parse_args(argv)
     if args.command is None:

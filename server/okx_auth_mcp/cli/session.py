@@ -38,10 +38,13 @@ def _status(args: argparse.Namespace) -> int:
             "api_key_profile": profile,
         }
         print(json.dumps(view, ensure_ascii=False))
-    else:
-        if profile is not None:
-            print(texts.api_key_configured(profile))
+    elif profile is None:
         print(replies.status(lang_of(args), state, "terminal"))
+    else:  # the key is what OKX's tools use: no hint to log in, which would be skipped anyway
+        print(texts.api_key_configured(profile))
+        lang = lang_of(args)
+        ended = state.status == "not_logged_in"
+        print(texts.login_ended(lang, state.reason) if ended else replies.status(lang, state, "terminal"))
     return EXIT_OK if state.status == "logged_in" else EXIT_FAILED
 
 
@@ -71,12 +74,14 @@ def _token(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_status(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     status = commands.add_parser("status", help="check the OKX login once (exit 0 when logged in)")
     status.add_argument("--json", action="store_true", help="one JSON object: status, site, scopes, reason")
     lang_option(status)
     status.set_defaults(run=_status)
 
+
+def add_logout_and_token(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     logout = commands.add_parser("logout", help="log out of OKX (revokes the session, keeps the registration)")
     lang_option(logout)
     logout.set_defaults(run=_logout)

@@ -165,6 +165,7 @@ def mask_uid(uid: str) -> str:
     """The first 2 and last 2 digits (``44****00``): enough to recognise an account, not to look it up."""
     return f"{uid[:2]}****{uid[-2:]}" if len(uid) >= 6 else "****"
 
+
 def check_signable(profile: Profile) -> None:
     """``ProfileUnusable`` when the profile cannot be signed and sent: a key without its secret or passphrase,
     or a value with characters OKX never issues (it would fail in a header, and the error would quote it)."""

@@ -23,9 +23,10 @@ Where the state lives: up to ``SITE_CONFIRMED`` it travels between tool calls in
 ``tickets``): preflight issues a ``CHOOSING_SITE`` ticket with the menu, choose_site applies
 ``site_chosen`` and issues a ``SITE_CONFIRMED`` ticket, and auth_login_manual starts a login only if that
 ticket ``can(login_started)``. From ``PENDING`` on, the state is the OAuth status kept in the state
-directory (:func:`stored` reads it as a gate): the backends move it with the rows ``authorized`` and
-``login_ended`` when a poll ends a pending login, and ``logged_out`` when the user logs out; :func:`status_of`
-reads the status back from the gate they reach. The server holds no conversation state in memory. This
+directory (:func:`stored` reads it as a gate): the native backend checks that the rows ``authorized`` and
+``login_ended`` exist before it polls a pending login and moves it with them after, and applies
+``logged_out`` before it deletes anything; :func:`status_of` reads the status back from the gate reached. (With
+the okx-cli backend, OKX's binary keeps that state itself.) The server holds no conversation state in memory. This
 module does no I/O and reads no clock.
 """
 
@@ -108,6 +109,13 @@ class Gate:
 
     def can(self, event: Event) -> bool:
         return event in TRANSITIONS[self.state]
+
+    def require(self, *events: Event) -> None:
+        """:class:`GateRefused` unless every one of ``events`` is allowed now: checked before a step that cannot
+        be undone (a token request), so a refusal comes before it, not after."""
+        for event in events:
+            if not self.can(event):
+                raise GateRefused(self.state, event)
 
     def apply(self, event: Event, site: SiteId | None = None) -> Gate:
         """The gate after ``event``. ``site`` is required with ``site_chosen``; other events keep the site

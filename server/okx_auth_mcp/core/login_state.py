@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from okx_auth_mcp.core.gate import Gate
-from okx_auth_mcp.core.records import LoginEndReason, OAuthStatus, PendingLogin
+from okx_auth_mcp.core.records import LoginEndReason, OAuthStatus, PendingLogin, StartedLogin
 from okx_auth_mcp.core.sites import SiteId
 
 
@@ -58,5 +58,6 @@ class LoginSkipped:
     profile: str
 
 
-def pending_view(pending: PendingLogin, now: float) -> LoginPending:
+def pending_view(pending: PendingLogin | StartedLogin, now: float) -> LoginPending:
+    """A recorded login's link and code, with the seconds its code has left at ``now``."""
     return LoginPending(pending.site, pending.verification_uri, pending.user_code, int(pending.expires_at - now))

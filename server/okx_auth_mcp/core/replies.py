@@ -66,29 +66,15 @@ def logged_out(lang: Lang) -> str:
 # ----- the terminal's own wording ----------------------------------------------------------------------------
 
 
+_WAITS: dict[Lang, str] = {
+    "zh": "本命令会一直等待，直到授权完成（Ctrl-C 取消）。",
+    "en": "This command waits until the authorization is done (Ctrl-C cancels).",
+}
+
+
 def _login_waiting(lang: Lang, login: LoginPending) -> str:
-    minutes = texts.expires_in_minutes(login.expires_in)
-    if lang == "zh":
-        return (
-            "请在浏览器中打开下面的链接并输入验证码完成授权：\n"
-            "\n"
-            f"站点：{login.site}\n"
-            f"链接：{login.verification_uri}\n"
-            f"验证码：{login.user_code}\n"
-            f"（有效期 {minutes} 分钟）\n"
-            "\n"
-            "本命令会一直等待，直到授权完成（Ctrl-C 取消）。"
-        )
-    return (
-        "Open the link below in your browser and enter the verification code to authorize this session:\n"
-        "\n"
-        f"Site: {login.site}\n"
-        f"URL: {login.verification_uri}\n"
-        f"Code: {login.user_code}\n"
-        f"(Valid for {minutes} minutes)\n"
-        "\n"
-        "This command waits until the authorization is done (Ctrl-C cancels)."
-    )
+    link = texts.login_link(lang, login.site, login.verification_uri, login.user_code, login.expires_in)
+    return link + "\n\n" + _WAITS[lang]
 
 
 def _still_pending(lang: Lang, site: SiteId) -> str:

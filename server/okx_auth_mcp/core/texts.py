@@ -39,7 +39,8 @@ def expires_in_minutes(expires_in: int) -> int:
     return max(1, expires_in // 60)
 
 
-def login_started(lang: Lang, site: SiteId, verification_uri: str, user_code: str, expires_in: int) -> str:
+def login_link(lang: Lang, site: SiteId, verification_uri: str, user_code: str, expires_in: int) -> str:
+    """The login template up to its last line: where to go, the code, how long it lasts."""
     minutes = expires_in_minutes(expires_in)
     if lang == "zh":
         return (
@@ -48,9 +49,7 @@ def login_started(lang: Lang, site: SiteId, verification_uri: str, user_code: st
             f"站点：{site}\n"
             f"链接：{verification_uri}\n"
             f"验证码：{user_code}\n"
-            f"（有效期 {minutes} 分钟）\n"
-            "\n"
-            "通过链接完成授权，然后告诉我。"
+            f"（有效期 {minutes} 分钟）"
         )
     return (
         "Please open the link below in your browser and enter the verification code to authorize:\n"
@@ -58,10 +57,19 @@ def login_started(lang: Lang, site: SiteId, verification_uri: str, user_code: st
         f"Site: {site}\n"
         f"URL: {verification_uri}\n"
         f"Code: {user_code}\n"
-        f"(Valid for {minutes} minutes)\n"
-        "\n"
-        "Please authorise current session with access to your account, tell me when you are done."
+        f"(Valid for {minutes} minutes)"
     )
+
+
+_COME_BACK: dict[Lang, str] = {
+    "zh": "通过链接完成授权，然后告诉我。",
+    "en": "Please authorise current session with access to your account, tell me when you are done.",
+}
+
+
+def login_started(lang: Lang, site: SiteId, verification_uri: str, user_code: str, expires_in: int) -> str:
+    """OKX's template: the link, and the request to come back and say done."""
+    return login_link(lang, site, verification_uri, user_code, expires_in) + "\n\n" + _COME_BACK[lang]
 
 
 def logged_in(lang: Lang, site: SiteId, scopes: Sequence[str]) -> str:

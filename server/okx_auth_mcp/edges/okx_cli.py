@@ -81,7 +81,6 @@ class OkxCli:
         return True
 
 
-
 def _bounded(file: IO[bytes], what: str) -> str:
     file.seek(0)
     data = file.read(MAX_OUTPUT_CHARS + 1)

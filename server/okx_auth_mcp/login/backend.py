@@ -11,17 +11,12 @@ from __future__ import annotations
 from typing import Protocol
 
 from okx_auth_mcp.core.login_state import AuthState, LoginPending, LoginSkipped
-from okx_auth_mcp.core.records import Session
 from okx_auth_mcp.core.sites import SiteId
 from okx_auth_mcp.login.settings import BackendName
 
 
 class Tokens(Protocol):
     """What a backend that holds the session's tokens itself can hand out."""
-
-    def fresh_session(self) -> Session:
-        """The session with an access token good for a while, refreshed under the cross-process lock."""
-        ...
 
     def bearer_token(self) -> str:
         """The access token for an API call (``NotLoggedIn`` without a session)."""

@@ -19,7 +19,6 @@ from okx_auth_mcp.core.oauth_errors import AccessDenied, ExpiredToken, InvalidGr
 from okx_auth_mcp.core.oauth_wire import SLOW_DOWN_STEP, TokenResponse, TrustPolicy, scopes_of
 from okx_auth_mcp.core.records import REFRESH_MARGIN_SECONDS, Endpoints, PendingLogin, Registrations, Session
 from okx_auth_mcp.core.sites import SITES, SiteId
-from okx_auth_mcp.edges import okx_config
 from okx_auth_mcp.edges.oauth_client import OAuthHttp
 from okx_auth_mcp.edges.state_store import (
     PENDING_FILE,
@@ -29,7 +28,7 @@ from okx_auth_mcp.edges.state_store import (
     StoreCorrupt,
 )
 from okx_auth_mcp.login.errors import AlreadyLoggedIn, NotLoggedIn, PendingElsewhere
-from okx_auth_mcp.login.settings import BackendName, Settings
+from okx_auth_mcp.login.settings import BackendName, Settings, load_okx_config
 
 _R = TypeVar("_R", bound=BaseModel)
 
@@ -67,7 +66,7 @@ class NativeBackend:
     def api_key_and_site(self) -> tuple[str | None, SiteId | None]:
         """The API-key profile OKX's client would use (environment first, then default_profile), and a site
         a profile of OKX's config names."""
-        cfg = okx_config.load(self.settings.environ)
+        cfg = load_okx_config(self.settings)
         keyed = cfg.api_key_profile()
         return (None if keyed is None else keyed.name), cfg.any_site()
 
@@ -255,6 +254,7 @@ class NativeBackend:
         waiting = AuthState("pending", pending.site, pending=pending, login=pending_view(pending, now))
         if pending.last_poll_at is not None and now - pending.last_poll_at < pending.interval:
             return waiting
+        gate.require(Event.AUTHORIZED, Event.LOGIN_ENDED)  # before the request, which a device code survives once
         e = pending.endpoints
         polled = pending.model_copy(update={"last_poll_at": now})
         try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from okx_auth_mcp.core.login_state import AuthState, LoginPending, LoginSkipped
+from okx_auth_mcp.core.login_state import AuthState, LoginPending, LoginSkipped, pending_view
 from okx_auth_mcp.core.oauth_wire import TrustPolicy
 from okx_auth_mcp.core.okx_cli_output import CliLoginSkipped, parse_config, parse_login, parse_status
 from okx_auth_mcp.core.okx_profiles import env_profile
@@ -62,9 +62,7 @@ class OkxCliBackend:
             if status.status == "pending":
                 login = None
                 if started is not None and started.site == status.chosen_site and started.expires_at > now:
-                    login = LoginPending(
-                        started.site, started.verification_uri, started.user_code, int(started.expires_at - now)
-                    )
+                    login = pending_view(started, now)
                 return AuthState("pending", status.chosen_site, login=login)
             if started is not None:  # the login this server started ended without a session
                 return AuthState("not_logged_in", reason="expired" if now >= started.expires_at else "denied")

@@ -17,16 +17,14 @@ from okx_auth_mcp.core import tickets
 from okx_auth_mcp.core.gate import Event, Gate, preflight_event
 from okx_auth_mcp.core.login_state import AuthState, LoginPending, LoginSkipped, Preflight, SiteChoice
 from okx_auth_mcp.core.okx_profiles import OkxConfig
-from okx_auth_mcp.core.records import Session
 from okx_auth_mcp.core.sites import SiteId, parse_site_reply
-from okx_auth_mcp.edges import okx_config
 from okx_auth_mcp.edges.http import request_worst_case
 from okx_auth_mcp.edges.oauth_client import OAuthHttp
 from okx_auth_mcp.edges.state_store import StateStore
 from okx_auth_mcp.login.backend import Backend, Tokens
 from okx_auth_mcp.login.errors import BackendUnsupported, ReplyNotUnderstood, SiteMismatch, SiteNotConfirmed
 from okx_auth_mcp.login.native import NativeBackend
-from okx_auth_mcp.login.settings import BackendName, Settings
+from okx_auth_mcp.login.settings import BackendName, Settings, load_okx_config
 
 LOCK_SLACK_SECONDS = 10.0
 
@@ -41,11 +39,6 @@ def state_store(settings: Settings) -> StateStore:
     return StateStore(
         settings.state_dir, lock_timeout=4 * request_worst_case(settings.http_timeout) + LOCK_SLACK_SECONDS
     )
-
-
-def load_okx_config(settings: Settings) -> OkxConfig:
-    """OKX's configuration (``config.toml`` and the ``OKX_*`` profile) as OKX's client reads it."""
-    return okx_config.load(settings.environ)
 
 
 class AuthService:
@@ -169,9 +162,6 @@ class AuthService:
                 "set OKX_AUTH_BACKEND=native"
             )
         return self.backend.tokens
-
-    def fresh_session(self) -> Session:
-        return self._tokens().fresh_session()
 
     def bearer_token(self) -> str:
         """The access token for an API call, refreshed when it is near expiry (see ``Tokens``)."""

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Literal, cast, get_args
 
 from okx_auth_mcp.core.oauth_wire import is_safe_issuer
-from okx_auth_mcp.core.okx_profiles import ConfigError
+from okx_auth_mcp.core.okx_profiles import ConfigError, OkxConfig
+from okx_auth_mcp.edges import okx_config
 from okx_auth_mcp.edges.http import DEFAULT_TIMEOUT_SECONDS
 from okx_auth_mcp.edges.state_store import default_state_dir
 
@@ -60,3 +61,8 @@ class Settings:
             http_timeout=timeout,
             backend=cast(BackendChoice, backend),
         )
+
+
+def load_okx_config(settings: Settings) -> OkxConfig:
+    """OKX's configuration (``config.toml`` and the ``OKX_*`` profile) as OKX's client reads it."""
+    return okx_config.load(settings.environ)

@@ -117,7 +117,7 @@ def invalid_arguments_text(tool: str, input_schema: dict[str, Any], error: Valid
         if field in problems:
             continue
         if field not in properties:
-            problems[field] = "not an argument of this tool" if item["type"] != "model_type" else "an object"
+            problems[field] = "not an argument of this tool"
         elif item["type"] == "missing":
             problems[field] = "required: " + _expected(properties[field])
         else:
@@ -154,14 +154,16 @@ class GatedServer(MCPServer):
         except UnexpectedToolError:
             raise
         except ToolError as exc:
+            # The base class's own registry (it reads it the same way for the input schema): the tool's schema,
+            # and whether it asks the user through resolvers.
+            tool = self._tool_manager.get_tool(name)
+            if tool is None:
+                raise
             if isinstance(exc.__cause__, ValidationError):  # the arguments against the inputSchema
-                schema = next((t.input_schema for t in await self.list_tools() if t.name == name), None)
-                if schema is None:
-                    raise
                 fields = sorted({str(e["loc"][0]) for e in exc.__cause__.errors() if e["loc"]})
                 log.info("tool %r: arguments that do not fit: %r", name, fields)
-                return error_result(invalid_arguments_text(name, schema, exc.__cause__))
-            if isinstance(exc.__cause__, ToolError):  # a resolver's: the client's elicitation answer
+                return error_result(invalid_arguments_text(name, tool.parameters, exc.__cause__))
+            if tool.resolved_params and isinstance(exc.__cause__, ToolError):  # a resolver's: the user's answer
                 log.info("tool %r: an elicitation answer that does not fit its form", name)
                 return error_result(invalid_answer_text(name))
             raise

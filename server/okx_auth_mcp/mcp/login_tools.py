@@ -77,8 +77,8 @@ class LogoutOut(ToolOut):
     revoked: bool
 
 
-MAX_REPLY_LENGTH = 500
-"""The longest menu reply taken: a sentence, not a document."""
+MAX_REPLY_LENGTH = 2000
+"""The longest menu reply taken: whatever a user types as an answer, not a document."""
 
 
 def status_out(lang: Lang, state: AuthState) -> StatusOut:
