@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from okx_auth_mcp.cli.common import EXIT_OK, guarded
+from okx_auth_mcp.core.diagnosis.urls import clean_url
 from okx_auth_mcp.core.okx_profiles import OkxConfig
 from okx_auth_mcp.core.sites import SITES
 from okx_auth_mcp.login.settings import Settings, load_okx_config
@@ -15,7 +16,7 @@ from okx_auth_mcp.login.settings import Settings, load_okx_config
 
 def config_view(cfg: OkxConfig, settings: Settings, file_exists: bool) -> dict[str, Any]:
     """What ``config show`` shows: no secret key, no passphrase, no proxy URL (it may hold credentials), the
-    API keys masked. Pure."""
+    API keys masked, every URL without credentials, query or fragment. Pure."""
     keyed = cfg.api_key_profile()
     from_env = bool(settings.environ.get("OKX_API_KEY"))  # load() put the env profile first
     profiles = []
@@ -27,7 +28,7 @@ def config_view(cfg: OkxConfig, settings: Settings, file_exists: bool) -> dict[s
                 "source": "environment" if from_env and index == 0 else "file",
                 "default": profile.name == cfg.default_profile and not (from_env and index == 0),
                 "in_effect": profile is keyed,
-                "api_base_url": profile.base_url or (None if site is None else site.api_base_url),
+                "api_base_url": _shown(profile.base_url) or (None if site is None else site.api_base_url),
             }
         )
     return {
@@ -41,11 +42,16 @@ def config_view(cfg: OkxConfig, settings: Settings, file_exists: bool) -> dict[s
             for s in SITES.values()
         ],
         "oauth": {
-            "issuer": settings.issuer_override,
+            "issuer": _shown(settings.issuer_override),
             "scope": settings.scope,
             "state_dir": str(settings.state_dir),
         },
     }
+
+
+def _shown(url: str | None) -> str | None:
+    """A URL as it may be shown (``urls.clean_url``): never its credentials, query or fragment."""
+    return None if url is None else clean_url(url)[0]
 
 
 def render_config(view: Mapping[str, Any]) -> str:

@@ -23,7 +23,7 @@ from okx_auth_mcp.core import replies
 from okx_auth_mcp.core.login_state import AuthState, LoginPending, LoginSkipped
 from okx_auth_mcp.core.oauth_errors import NetworkError
 from okx_auth_mcp.core.oauth_wire import DEFAULT_INTERVAL
-from okx_auth_mcp.core.sites import SITE_IDS, SiteId
+from okx_auth_mcp.core.sites import SITE_IDS, SiteId, parse_site_reply
 from okx_auth_mcp.core.texts import Lang
 from okx_auth_mcp.login.errors import AlreadyLoggedIn, PendingElsewhere
 from okx_auth_mcp.login.refusals import terminal_line
@@ -210,10 +210,24 @@ def _login(args: argparse.Namespace) -> int:
             return _interrupted(svc, attempt)
 
 
+def _site_argument(value: str) -> SiteId:
+    """``--site``: the user's answer to the site menu, read by the same rule as ``choose_site``'s reply."""
+    site = parse_site_reply(value)
+    if site is None:  # argparse adds "argument --site:"; the value is not repeated
+        raise argparse.ArgumentTypeError(
+            f"choose {', '.join(SITE_IDS[:-1])} or {SITE_IDS[-1]}, or its number in the menu"
+        )
+    return site
+
+
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     login = commands.add_parser("login", help="log in to OKX in the browser and wait until done")
     login.add_argument(
-        "--site", required=True, type=str.lower, choices=SITE_IDS, help="the OKX site you choose (there is no default)"
+        "--site",
+        required=True,
+        type=_site_argument,
+        metavar="SITE",
+        help="the OKX site you choose: global, eea or us, or its number in the site menu (there is no default)",
     )
     login.add_argument("--open", action="store_true", help="open the verification link in the web browser")
     lang_option(login)

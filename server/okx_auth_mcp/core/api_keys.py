@@ -141,7 +141,9 @@ def api_key_target(profile: Profile, environ: Mapping[str, str], config_path: st
     site_text = environ.get("OKX_SITE", "").strip()
     site = site_id(site_text) if site_text else None
     if site_text and site is None:
-        raise ProfileUnusable(f"OKX_SITE is {site_text!r}; it must be global, eea or us")
+        raise ProfileUnusable(  # the value is never repeated: it may be a secret pasted into the wrong variable
+            f"OKX_SITE in the environment, the site of the API-key profile {profile.name}, must be global, eea or us"
+        )
     base = environ.get("OKX_API_BASE_URL", "").strip() or profile.base_url or None
     site = site or profile.site or (site_of_api_host(base) if base else None)
     if site is None:

@@ -11,7 +11,8 @@ and the environment's values come in (``edges.okx_config`` reads them).
 ``OKX_API_KEY``, ``OKX_SECRET_KEY`` and ``OKX_PASSPHRASE`` set together count as an API-key profile named
 ``env``; a partial set is an error. ``secret_key`` and ``passphrase``
 are held in the profile but excluded from its ``repr`` and from :meth:`Profile.public`; an ``api_key`` is
-shown only masked.
+shown only masked, a ``base_url`` only without its credentials. An error names the field and the profile,
+never the value that failed (a secret pasted into the wrong field must not be quoted back).
 
 Errors: ``ConfigError`` ⊃ ``ConfigParseError`` (the file is not TOML), ``ConfigInvalid`` (TOML, but not a
 valid OKX config), ``PartialEnvCredentials``.
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from okx_auth_mcp.core.diagnosis.urls import clean_url
 from okx_auth_mcp.core.sites import SiteId, site_id
 
 ENV_PROFILE = "env"
@@ -72,13 +74,14 @@ class Profile:
         return bool(self.api_key)
 
     def public(self) -> dict[str, Any]:
-        """What may be shown: no secret key, no passphrase, the api_key masked."""
+        """What may be shown: no secret key, no passphrase, the api_key masked, the base_url without
+        credentials, query or fragment (one that is not a URL but may hold credentials is not shown)."""
         return {
             "name": self.name,
             "api_key": mask(self.api_key) if self.api_key else None,
             "site": self.site,
             "demo": self.demo,
-            "base_url": self.base_url,
+            "base_url": None if self.base_url is None else clean_url(self.base_url)[0],
         }
 
 
@@ -131,7 +134,7 @@ def _profile(path: Path, name: str, raw: Any) -> Profile:
     site_text = text("site")
     site = site_id(site_text) if site_text else None
     if site_text and site is None:
-        raise ConfigInvalid(f"{path}: profiles.{name}.site is {site_text!r}; it must be global, eea or us")
+        raise ConfigInvalid(f"{path}: profiles.{name}.site must be global, eea or us")
     demo = raw.get("demo", False)
     if not isinstance(demo, bool):
         raise ConfigInvalid(f"{path}: profiles.{name}.demo must be true or false")

@@ -5,7 +5,6 @@ Pure: no I/O. A reply that is not exactly one of the menu's choices chooses noth
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -29,22 +28,30 @@ SITES: dict[SiteId, Site] = {
     "us": Site("us", "US", "app.okx.com", "https://app.okx.com"),
 }
 
-_MENU_NUMBERS: dict[str, SiteId] = {str(i): site for i, site in enumerate(SITE_IDS, start=1)}
+_FULL_WIDTH_SHIFT = ord("０") - ord("0")
+"""The full-width digits U+FF10-U+FF19 are the ASCII digits shifted by this much."""
+_MENU_NUMBERS: dict[str, SiteId] = {
+    digits: site
+    for number, site in enumerate(SITE_IDS, start=1)
+    for digits in (str(number), "".join(chr(ord(d) + _FULL_WIDTH_SHIFT) for d in str(number)))
+}
 
 
 def parse_site_reply(reply: str) -> SiteId | None:
-    """The site a reply to the menu chooses, or None when it chooses nothing.
+    """The site a reply to the menu chooses, or None when it chooses nothing. The one rule for every answer a
+    user types (``choose_site``'s reply, ``login --site``).
 
-    Accepted: ``1`` ``2`` ``3`` (full-width digits too) and ``global`` ``eea`` ``us``, case-insensitive,
-    surrounding whitespace ignored. Anything else, including ``""`` and ``"1 or 2"``, is None.
+    Accepted, with surrounding whitespace ignored: the menu's numbers ``1`` ``2`` ``3`` in ASCII or full-width
+    digits (``１`` ``２`` ``３``, as a Chinese keyboard types them), and the ids ``global`` ``eea`` ``us`` in
+    ASCII letters of any case. Nothing else: no Unicode normalisation, so ``①``, ``¹``, ``𝟏``, ``uſ`` and
+    full-width letters choose nothing, and neither do ``""`` or ``"1 or 2"``.
     """
-    text = unicodedata.normalize("NFKC", reply).strip().casefold()
+    text = reply.strip()
     if text in _MENU_NUMBERS:
         return _MENU_NUMBERS[text]
-    for site in SITE_IDS:
-        if text == site:
-            return site
-    return None
+    if not text.isascii():  # str.lower() folds some non-ASCII letters (K, the Kelvin sign) into ASCII ones
+        return None
+    return site_id(text.lower())
 
 
 def site_id(value: str) -> SiteId | None:

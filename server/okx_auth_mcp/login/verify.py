@@ -7,7 +7,8 @@ falls back to OAuth:
 - the API-key profile :meth:`OkxConfig.api_key_profile` picks (environment first, then ``default_profile``):
   a request signed by ``okx_signing``, sent where OKX's client sends it (:func:`api_key_target`);
 - else the OAuth session: ``Authorization: Bearer`` (refreshed first when near expiry) and ``TERMID``, this
-  installation's device id, to the session's site;
+  installation's device id, to the session's site; a refused token is retried once with the session read
+  again (another process may have refreshed it meanwhile, which revokes the old token), as ``OkxAuth`` does;
 - else nothing: :class:`NotConfigured` (or the login still pending, or a session the server ended).
 
 OKX's answer is judged by its code, through the code table (``okx_codes``), never by its ``msg``. A refused
@@ -112,14 +113,35 @@ def _verify_api_key(
 
 
 def _verify_oauth(service: AuthService, site: SiteId, api: OkxApi) -> Outcome:
+    """One request with the session's token; when OKX refuses the token, the session is read again and the
+    request retried once, as ``OkxAuth`` does: another process may have refreshed it between our read and
+    OKX's check (a refresh rotates the pair and OKX revokes the old access token, 53003). ``force_refresh``
+    returns the token stored since, or refreshes once itself when the refused token is still the stored one."""
     try:
         token = service.bearer_token()
     except InvalidGrant:
         log.info("verify_credentials: the OAuth session's refresh was refused; the session is over")
         return SessionEnded()
+    try:
+        account = _oauth_account(service, site, api, token)
+    except SessionRejected:
+        log.info("verify_credentials: OKX refused the access token; reading the session again, retrying once")
+        try:
+            renewed = service.force_refresh(token)
+        except InvalidGrant:
+            log.info("verify_credentials: the OAuth session's refresh was refused; the session is over")
+            return SessionEnded()
+        if renewed is None:  # no refresh token: nothing to retry with, and one refusal does not end the session
+            raise
+        account = _oauth_account(service, site, api, renewed)
+    return _verified(account, "oauth", site, None, False)
+
+
+def _oauth_account(service: AuthService, site: SiteId, api: OkxApi, token: str) -> AccountConfig:
+    """``GET /api/v5/account/config`` with ``token``; ``SessionRejected`` when OKX refuses the token."""
     headers = {"Authorization": f"Bearer {token}", "TERMID": service.store.device_id()}
     try:
-        account = api.account_config(service.api_base_url(), headers)
+        return api.account_config(service.api_base_url(), headers)
     except Unauthorized:
         raise SessionRejected("OKX refused the OAuth session's access token (HTTP 401)", None) from None
     except OkxError as exc:
@@ -132,7 +154,6 @@ def _verify_oauth(service: AuthService, site: SiteId, api: OkxApi) -> Outcome:
         if kind == "region":
             raise RegionRestricted(region_message(exc, site), exc.code) from None
         raise
-    return _verified(account, "oauth", site, None, False)
 
 
 def _verified(
