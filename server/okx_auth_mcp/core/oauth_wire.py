@@ -2,7 +2,13 @@
 
 RFC 8414 metadata, RFC 7591 registration, RFC 8628 device authorization, RFC 6749 token responses and
 error bodies, OKX's ``{"code", "msg"}`` bodies, and the anti-phishing check of verification URIs.
-"""
+
+Everything a server sends is bounded: texts by length and characters (a token is RFC 6750 ``b64token``
+characters only: it goes into headers, form bodies, the state files and, for ``okx-auth-mcp token``, onto
+the terminal), numbers by range (``expires_in`` of a token at most ``MAX_ACCESS_TTL``, a device login's at
+most a day, its ``interval`` at most an hour), so that ``now + expires_in`` is always a time. Patterns end at
+the end of the text, not at ``$``, which lets a trailing newline through. The nesting of the JSON is bounded
+where it is decoded (``edges.http.decode_json``)."""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from pydantic import AfterValidator, Field, field_validator
 
@@ -31,25 +37,32 @@ DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 DEFAULT_INTERVAL = 5
 SLOW_DOWN_STEP = 5
 DEFAULT_ACCESS_TTL = 3600
-_USER_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{2,30}[A-Za-z0-9]$")
+MAX_ACCESS_TTL = 366 * 86400
+"""The longest lifetime an access token's ``expires_in`` may claim (a year; OKX's last an hour). Beyond it
+the number is damage, not a lifetime: ``10**400`` overflows a float, ``10**300`` never needs a refresh."""
+MAX_DEVICE_TTL = 86400
+MAX_INTERVAL = 3600
+_USER_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{2,30}[A-Za-z0-9]\Z")
+B64TOKEN_RE = re.compile(r"^[A-Za-z0-9._~+/-]+=*\Z")
+"""RFC 6750 §2.1 ``b64token``: ``1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="``."""
 _TEXT_LIMIT = 2048
 
 
-_WORD_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
-SCOPE_RE = re.compile(r"^[A-Za-z0-9_.:/-]{1,64}$")
+_WORD_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}\Z")
+SCOPE_RE = re.compile(r"^[A-Za-z0-9_.:/-]{1,64}\Z")
 _MARKUP = set("[]()<>\"'`{}|^*")
 """Characters a shown link must not carry: they could make the agent's markdown or HTML render another
 link or markup next to the real one (``https://www.okx.com/?[Open](https://evil.example)``)."""
 
 
-_HOST_RE = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$")
+_HOST_RE = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\Z")
 
 
 @dataclass(frozen=True)
 class Url:
     """An absolute http(s) URL as a browser would read it, or a ValueError: printable ASCII only (an IDN
     host must arrive in punycode), no backslash (browsers read it as a slash, Python does not), no
-    userinfo, a plain DNS name or IP literal as host, a valid port."""
+    userinfo, a plain DNS name or IP literal as host, a valid port (not 0: no server listens there)."""
 
     scheme: str
     host: str
@@ -78,6 +91,8 @@ class Url:
             raise ValueError("must have a valid host and port") from None
         if not host or (literal is None and not _HOST_RE.match(host)):
             raise ValueError("must have a plain host name")
+        if port == 0:
+            raise ValueError("must have a valid host and port")
         return cls(parts.scheme, host, port)
 
     @property
@@ -99,6 +114,32 @@ def _shown_url(value: str) -> str:
     if _MARKUP & set(value):
         raise ValueError("must not contain markup characters")
     return value
+
+
+_CODE_QUERY_RE = re.compile(r"^user_code=((?:[A-Za-z0-9-]|\+|%20){1,96})\Z")
+
+
+def _squeezed(code: str) -> str:
+    return code.replace("-", "").replace(" ", "").upper()
+
+
+def _plain_link(uri: str, *, query: bool, user_code: str | None = None) -> None:
+    """A ValueError unless ``uri`` has no fragment (not even an empty ``#``) and, when ``query``, no query
+    but one ``user_code=<code>`` (``user_code``'s own when given, then required), else none at all. A link
+    that reads as another host (``https://www.okx.com#.evil.example``, ``https://www.okx.com?.evil.example``)
+    still opens okx.com, but a reader may believe the host it shows."""
+    if "#" in uri:
+        raise ValueError("must not carry a fragment")
+    _, asked, text = uri.partition("?")
+    if not asked:
+        if user_code is not None:
+            raise ValueError("must carry the login's user_code")
+        return
+    found = _CODE_QUERY_RE.match(text) if query else None
+    if found is None:
+        raise ValueError("must carry no query but its user_code" if query else "must not carry a query")
+    if user_code is not None and _squeezed(unquote_plus(found[1])) != _squeezed(user_code):
+        raise ValueError("must carry the login's own user_code")
 
 
 def _user_code(value: str) -> str:
@@ -151,15 +192,37 @@ class DeviceAuthorization(Frozen):
     user_code: UserCode
     verification_uri: ShownUrl
     verification_uri_complete: str | None = None
-    expires_in: int = Field(gt=0, le=86400)
-    interval: int = Field(default=DEFAULT_INTERVAL, ge=1, le=3600)
+    expires_in: int = Field(gt=0, le=MAX_DEVICE_TTL)
+    interval: int = Field(default=DEFAULT_INTERVAL, ge=1, le=MAX_INTERVAL)
+
+
+def check_device_links(device: DeviceAuthorization) -> None:
+    """PhishingGuard unless the device answer's links are plain (RFC 8628 §3.2): ``verification_uri`` with no
+    query and no fragment, ``verification_uri_complete`` (if any) with no fragment and a query of exactly
+    ``user_code=`` this login's code. Where they may point is :class:`TrustPolicy`'s to say."""
+    links: list[tuple[str, str | None]] = [(device.verification_uri, None)]
+    if device.verification_uri_complete is not None:
+        links.append((device.verification_uri_complete, device.user_code))
+    for uri, code in links:
+        try:
+            _plain_link(uri, query=code is not None, user_code=code)
+        except ValueError as exc:
+            raise PhishingGuard(f"the verification URI is malformed ({exc})") from None
+
+
+def _b64token(value: str | None) -> str | None:
+    if value is not None and not B64TOKEN_RE.match(value):
+        raise ValueError("must be RFC 6750 token characters (letters, digits, -._~+/ and trailing =)")
+    return value
 
 
 class TokenResponse(Frozen):
-    access_token: str = Field(min_length=1, max_length=16384)
+    access_token: Annotated[str, AfterValidator(_b64token)] = Field(min_length=1, max_length=16384, repr=False)
     token_type: str
-    expires_in: int = Field(default=DEFAULT_ACCESS_TTL, gt=0)
-    refresh_token: str | None = Field(default=None, min_length=1, max_length=16384)
+    expires_in: int = Field(default=DEFAULT_ACCESS_TTL, gt=0, le=MAX_ACCESS_TTL)
+    refresh_token: Annotated[str | None, AfterValidator(_b64token)] = Field(
+        default=None, min_length=1, max_length=16384, repr=False
+    )
     scope: str | None = Field(default=None, max_length=512)
 
     @field_validator("scope")
@@ -190,7 +253,7 @@ def parse(model: type[_W], body: Any, what: str) -> _W:
         raise BadResponse(f"{what}: {exc.details}") from None
 
 
-_CODE_RE = re.compile(r"^[0-9]{1,8}$")
+_CODE_RE = re.compile(r"^[0-9]{1,8}\Z")
 
 
 def _code_field(body: Any) -> str | None:
@@ -273,13 +336,13 @@ def _is_loopback(host: str) -> bool:
 
 
 def is_safe_issuer(issuer: str) -> bool:
-    """An issuer we may send tokens to: https, or plain http on loopback only; no query or fragment."""
+    """An issuer we may send tokens to: https, or plain http on loopback only; no query or fragment (not even
+    an empty ``?`` or ``#``)."""
     try:
         _safe_url(issuer)
     except ValueError:
         return False
-    parts = urlsplit(issuer)
-    return not parts.query and not parts.fragment
+    return "?" not in issuer and "#" not in issuer
 
 
 @dataclass(frozen=True)
@@ -292,9 +355,12 @@ class TrustPolicy:
     custom_issuer: bool
     allowed_hosts: Collection[str] = ()
 
-    def check(self, uri: str) -> None:
+    def check(self, uri: str, user_code: str | None = None) -> None:
+        """PhishingGuard unless ``uri`` is a link we may show: also no fragment, no port 0, and no query but
+        one ``user_code=<code>`` (``user_code``'s own, required, when given: a ``verification_uri_complete``)."""
         try:
             url = Url.parse(_shown_url(uri))
+            _plain_link(uri, query=True, user_code=user_code)
         except ValueError as exc:
             raise PhishingGuard(f"the verification URI is malformed ({exc})") from None
         if self.custom_issuer:

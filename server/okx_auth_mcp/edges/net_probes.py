@@ -17,7 +17,6 @@ Errors: ``_Unresolved`` (the resolver did not answer in time) stays inside this 
 from __future__ import annotations
 
 import ipaddress
-import json
 import socket
 import ssl
 import threading
@@ -43,6 +42,7 @@ from okx_auth_mcp.core.diagnosis.facts import (
 from okx_auth_mcp.core.diagnosis.urls import display, host_port, redact_proxy
 from okx_auth_mcp.core.oauth_errors import BadResponse, NetworkError, OAuthError, TokenError
 from okx_auth_mcp.core.oauth_wire import error_from_body, okx_code, well_known_urls
+from okx_auth_mcp.edges.http import decode_json
 from okx_auth_mcp.edges.oauth_client import OAuthHttp
 
 DEFAULT_TIMEOUT_SECONDS = 5.0
@@ -214,8 +214,8 @@ class ProbeHttp(OAuthHttp):
         status, raw = self.send("GET", url, "time")
         rtt = time.perf_counter() - started
         try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+            body = decode_json(raw, status, "time")
+        except BadResponse:
             body = None
         return sent_at, rtt, status, body
 

@@ -22,6 +22,7 @@ from okx_auth_mcp.core.oauth_wire import (
     ServerMetadata,
     TokenResponse,
     as_token_error,
+    check_device_links,
     error_from_body,
     okx_error_in_success,
     parse,
@@ -111,7 +112,9 @@ class OAuthHttp:
             {"client_id": client_id, "scope": scope},
             "device authorization",
         )
-        return parse(DeviceAuthorization, body, "device authorization")
+        device = parse(DeviceAuthorization, body, "device authorization")
+        check_device_links(device)
+        return device
 
     def poll_device_token(self, token_endpoint: str, client_id: str, device_code: str) -> TokenResponse:
         form = {"grant_type": DEVICE_CODE_GRANT, "device_code": device_code, "client_id": client_id}

@@ -10,7 +10,7 @@ signature recomputed (50113), ``x-simulated-trading: 1`` exactly for a demo key 
 :meth:`SandboxState.add_api_key`. Otherwise the request needs ``Authorization: Bearer`` (50111 without one;
 53000 unknown, 53003 revoked or rotated, 53002 expired); each Bearer request's ``TERMID`` is kept in
 ``termids``. ``skew`` and ``latency`` set the API's clock offset and answer delay; the account endpoint's
-faults are under ``account``.
+faults are under ``account``, the time endpoint's under ``time``.
 """
 
 from __future__ import annotations
@@ -86,6 +86,8 @@ def _api_key_account(state: SandboxState, request: Request, body: bytes) -> Resp
 def routes(state: SandboxState) -> list[Route]:
     async def public_time(request: Request) -> Response:
         await anyio.sleep(state.latency)
+        if (fault := await faulted(state, "time")) is not None:
+            return fault
         return JSONResponse({"code": "0", "msg": "", "data": [{"ts": str(int(state.api_now() * 1000))}]})
 
     async def account_config(request: Request) -> Response:

@@ -1,21 +1,42 @@
 """What the sandbox answers when a test asks an endpoint to misbehave, and the error bodies it answers with.
 
 ``SandboxState.faults`` maps an endpoint's name (``discovery``, ``discovery_oidc``, ``register``, ``device``,
-``token``, ``revoke``, ``account``) to one of: ``http_500``, ``http_404``, ``http_401`` (no body),
+``token``, ``revoke``, ``account``, ``time``) to one of: ``http_500``, ``http_404``, ``http_401`` (no body),
 ``not_json``, ``oversized``, ``wrong_shape``, ``hang:SECONDS``, ``trickle`` (a body a byte at a time),
-``okx:CODE`` (an OKX error body), ``oauth:ERROR`` (an RFC 6749 error with hostile prose), ``wrong_issuer``
-(discovery), ``foreign_verification_uri`` / ``foreign_complete_uri`` (device authorization); the last three
-are answered by the endpoint itself, with a good status and a wrong value.
+``okx:CODE`` (an OKX error body), ``oauth:ERROR`` (an RFC 6749 error with hostile prose), one of
+:data:`HOSTILE` (an HTTP 200 answer crafted to break a client: JSON nested 20000 deep, a number of 5000
+digits, an ``expires_in`` of 10**400, tokens with control characters); ``wrong_issuer`` (discovery),
+``foreign_verification_uri`` / ``foreign_complete_uri`` and ``uri_suffix:TEXT`` / ``complete_suffix:TEXT``
+(device authorization: TEXT is appended to the link) are answered by the endpoint itself, with a good status
+and a wrong value.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import anyio
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
 from okx_auth_mcp.sandbox.state import SandboxState
+
+_DEEP = 20000
+_TOKEN = {"token_type": "Bearer", "expires_in": 3600, "scope": "read_only"}
+HOSTILE: dict[str, bytes] = {
+    "deep_json": b"[" * _DEEP + b"]" * _DEEP,  # 40 KB, under a 64 KB cap: valid JSON no recursive parser takes
+    "deep_object": b'{"a":' * (_DEEP // 4) + b"1" + b"}" * (_DEEP // 4),
+    "long_number": b'{"access_token": "a", "token_type": "Bearer", "expires_in": ' + b"7" * 5000 + b"}",
+    "huge_expires_in": json.dumps({**_TOKEN, "access_token": "tok", "expires_in": 10**400}).encode(),
+    "nan_expires_in": json.dumps({**_TOKEN, "access_token": "tok", "expires_in": float("nan")}).encode(),
+    "control_char_token": json.dumps({**_TOKEN, "access_token": "\x1b]0;owned\x07\x1b[2Jtok"}).encode(),
+    "crlf_token": json.dumps({**_TOKEN, "access_token": "tok\r\nX-Injected: 1"}).encode(),
+    "crlf_refresh_token": json.dumps({**_TOKEN, "access_token": "tok", "refresh_token": "r\r\nX: 1"}).encode(),
+    "far_future_time": b'{"code": "0", "msg": "", "data": [{"ts": "9999999999999999"}]}',
+    "infinite_time": b'{"code": "0", "msg": "", "data": [{"ts": 1e400}]}',
+}
+"""Answers (HTTP 200, ``application/json``) that a careless client chokes on."""
+_BY_ENDPOINT = ("foreign_verification_uri", "foreign_complete_uri", "wrong_issuer", "uri_suffix:", "complete_suffix:")
 
 
 def oauth_error(error: str, description: str, status: int = 400) -> JSONResponse:
@@ -30,8 +51,10 @@ async def faulted(state: SandboxState, name: str) -> Response | None:
     with state.lock:
         state.requests[name] = state.requests.get(name, 0) + 1
         fault = state.faults.get(name)
-    if fault is None or fault in ("foreign_verification_uri", "foreign_complete_uri", "wrong_issuer"):
+    if fault is None or fault.startswith(_BY_ENDPOINT):
         return None
+    if fault in HOSTILE:
+        return Response(HOSTILE[fault], status_code=200, media_type="application/json")
     if fault == "http_500":
         return JSONResponse({"error": "server_error"}, status_code=500)
     if fault == "http_404":

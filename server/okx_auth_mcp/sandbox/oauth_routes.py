@@ -89,12 +89,14 @@ def routes(state: SandboxState) -> list[Route]:
             hostile = state.faults.get("device")
         page = "https://okx.example.net/device" if hostile == "foreign_verification_uri" else f"{state.issuer}/device"
         complete = "https://okx.example.net/device" if hostile == "foreign_complete_uri" else page
+        kind, _, suffix = (hostile or "").partition(":")
         return JSONResponse(
             {
                 "device_code": device,
                 "user_code": user_code,
-                "verification_uri": page,
-                "verification_uri_complete": f"{complete}?user_code={user_code}",
+                "verification_uri": page + (suffix if kind == "uri_suffix" else ""),
+                "verification_uri_complete": f"{complete}?user_code={user_code}"
+                + (suffix if kind == "complete_suffix" else ""),
                 "expires_in": state.config.device_code_ttl,
                 "interval": state.config.interval,
             }
