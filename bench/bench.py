@@ -6,9 +6,14 @@ and SDK. Both servers are spawned over stdio by the SDK's stdio client with the 
 temporary ``HOME``, ``OKX_HOME`` and state directory and no ``OKX_*`` credentials, so ``preflight`` answers
 with the site menu and nothing touches the network.
 
+With HTTP on (the default), the same two servers also run as Streamable HTTP servers on 127.0.0.1, and 1, 10 and
+50 concurrent SDK clients call ``preflight`` (the floor: ``ping``) in a loop: p50/p99 and requests per second
+(``bench_http.py``).
+
 This is a measurement, not a test: it exits 0 whatever the numbers, unless ``--check`` is given.
 
-    .venv/bin/python bench/bench.py [--starts 10] [--calls 500] [--json] [--check]
+    .venv/bin/python bench/bench.py [--starts 10] [--calls 500] [--only stdio|http] [--http-seconds 3]
+        [--http-modes legacy,auto] [--http-clients 1,10,50] [--json] [--check]
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import anyio
+import bench_http
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.types import CallToolResult
@@ -67,6 +73,13 @@ class ServerSpec:
 
 FLOOR = ServerSpec("floor", [str(FLOOR_SCRIPT)], marker=FLOOR_SCRIPT.name)
 OURS = ServerSpec("okx-auth-mcp", ["-m", "okx_auth_mcp", "serve"], marker="okx_auth_mcp")
+
+HTTP_TOOL: tuple[str, dict[str, Any]] = OURS_TOOLS[0]
+"""The tool timed over HTTP: ``preflight``, local state only."""
+HTTP_TARGETS = (
+    bench_http.Target(FLOOR.name, FLOOR.params, ["--http"], *FLOOR_TOOL),
+    bench_http.Target(OURS.name, OURS.params, ["--http", "--port", "0"], *HTTP_TOOL, expect=("next", "choose_site")),
+)
 
 
 # ----- processes --------------------------------------------------------------------------------------
@@ -260,7 +273,9 @@ class Check:
 class Results:
     environment: dict[str, Any]
     starts: dict[str, list[StartSample]]
-    latency: LatencyRun
+    latency: LatencyRun | None
+    """None with ``--only http`` (and then ``starts`` is empty)."""
+    http: bench_http.HttpRun | None = None
     checks: list[Check] = field(default_factory=list)
 
     def start_ms(self, name: str, how: Callable[[list[float]], float]) -> float:
@@ -278,8 +293,16 @@ class Results:
         return statistics.median(s.hwm_kib for s in self.starts[name]) / 1024
 
     def to_json(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"environment": self.environment}
+        if self.latency is not None:
+            found.update(self.stdio_json(self.latency))
+        if self.http is not None:
+            found["http"] = self.http.to_json()
+        found["checks"] = [{**asdict(c), "passed": c.passed} for c in self.checks]
+        return found
+
+    def stdio_json(self, latency: LatencyRun) -> dict[str, Any]:
         return {
-            "environment": self.environment,
             "cold_start_ms": {
                 name: {
                     "median": self.start_ms(name, statistics.median),
@@ -293,14 +316,13 @@ class Results:
             "cold_start_cpu_ms_median": {name: self.start_cpu_ms(name) for name in self.starts},
             "rss_after_initialize_mib": {name: self.start_hwm_mib(name) for name in self.starts},
             "peak_rss_before_shutdown_mib": {
-                FLOOR.name: self.latency.floor_peak_kib / 1024,
-                OURS.name: self.latency.ours_peak_kib / 1024,
+                FLOOR.name: latency.floor_peak_kib / 1024,
+                OURS.name: latency.ours_peak_kib / 1024,
             },
             "latency_ms": {
-                FLOOR.name: {self.latency.floor.tool: asdict(self.latency.floor)},
-                OURS.name: {lat.tool: asdict(lat) for lat in self.latency.ours},
+                FLOOR.name: {latency.floor.tool: asdict(latency.floor)},
+                OURS.name: {lat.tool: asdict(lat) for lat in latency.ours},
             },
-            "checks": [{**asdict(c), "passed": c.passed} for c in self.checks],
         }
 
 
@@ -310,10 +332,24 @@ def _row(*cells: str) -> str:
 
 def markdown(res: Results) -> str:
     env = res.environment
-    f, o = FLOOR.name, OURS.name
     lines = [
         f"okx-auth-mcp bench: Python {env['python']}, mcp {env['mcp']}, {env['cpus']} CPUs, "
         f"load average before {env['loadavg_before']}, after {env['loadavg_after']}",
+    ]
+    if res.latency is not None:
+        lines += _stdio_markdown(res, res.latency)
+    if res.http is not None:
+        seconds, warmup = env["http_seconds"], env["http_warmup"]
+        lines += ["", *bench_http.markdown(res.http, FLOOR.name, OURS.name, seconds, warmup)]
+    failed = [c.name for c in res.checks if not c.passed]
+    lines += ["", "all targets met" if not failed else f"missed: {', '.join(failed)}"]
+    return "\n".join(lines)
+
+
+def _stdio_markdown(res: Results, lat: LatencyRun) -> list[str]:
+    env = res.environment
+    f, o = FLOOR.name, OURS.name
+    lines = [
         f"stdio, SDK client mode={MODE!r} (the initialize handshake, as Claude Desktop does today; protocol "
         f"{env['protocol']}); {env['starts']} cold starts each (alternating, after {env['warmup_starts']} discarded), "
         f"{env['calls']} calls per tool after {env['warmup_calls']} warm-up calls, interleaved",
@@ -338,14 +374,11 @@ def markdown(res: Results) -> str:
     lines.append(_row("cold start, median of back-to-back ratios", "", "", f"{res.paired_start_ratio():.2f}×", "", ""))
     ratio_row("cold start, server CPU user+sys, median", res.start_cpu_ms(f), res.start_cpu_ms(o), "ms", False)
     ratio_row("RSS after initialize (VmHWM)", res.start_hwm_mib(f), res.start_hwm_mib(o), "MiB", False)
-    lat = res.latency
     ratio_row("peak RSS before shutdown (VmHWM)", lat.floor_peak_kib / 1024, lat.ours_peak_kib / 1024, "MiB", False)
     for tool in lat.ours:
         ratio_row(f"`{tool.tool}` p50", lat.floor.p50_ms, tool.p50_ms, "ms", True)
         ratio_row(f"`{tool.tool}` p99", lat.floor.p99_ms, tool.p99_ms, "ms", False)
-    failed = [c.name for c in res.checks if not c.passed]
-    lines += ["", "all targets met" if not failed else f"missed: {', '.join(failed)}"]
-    return "\n".join(lines)
+    return lines
 
 
 # ----- main -------------------------------------------------------------------------------------------
@@ -370,8 +403,34 @@ async def run(args: argparse.Namespace) -> Results:
         "warmup_starts": args.warmup_starts,
         "calls": args.calls,
         "warmup_calls": args.warmup,
+        "http_modes": args.http_modes,
+        "http_clients": args.http_clients,
+        "http_seconds": args.http_seconds,
+        "http_warmup": args.http_warmup,
         "loadavg_before": _loadavg(),
     }
+    res = Results(environment, {}, None)
+    if args.only in (None, "stdio"):
+        await _stdio(args, res)
+    if args.only in (None, "http"):
+        res.http = await bench_http.run(
+            HTTP_TARGETS,
+            modes=args.http_modes,
+            clients=args.http_clients,
+            seconds=args.http_seconds,
+            warmup=args.http_warmup,
+            scratch=_scratch,
+            progress=_progress,
+        )
+        for floor, ours in zip(res.http.levels[FLOOR.name], res.http.levels[OURS.name], strict=True):
+            if ours.clients == args.http_clients[0]:  # one target per mode: the fewest clients, latency alone
+                name = f"HTTP {ours.mode} {HTTP_TOOL[0]} p50, {ours.clients} client(s)"
+                res.checks.append(Check(name, ours.p50_ms / floor.p50_ms, LATENCY_TARGET))
+    environment["loadavg_after"] = _loadavg()
+    return res
+
+
+async def _stdio(args: argparse.Namespace, res: Results) -> None:
     starts: dict[str, list[StartSample]] = {FLOOR.name: [], OURS.name: []}
     for _ in range(args.warmup_starts):  # the page cache, .pyc files: what every later start finds
         for spec in (FLOOR, OURS):
@@ -382,11 +441,10 @@ async def run(args: argparse.Namespace) -> Results:
             starts[spec.name].append(sample)
             _progress(f"start {i + 1}/{args.starts} {spec.name}: {sample.seconds * 1000:.0f} ms")
     protocols = {s.protocol for samples in starts.values() for s in samples}
-    environment["protocol"] = ", ".join(sorted(protocols))
+    res.environment["protocol"] = ", ".join(sorted(protocols))
     _progress(f"latency: {args.calls} calls per tool after {args.warmup} warm-up calls")
     lat = await latency(args.calls, args.warmup)
-    environment["loadavg_after"] = _loadavg()
-    res = Results(environment, starts, lat)
+    res.starts, res.latency = starts, lat
     res.checks.append(
         Check(
             "cold start",
@@ -396,7 +454,6 @@ async def run(args: argparse.Namespace) -> Results:
     )
     for tool in lat.ours:
         res.checks.append(Check(f"{tool.tool} p50", tool.p50_ms / lat.floor.p50_ms, LATENCY_TARGET))
-    return res
 
 
 def _positive(text: str) -> int:
@@ -423,12 +480,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup-starts", type=int, default=1, help="discarded cold starts first (default 1)")
     parser.add_argument("--calls", type=_positive, default=500, help="timed calls per tool (default 500)")
     parser.add_argument("--warmup", type=int, default=20, help="untimed calls per tool first (default 20)")
+    bench_http.add_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
     parser.add_argument("--check", action="store_true", help="exit 1 if any target is missed")
     args = parser.parse_args(argv)
     if not sys.platform.startswith("linux"):
         parser.error("this bench reads /proc: Linux only")
-    if args.starts < 2 and not args.json:
+    if args.starts < 2 and not args.json and args.only != "http":
         _progress("note: one start per server says little about a median")
 
     _compile_package()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -67,6 +68,10 @@ def test_the_security_settings_name_exactly_this_server() -> None:
     assert v4.allowed_hosts == ["127.0.0.1:8765", "localhost:8765"]
     assert v4.allowed_origins == ["http://127.0.0.1:8765", "http://localhost:8765"]
     assert transport_security("::1", 9).allowed_hosts == ["[::1]:9", "localhost:9"]
+    # localhost: both loopback families on one port.
+    both = transport_security(["127.0.0.1", "::1"], 9)
+    assert both.allowed_hosts == ["127.0.0.1:9", "[::1]:9", "localhost:9"]
+    assert both.allowed_origins == ["http://127.0.0.1:9", "http://[::1]:9", "http://localhost:9"]
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "localhost"])
@@ -196,3 +201,72 @@ async def test_serve_on_localhost_answers_at_the_url_it_announces(isolated_env: 
         process.stderr.close()
     session_id = answer.headers["mcp-session-id"]
     assert session_id and session_id not in logged  # it would let a reader of the log act in the session
+
+
+def ipv6_loopback() -> bool:
+    if not socket.has_ipv6:
+        return False
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not ipv6_loopback(), reason="this machine has no IPv6 loopback (::1)")
+def test_serve_on_localhost_answers_on_127_0_0_1_and_on_ipv6(isolated_env: dict[str, str]) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "okx_auth_mcp", "serve", "--http", "--host", "localhost", "--port", "0"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    try:
+        announced = next(line for line in process.stderr if "Streamable HTTP at" in line)
+        found = re.search(r" at http://127\.0\.0\.1:(\d+)/mcp and http://\[::1\]:(\d+)/mcp ", announced)
+        assert found and found.group(1) == found.group(2), announced
+        port = int(found.group(1))
+        own = [f"127.0.0.1:{port}", f"[::1]:{port}", f"localhost:{port}"]
+        for url in (f"http://127.0.0.1:{port}/mcp", f"http://[::1]:{port}/mcp"):
+            assert post_initialize(url, {}).status_code == 200
+            for host in own:  # whichever address a client resolved localhost to, and whichever it sends
+                assert post_initialize(url, {"Host": host}).status_code == 200
+                assert post_initialize(url, {"Host": host, "Origin": f"http://{host}"}).status_code == 200
+            assert post_initialize(url, {"Host": f"evil.example:{port}"}).status_code == 421
+            assert post_initialize(url, {"Host": f"[::1]:{port + 1}"}).status_code == 421
+            assert post_initialize(url, {"Origin": f"http://[::1]:{port + 1}"}).status_code == 403
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        process.stderr.close()
+
+
+@pytest.mark.parametrize(
+    ("host", "taken"),
+    [
+        ("127.0.0.1", "127.0.0.1"),
+        pytest.param("localhost", "::1", marks=pytest.mark.skipif(not ipv6_loopback(), reason="no ::1")),
+    ],
+)
+def test_serve_on_a_taken_port_says_so_in_one_line(host: str, taken: str) -> None:
+    family = socket.AF_INET6 if ":" in taken else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as holder:
+        holder.bind((taken, 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "okx_auth_mcp", "serve", "--http", "--host", host, "--port", str(port)],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    assert done.returncode == 1
+    assert (
+        done.stderr.startswith(f"okx-auth-mcp: cannot listen on {host} port {port}: ") and done.stderr.count("\n") == 1
+    )
+    assert "Traceback" not in done.stderr

@@ -4,6 +4,7 @@ token alone on stdout, Ctrl-C, the terminal spinner, the browser)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import pty
@@ -529,3 +530,75 @@ def test_cancel_login_deletes_only_the_pending_login(
     log_in(service, sandbox)
     assert service.cancel_login() is False
     assert service.auth_state().status == "logged_in"
+
+
+# ----- the default command: serve's options without its name ----------------------------------------------
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> list[argparse.Namespace]:
+    """What ``serve`` would be run with: the parsed arguments, instead of a server."""
+    from okx_auth_mcp.cli import serve
+
+    runs: list[argparse.Namespace] = []
+
+    def record(args: argparse.Namespace) -> int:
+        runs.append(args)
+        return 0
+
+    monkeypatch.setattr(serve, "_serve", record)
+    return runs
+
+
+@pytest.mark.parametrize(
+    ("argv", "sandbox", "http", "host", "port"),
+    [
+        ([], False, False, "127.0.0.1", 8765),
+        (["--sandbox"], True, False, "127.0.0.1", 8765),
+        (["--http", "--host", "localhost", "--port", "0"], False, True, "localhost", 0),
+        (["--port=9000", "--sandbox", "--http"], True, True, "127.0.0.1", 9000),
+        (["serve", "--sandbox"], True, False, "127.0.0.1", 8765),
+    ],
+)
+def test_options_of_serve_need_no_command_name(
+    argv: list[str], sandbox: bool, http: bool, host: str, port: int, served: list[argparse.Namespace]
+) -> None:
+    assert main(argv) == 0
+    (args,) = served
+    assert (args.command, args.sandbox, args.http, args.host, args.port) == ("serve", sandbox, http, host, port)
+
+
+def test_the_programs_own_options_still_come_first(
+    capsys: pytest.CaptureFixture[str], served: list[argparse.Namespace]
+) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.startswith("okx-auth-mcp ")
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert done.value.code == 0 and out.startswith("usage: okx-auth-mcp ") and "diagnose" in out
+    with pytest.raises(SystemExit) as done:
+        main(["--http", "--help"])  # serve's own help
+    assert done.value.code == 0 and capsys.readouterr().out.startswith("usage: okx-auth-mcp serve ")
+    assert served == []
+
+
+@pytest.mark.parametrize("argv", [["--bogus"], ["--sandbox", "--bogus"], ["--vers"], ["bogus"]])
+def test_an_unknown_option_or_command_is_refused(
+    argv: list[str], capsys: pytest.CaptureFixture[str], served: list[argparse.Namespace]
+) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and "okx-auth-mcp" in err and "error:" in err and argv[-1] in err
+    assert "Traceback" not in err and served == []
+
+
+def test_serve_options_without_the_command_in_a_real_process() -> None:
+    # Refused by serve itself (the host), not by the parser: the options reached serve.
+    done = subprocess.run(
+        [*CLI, "--http", "--host", "0.0.0.0", "--port", "0"], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert done.returncode == 2
+    assert "not a loopback address" in done.stderr and "unrecognized" not in done.stderr

@@ -13,9 +13,26 @@ from okx_auth_mcp.cli import config_show, diagnose, login, serve, session
 from okx_auth_mcp.cli.common import EXIT_INTERRUPTED, EXIT_USAGE
 from okx_auth_mcp.core.okx_profiles import ConfigError
 
+DEFAULT_COMMAND = "serve"
+OWN_OPTIONS = ("-h", "--help", "--version")
+"""The options of ``okx-auth-mcp`` itself. Any other first argument that is an option belongs to the default
+command: ``okx-auth-mcp --sandbox`` is ``okx-auth-mcp serve --sandbox``."""
+
+
+def with_command(argv: Sequence[str]) -> list[str]:
+    """``argv`` with the default command named when it starts with none: no arguments, or an option other than
+    ``okx-auth-mcp``'s own (which argparse then checks against ``serve``'s, so an unknown one is still refused)."""
+    if not argv or (argv[0].startswith("-") and argv[0] not in OWN_OPTIONS):
+        return [DEFAULT_COMMAND, *argv]
+    return list(argv)
+
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="okx-auth-mcp", description="Sign a user into OKX safely, over MCP.")
+    parser = argparse.ArgumentParser(
+        prog="okx-auth-mcp",
+        description="Sign a user into OKX safely, over MCP. With no command, or only options of serve, it runs serve.",
+        allow_abbrev=False,  # an abbreviation of --help or --version would be taken for an option of serve
+    )
     parser.add_argument("--version", action="version", version=f"okx-auth-mcp {__version__}")
     commands = parser.add_subparsers(dest="command")
     serve.add_commands(commands)
@@ -25,9 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config_show.add_commands(commands)
     diagnose.add_commands(commands)
 
-    args = parser.parse_args(argv)
-    if args.command is None:
-        args = parser.parse_args(["serve", *(argv or sys.argv[1:])])
+    args = parser.parse_args(with_command(sys.argv[1:] if argv is None else argv))
     try:
         return int(args.run(args))
     except ConfigError as exc:

@@ -10,23 +10,35 @@ import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from okx_auth_mcp.cli.common import EXIT_FAILED, EXIT_USAGE
 from okx_auth_mcp.login.settings import Settings
+
+if TYPE_CHECKING:
+    import socket
 
 
 def _serve(args: argparse.Namespace) -> int:
     from okx_auth_mcp.mcp.server import create_server
 
     settings = Settings.from_env()
-    if args.http:
-        from okx_auth_mcp.edges.loopback import NotLoopback, check_loopback
-
-        try:
-            check_loopback(args.host)
-        except NotLoopback as exc:
-            print(f"okx-auth-mcp: --host {exc}", file=sys.stderr)
-            return 2
     with contextlib.ExitStack() as stack:
+        sockets: list[socket.socket] = []
+        if args.http:  # listening first: a refused host or a taken port starts nothing
+            from okx_auth_mcp.edges.loopback import NotLoopback, bind
+
+            try:
+                sockets = bind(args.host, args.port)
+            except NotLoopback as exc:
+                print(f"okx-auth-mcp: --host {exc}", file=sys.stderr)
+                return EXIT_USAGE
+            except OSError as exc:
+                reason = exc.strerror or str(exc)
+                print(f"okx-auth-mcp: cannot listen on {args.host} port {args.port}: {reason}", file=sys.stderr)
+                return EXIT_FAILED
+            for sock in sockets:
+                stack.callback(sock.close)
         if args.sandbox:
             settings = _sandboxed(settings, stack, args.sandbox_port)
         server = create_server(settings)
@@ -35,10 +47,11 @@ def _serve(args: argparse.Namespace) -> int:
             return 0
         from okx_auth_mcp.mcp.http_transport import serve_http
 
-        def announce(url: str) -> None:
-            print(f"okx-auth-mcp: MCP over Streamable HTTP at {url}  (Ctrl-C stops it)", file=sys.stderr, flush=True)
+        def announce(urls: list[str]) -> None:
+            where = " and ".join(urls)
+            print(f"okx-auth-mcp: MCP over Streamable HTTP at {where}  (Ctrl-C stops it)", file=sys.stderr, flush=True)
 
-        serve_http(server, args.host, args.port, announce)
+        serve_http(server, sockets, announce)
     return 0
 
 
@@ -85,7 +98,11 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     serve.add_argument("--sandbox", action="store_true", help="use an in-process sandbox instead of OKX")
     serve.add_argument("--sandbox-port", type=int, default=0, help="the sandbox's port (default: any free one)")
     serve.add_argument("--http", action="store_true", help="serve Streamable HTTP at http://HOST:PORT/mcp")
-    serve.add_argument("--host", default="127.0.0.1", help="with --http: a loopback address (default 127.0.0.1)")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="with --http: a loopback address, or localhost for both 127.0.0.1 and ::1 (default 127.0.0.1)",
+    )
     serve.add_argument("--port", type=int, default=8765, help="with --http: the port (default 8765; 0: any free)")
     serve.set_defaults(run=_serve)
 

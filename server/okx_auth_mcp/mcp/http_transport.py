@@ -6,23 +6,31 @@ it holds across requests, sessions and server processes that share that director
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 
-from okx_auth_mcp.edges.loopback import bind, url_of, uvicorn_server
+from okx_auth_mcp.edges.loopback import url_of, uvicorn_server
+
+if TYPE_CHECKING:
+    import socket  # the type only: the sockets come bound from edges.loopback
 
 MCP_PATH = "/mcp"
 
 
-def transport_security(address: str, port: int) -> TransportSecuritySettings:
-    """Accept exactly this server's own ``Host`` values (the bound address, and ``localhost``), and ``Origin``
+def _listed(addresses: str | Sequence[str]) -> list[str]:
+    return [addresses] if isinstance(addresses, str) else list(addresses)
+
+
+def transport_security(addresses: str | Sequence[str], port: int) -> TransportSecuritySettings:
+    """Accept exactly this server's own ``Host`` values (each bound address, and ``localhost``), and ``Origin``
     values of the same origin (a browser page from anywhere else, including another local port, is refused).
     Clients that are not browsers send no ``Origin``."""
-    literal = f"[{address}]" if ":" in address else address
-    hosts = sorted({f"{literal}:{port}", f"localhost:{port}"})
+    literals = [f"[{a}]" if ":" in a else a for a in _listed(addresses)]
+    hosts = sorted({*(f"{literal}:{port}" for literal in literals), f"localhost:{port}"})
     return TransportSecuritySettings(
         enable_dns_rebinding_protection=True,
         allowed_hosts=hosts,
@@ -30,18 +38,20 @@ def transport_security(address: str, port: int) -> TransportSecuritySettings:
     )
 
 
-def http_app(server: MCPServer, address: str, port: int) -> Starlette:
-    """The app for a socket bound to ``address`` and ``port`` (the bound ones: ``localhost`` is resolved)."""
+def http_app(server: MCPServer, addresses: str | Sequence[str], port: int) -> Starlette:
+    """The app for sockets bound to ``addresses`` (one, or for ``localhost`` 127.0.0.1 and ::1) and ``port``:
+    the bound ones, so ``localhost`` is resolved."""
+    listed = _listed(addresses)
     return server.streamable_http_app(
-        streamable_http_path=MCP_PATH, transport_security=transport_security(address, port), host=address
+        streamable_http_path=MCP_PATH, transport_security=transport_security(listed, port), host=listed[0]
     )
 
 
-def serve_http(server: MCPServer, host: str, port: int, announce: Callable[[str], None]) -> None:
-    """Serve until interrupted. ``announce`` gets the endpoint URL once the socket listens (port 0 picks one)."""
-    sock = bind(host, port)
-    with sock:
-        address, bound_port = sock.getsockname()[:2]
-        app = http_app(server, address, bound_port)
-        announce(url_of(sock) + MCP_PATH)
-        uvicorn_server(app, lifespan="on").run(sockets=[sock])
+def serve_http(server: MCPServer, sockets: Sequence[socket.socket], announce: Callable[[list[str]], None]) -> None:
+    """Serve on ``sockets`` (from ``loopback.bind``: one port) until interrupted. ``announce`` gets the endpoint
+    URLs once they listen."""
+    addresses = [sock.getsockname()[0] for sock in sockets]
+    port = sockets[0].getsockname()[1]
+    app = http_app(server, addresses, port)
+    announce([url_of(sock) + MCP_PATH for sock in sockets])
+    uvicorn_server(app, lifespan="on").run(sockets=list(sockets))
