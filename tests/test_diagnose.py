@@ -493,8 +493,12 @@ def test_state_files_readable_by_others_fail(service: AuthService, sandbox: Runn
     (service.store.directory / "session.json").chmod(0o600)
     service.store.directory.chmod(0o755)
     found = check(diagnose(service, clock), "state.permissions")
-    assert found.status == "warn" and "was mode 0755: okx-auth-mcp set it to 0700 just now" in found.finding.en
-    assert check(diagnose(service, clock), "state.permissions").status == "ok"
+    assert found.status == "warn" and "is mode 0755 (should be 0700)" in found.finding.en
+    service.store.directory.chmod(0o775)
+    found = check(diagnose(service, clock), "state.permissions")
+    assert found.status == "fail" and "mode 0775, so other users can change it: every command" in found.finding.en
+    assert found.next is not None and f"chmod 700 {service.store.directory}" in found.next.en
+    assert service.store.directory.stat().st_mode & 0o777 == 0o775  # diagnose changes nothing
 
 
 def test_a_lock_held_by_another_process_fails_quickly(

@@ -344,9 +344,15 @@ def test_state_files_readable_by_others_fail_and_a_loose_directory_is_flagged() 
     loose_dir = StateDirFacts("/s", exists=True, mode=0o755, files=(("session.json", 0o600),))
     found = one(checks(local(state=loose_dir), NetworkFacts()), "state.permissions")
     assert found.status == "warn" and found.next is not None and found.next.en == "Run: chmod 700 /s"
-    fixed = StateDirFacts("/s", exists=True, mode=0o755, files=(("session.json", 0o600),), tightened=True)
-    found = one(checks(local(state=fixed), NetworkFacts()), "state.permissions")
-    assert found.status == "warn" and "set it to 0700 just now" in found.finding.en
+    writable = StateDirFacts("/s", exists=True, mode=0o770, files=(("session.json", 0o600),))
+    found = one(checks(local(state=writable), NetworkFacts()), "state.permissions")
+    assert found.status == "fail" and found.next is not None and found.next.en.startswith("Run: chmod 700 /s ")
+    not_a_directory = StateDirFacts("/s", exists=True, is_directory=False)
+    found = one(checks(local(state=not_a_directory), NetworkFacts()), "state.permissions")
+    assert found.status == "fail" and "/s is not a directory" in found.finding.en
+    foreign = StateDirFacts("/s", exists=True, mode=0o700, foreign_owner=1234)
+    found = one(checks(local(state=foreign), NetworkFacts()), "state.permissions")
+    assert found.status == "fail" and found.next is not None and "chown -R $(id -un) /s" in found.next.en
 
 
 def test_an_unreadable_state_directory_fails() -> None:

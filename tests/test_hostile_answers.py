@@ -17,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from mcp.client import Client
 
+from okx_auth_mcp.core.bounded_json import MAX_JSON_DEPTH
 from okx_auth_mcp.core.oauth_errors import BadResponse, DiscoveryFailed, PhishingGuard
 from okx_auth_mcp.core.oauth_wire import (
     MAX_ACCESS_TTL,
@@ -29,7 +30,7 @@ from okx_auth_mcp.core.oauth_wire import (
     parse,
     scopes_of,
 )
-from okx_auth_mcp.edges.http import MAX_JSON_DEPTH, decode_json
+from okx_auth_mcp.edges.http import decode_json
 from okx_auth_mcp.edges.net_probes import server_time
 from okx_auth_mcp.edges.okx_api import OkxApi
 from okx_auth_mcp.login import diagnose as login_diagnose

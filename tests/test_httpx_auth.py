@@ -7,7 +7,6 @@ import json
 import re
 import threading
 from collections.abc import Iterator
-from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx2
@@ -153,8 +152,14 @@ def test_a_token_the_server_dropped_early_is_refreshed_once_and_the_request_retr
 
 @pytest.fixture
 def refusing_api(refusing: Refusing, settings: Settings, clock: FakeClock) -> Iterator[AuthService]:
-    """The same session, with the refusing server as its API (as a custom issuer's origin would be)."""
-    api = AuthService(replace(settings, issuer_override=refusing.origin), clock=clock)
+    """The same session, with the refusing server as its API (a session is bound to its issuer, so the issuer
+    stays the sandbox; only where the API lives is moved)."""
+
+    class RefusingApi(AuthService):
+        def api_base_url(self) -> str:
+            return refusing.origin
+
+    api = RefusingApi(settings, clock=clock)
     yield api
     api.close()
 

@@ -53,6 +53,7 @@ CORE_MAY_IMPORT = {
     "enum",
     "re",
     "json",
+    "math",
     "base64",
     "binascii",
     "hashlib",

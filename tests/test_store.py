@@ -8,22 +8,26 @@ from pathlib import Path
 
 import pytest
 
-from okx_auth_mcp.edges.state_store import StateStore, StoreCorrupt
+from okx_auth_mcp.edges.state_store import StateStore, StoreCorrupt, UnsafeDirectory
 
 
 def test_the_directory_is_0700_and_files_0600(tmp_path: Path) -> None:
     store = StateStore(tmp_path / "state")
     store.write_json("session.json", {"a": 1})
     store.ticket_key()
+    with store.locked():
+        pass
     assert stat.S_IMODE((tmp_path / "state").stat().st_mode) == 0o700
     for name in ("session.json", "ticket.key", "state.lock"):
         assert stat.S_IMODE((tmp_path / "state" / name).stat().st_mode) == 0o600
 
 
-def test_a_loose_existing_directory_is_tightened(tmp_path: Path) -> None:
-    (tmp_path / "state").mkdir(mode=0o755)
-    StateStore(tmp_path / "state").ensure()
-    assert stat.S_IMODE((tmp_path / "state").stat().st_mode) == 0o700
+def test_a_loose_existing_directory_is_refused_not_tightened(tmp_path: Path) -> None:
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state").chmod(0o775)
+    with pytest.raises(UnsafeDirectory, match=r"mode 0775.*chmod 700 "):
+        StateStore(tmp_path / "state").ensure()
+    assert stat.S_IMODE((tmp_path / "state").stat().st_mode) == 0o775
 
 
 def test_a_crash_during_a_write_leaves_the_old_file_and_no_debris(

@@ -31,7 +31,7 @@ from okx_auth_mcp.core.oauth_errors import (
     PhishingGuard,
     TokenError,
 )
-from okx_auth_mcp.core.records import Frozen, Unfit, validated
+from okx_auth_mcp.core.records import B64TOKEN_RE, MAX_INTERVAL_SECONDS, USER_CODE_RE, Frozen, Unfit, validated
 
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 DEFAULT_INTERVAL = 5
@@ -41,10 +41,7 @@ MAX_ACCESS_TTL = 366 * 86400
 """The longest lifetime an access token's ``expires_in`` may claim (a year; OKX's last an hour). Beyond it
 the number is damage, not a lifetime: ``10**400`` overflows a float, ``10**300`` never needs a refresh."""
 MAX_DEVICE_TTL = 86400
-MAX_INTERVAL = 3600
-_USER_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{2,30}[A-Za-z0-9]\Z")
-B64TOKEN_RE = re.compile(r"^[A-Za-z0-9._~+/-]+=*\Z")
-"""RFC 6750 §2.1 ``b64token``: ``1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="``."""
+MAX_INTERVAL = MAX_INTERVAL_SECONDS
 _TEXT_LIMIT = 2048
 
 
@@ -143,7 +140,7 @@ def _plain_link(uri: str, *, query: bool, user_code: str | None = None) -> None:
 
 
 def _user_code(value: str) -> str:
-    if not _USER_CODE_RE.match(value):
+    if not USER_CODE_RE.match(value):
         raise ValueError("must be a short code of letters, digits and dashes")
     return value
 

@@ -9,13 +9,13 @@ URL, a code a short word, scopes plain words; nothing else they print reaches a 
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
+from okx_auth_mcp.core import bounded_json
 from okx_auth_mcp.core.oauth_wire import SCOPE_RE, ShownUrl, UserCode
 from okx_auth_mcp.core.records import Frozen, Unfit, validated
 from okx_auth_mcp.core.sites import SiteId, site_id
@@ -98,7 +98,7 @@ def _json(text: str, what: str) -> Any:
     if len(text) > MAX_OUTPUT_CHARS:
         raise OkxCliBadOutput(f"{what}: the output is larger than {MAX_OUTPUT_CHARS} characters")
     try:
-        return json.loads(text)
+        return bounded_json.loads(text)
     except ValueError:
         raise OkxCliBadOutput(f"{what}: the output is not JSON") from None
 

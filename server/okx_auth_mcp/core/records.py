@@ -7,9 +7,10 @@ its own error (``BadResponse``, ``StoreCorrupt``, ``OkxCliBadOutput``)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeVar
+import re
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from okx_auth_mcp.core.sites import SiteId
 
@@ -47,11 +48,42 @@ def validated(model: type[_M], data: Any) -> _M:
         raise Unfit(fields, details) from None
 
 
+B64TOKEN_RE = re.compile(r"^[A-Za-z0-9._~+/-]+=*\Z")
+r"""RFC 6750 §2.1 ``b64token``, ``1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="``: all a Bearer
+token may hold. Nothing else reaches a header, a form body, the terminal (``okx-auth-mcp token``) or a state
+file. (``\Z``, not ``$``, which would let a trailing newline through.)"""
+USER_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{2,30}[A-Za-z0-9]\Z")
+"""A device login's code, which the user types: letters, digits, dashes and spaces, 4 to 32 of them."""
+MAX_TOKEN_LENGTH = 16384
+MAX_INTERVAL_SECONDS = 3600
+"""The longest wait between two polls of a device login."""
+LATEST_TIME = 2.0**33
+"""No time this program stores lies past the year 2242: a larger one (``1e308``, ``inf``) is damage, not a
+date (an access token that never expires would never be refreshed)."""
+
+
+def _matching(pattern: re.Pattern[str], what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not pattern.match(value):
+            raise ValueError(f"must be {what}")
+        return value
+
+    return AfterValidator(check)
+
+
+Time = Annotated[float, Field(ge=0, le=LATEST_TIME, allow_inf_nan=False)]
+"""Seconds since the epoch, finite and bounded."""
+Token = Annotated[str, Field(min_length=1, max_length=MAX_TOKEN_LENGTH), _matching(B64TOKEN_RE, "a b64token")]
+"""An access or refresh token (RFC 6750 characters only)."""
+UserCode = Annotated[str, _matching(USER_CODE_RE, "a short code of letters, digits and dashes")]
+Text = Annotated[str, Field(min_length=1, max_length=2048)]
+
+
 class Endpoints(Frozen):
-    issuer: str
-    client_id: str
-    token_endpoint: str
-    revocation_endpoint: str | None = None
+    issuer: Text
+    client_id: Annotated[str, Field(min_length=1, max_length=512)]
+    token_endpoint: Text
+    revocation_endpoint: Text | None = None
 
 
 class PendingLogin(Frozen):
@@ -59,13 +91,13 @@ class PendingLogin(Frozen):
 
     site: SiteId
     endpoints: Endpoints
-    device_code: str
-    user_code: str
-    verification_uri: str
-    expires_at: float
-    interval: int
-    last_poll_at: float | None = None
-    scope: str
+    device_code: Text
+    user_code: UserCode
+    verification_uri: Text
+    expires_at: Time
+    interval: int = Field(ge=1, le=MAX_INTERVAL_SECONDS)
+    last_poll_at: Time | None = None
+    scope: Annotated[str, Field(max_length=512)]
     outcome: Literal["expired", "denied"] | None = None
 
     def live(self, now: float) -> bool:
@@ -75,10 +107,16 @@ class PendingLogin(Frozen):
 class Session(Frozen):
     site: SiteId
     endpoints: Endpoints
-    access_token: str
-    access_expires_at: float
-    refresh_token: str | None = None
-    scopes: list[str]
+    access_token: Token
+    access_expires_at: Time
+    refresh_token: Token | None = None
+    scopes: list[Annotated[str, Field(max_length=64)]] = Field(max_length=16)
+
+
+class UsedTickets(Frozen):
+    """The site tickets that started a login (their ids, with their expiry), kept until they expire."""
+
+    used: dict[Annotated[str, Field(max_length=128)], int] = Field(default={}, max_length=1024)
 
 
 class Registrations(Frozen):
@@ -91,6 +129,6 @@ class StartedLogin(Frozen):
     (``okx auth status`` does not repeat them)."""
 
     site: SiteId
-    verification_uri: str
-    user_code: str
-    expires_at: float
+    verification_uri: Text
+    user_code: UserCode
+    expires_at: Time

@@ -42,6 +42,8 @@ class Ticket:
     gate: Gate
     issued_at: int
     expires_at: int
+    id: str
+    """The ticket's MAC: unique to it, so a ticket that started a login can be recorded as used."""
 
 
 def _b64(data: bytes) -> str:
@@ -56,8 +58,17 @@ def _mac(key: bytes, signed: str) -> str:
     return _b64(hmac.new(key, signed.encode("ascii"), hashlib.sha256).digest())
 
 
-def issue(key: bytes, gate: Gate, now: float, ttl: int = TICKET_TTL_SECONDS) -> str:
-    payload = {"v": VERSION, "s": gate.state.value, "site": gate.site, "iat": int(now), "exp": int(now) + ttl}
+def issue(key: bytes, gate: Gate, now: float, ttl: int = TICKET_TTL_SECONDS, *, nonce: str = "") -> str:
+    """A ticket for ``gate``. ``nonce`` (random, from the caller: this module has no randomness) makes two
+    tickets for the same choice in the same second differ, so each has its own :attr:`Ticket.id`."""
+    payload = {
+        "v": VERSION,
+        "s": gate.state.value,
+        "site": gate.site,
+        "iat": int(now),
+        "exp": int(now) + ttl,
+        "n": nonce,
+    }
     signed = f"{PREFIX}.{_b64(json.dumps(payload, separators=(',', ':'), sort_keys=True).encode())}"
     return f"{signed}.{_mac(key, signed)}"
 
@@ -85,4 +96,4 @@ def verify(key: bytes, ticket: str, now: float) -> Ticket:
         raise TicketInvalid("the ticket's contents are not understood") from exc
     if now >= expires_at:
         raise TicketExpired(f"the ticket expired {int(now - expires_at)} s ago")
-    return Ticket(Gate(state, site), issued_at, expires_at)
+    return Ticket(Gate(state, site), issued_at, expires_at, parts[2])

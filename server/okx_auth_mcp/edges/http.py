@@ -9,8 +9,6 @@ or any header.
 from __future__ import annotations
 
 import json
-import math
-import re
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +16,7 @@ from urllib.parse import urlsplit
 import httpx2
 
 from okx_auth_mcp import __version__
+from okx_auth_mcp.core import bounded_json
 from okx_auth_mcp.core.oauth_errors import BadResponse, NetworkError
 
 MAX_BODY_BYTES = 64 * 1024
@@ -25,12 +24,6 @@ DEFAULT_TIMEOUT_SECONDS = 10.0
 BODY_DEADLINE_FACTOR = 2
 """httpx's timeouts bound each phase (connect, write, each read); a server trickling bytes could still
 hold a request open for long. The whole body must arrive within this many timeouts of the request's start."""
-MAX_JSON_DEPTH = 64
-"""The deepest nesting of arrays and objects an answer may have (OAuth and OKX answers have 3 or fewer).
-Python's parser recurses once per level and raises ``RecursionError`` near 1000, which a 64 KB body
-(``[`` 20000 times) reaches: the depth is counted before the body is parsed."""
-_STRING_RE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_BRACKETS_RE = re.compile(r"[\[\]{}]")
 
 
 def request_worst_case(timeout: float) -> float:
@@ -49,40 +42,15 @@ def make_client(timeout: float, transport: httpx2.BaseTransport | None = None) -
     )
 
 
-def _nesting(text: str) -> int:
-    """How deep ``text``'s arrays and objects nest, counting the brackets outside strings. Exact for valid
-    JSON (outside its strings a quote only opens one), and for any text up to where a parser stops at its
-    first error: the parser never goes deeper than this."""
-    depth = deepest = 0
-    for bracket in _BRACKETS_RE.findall(_STRING_RE.sub("", text)):
-        if bracket in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        else:
-            depth -= 1
-    return deepest
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _finite(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):  # 1e400
-        raise ValueError("a number out of range")
-    return number
-
-
 def decode_json(raw: bytes, status: int, what: str) -> Any:
     """The decoded JSON body (RFC 8259: no ``NaN`` or ``Infinity``; no number beyond a float's range), nested
-    at most ``MAX_JSON_DEPTH`` deep; BadResponse otherwise. Every answer from the network is decoded here."""
+    at most ``bounded_json.MAX_JSON_DEPTH`` deep; BadResponse otherwise. Every answer from the network is
+    decoded here."""
     try:
-        text = raw.decode(json.detect_encoding(raw), "surrogatepass")
-        if _nesting(text) > MAX_JSON_DEPTH:
-            raise BadResponse(f"{what}: HTTP {status} with JSON nested deeper than {MAX_JSON_DEPTH} levels")
-        return json.loads(text, parse_constant=_no_constant, parse_float=_finite)
-    except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError, a number of 4300+ digits
+        return bounded_json.loads(raw.decode(json.detect_encoding(raw), "surrogatepass"))
+    except bounded_json.TooDeep as exc:
+        raise BadResponse(f"{what}: HTTP {status} with {exc}") from None
+    except ValueError:  # JSONDecodeError, UnicodeDecodeError, a constant, a number of 4300+ digits
         raise BadResponse(f"{what}: HTTP {status} with a body that is not JSON") from None
 
 

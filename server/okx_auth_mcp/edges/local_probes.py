@@ -108,7 +108,12 @@ def state_dir_facts(directory: Path, lock_wait: float) -> StateDirFacts:
     seconds. A missing directory is not created."""
     posix = os.name == "posix"
     if not directory.is_dir():
-        return StateDirFacts(str(directory), exists=False, posix=posix)
+        exists = os.path.lexists(directory)
+        return StateDirFacts(str(directory), exists=exists, posix=posix, is_directory=not exists)
+    getuid = getattr(os, "getuid", None)
+    owner = directory.stat().st_uid
+    if getuid is not None and owner != getuid():
+        return StateDirFacts(str(directory), exists=True, posix=posix, foreign_owner=owner)
     files = []
     try:
         for entry in sorted(directory.iterdir()):

@@ -20,7 +20,7 @@ from okx_auth_mcp.core.diagnosis.checklist import Report
 from okx_auth_mcp.core.diagnosis.facts import ConfigFacts, LocalFacts, OAuthFacts, StateDirFacts
 from okx_auth_mcp.core.oauth_errors import OAuthError
 from okx_auth_mcp.core.records import Session
-from okx_auth_mcp.edges.local_probes import config_facts, mode_of, proxy_env, state_dir_facts
+from okx_auth_mcp.edges.local_probes import config_facts, proxy_env, state_dir_facts
 from okx_auth_mcp.edges.net_probes import ProbeOptions, network_facts
 from okx_auth_mcp.edges.state_store import SESSION_FILE, StoreError
 from okx_auth_mcp.login.service import AuthService
@@ -41,8 +41,6 @@ def local_facts(service: AuthService, options: ProbeOptions) -> LocalFacts:
     now = options.wall()
     state = state_dir_facts(service.store.directory, options.lock_wait)
     oauth = oauth_facts(service, state, now)
-    if state.mode is not None and state.mode & 0o077:  # reading the state takes the lock, which tightens it
-        state = replace(state, tightened=mode_of(service.store.directory) == 0o700)
     return LocalFacts(
         backend=service.backend_name,
         now=now,

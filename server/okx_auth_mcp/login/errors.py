@@ -29,6 +29,12 @@ class SiteNotConfirmed(FlowError):
     code = "site_not_confirmed"
 
 
+class TicketUsed(FlowError):
+    """A site ticket that already started a login: a site choice starts one login, not one per retry."""
+
+    code = "ticket_used"
+
+
 class SiteMismatch(FlowError):
     code = "site_mismatch"
 

@@ -15,10 +15,26 @@ from pydantic import BaseModel
 
 from okx_auth_mcp.core.gate import Event, Gate, State, status_of, stored
 from okx_auth_mcp.core.login_state import AuthState, LoginPending, LoginSkipped, pending_view
-from okx_auth_mcp.core.oauth_errors import AccessDenied, ExpiredToken, InvalidGrant, OAuthError, SlowDown, TokenError
-from okx_auth_mcp.core.oauth_wire import SLOW_DOWN_STEP, TokenResponse, TrustPolicy, scopes_of
-from okx_auth_mcp.core.records import REFRESH_MARGIN_SECONDS, Endpoints, PendingLogin, Registrations, Session
+from okx_auth_mcp.core.oauth_errors import (
+    AccessDenied,
+    BadResponse,
+    ExpiredToken,
+    InvalidGrant,
+    OAuthError,
+    SlowDown,
+    TokenError,
+)
+from okx_auth_mcp.core.oauth_wire import SLOW_DOWN_STEP, ServerMetadata, TokenResponse, TrustPolicy, scopes_of
+from okx_auth_mcp.core.records import (
+    MAX_INTERVAL_SECONDS,
+    REFRESH_MARGIN_SECONDS,
+    Endpoints,
+    PendingLogin,
+    Registrations,
+    Session,
+)
 from okx_auth_mcp.core.sites import SITES, SiteId
+from okx_auth_mcp.core.stored_trust import pending_problem, session_problem, untrusted_endpoint
 from okx_auth_mcp.edges.oauth_client import OAuthHttp
 from okx_auth_mcp.edges.state_store import (
     PENDING_FILE,
@@ -31,6 +47,7 @@ from okx_auth_mcp.login.errors import AlreadyLoggedIn, NotLoggedIn, PendingElsew
 from okx_auth_mcp.login.settings import BackendName, Settings, load_okx_config
 
 _R = TypeVar("_R", bound=BaseModel)
+_Stored = TypeVar("_Stored", PendingLogin, Session)
 
 
 class NativeBackend:
@@ -58,10 +75,22 @@ class NativeBackend:
     # ----- reading ---------------------------------------------------------------------------------
 
     def pending(self) -> PendingLogin | None:
-        return self.store.read_model(PENDING_FILE, PendingLogin)
+        """The pending login, checked as its server answer was (``StoreCorrupt`` when it fails)."""
+        return self._checked(PENDING_FILE, PendingLogin, pending_problem)
 
     def session(self) -> Session | None:
-        return self.store.read_model(SESSION_FILE, Session)
+        """The session, checked as its server answers were (``StoreCorrupt`` when it fails)."""
+        return self._checked(SESSION_FILE, Session, session_problem)
+
+    def _checked(
+        self, name: str, model: type[_Stored], problem: Callable[[_Stored, TrustPolicy], str | None]
+    ) -> _Stored | None:
+        record = self.store.read_model(name, model)
+        if record is not None:
+            why = problem(record, self._issuer_and_policy(record.site)[1])
+            if why is not None:
+                raise self.store.corrupt(name, why)
+        return record
 
     def api_key_and_site(self) -> tuple[str | None, SiteId | None]:
         """The API-key profile OKX's client would use (environment first, then default_profile), and a site
@@ -71,44 +100,86 @@ class NativeBackend:
         return (None if keyed is None else keyed.name), cfg.any_site()
 
     def auth_state(self, now: float) -> AuthState:
-        """From the files alone. Read under the lock: a login that completes writes the session, then deletes
-        the pending file."""
-        with self.store.locked():
-            session = self.session()
-            if session is not None:
-                return AuthState("logged_in", session.site, list(session.scopes))
-            pending = self.pending()
-            if pending is not None:
-                if pending.live(now):
-                    return AuthState("pending", pending.site, pending=pending, login=pending_view(pending, now))
-                return AuthState("not_logged_in", reason=pending.outcome or "expired")
-            return AuthState("not_logged_in")
+        """From the files alone, without the lock (every file is replaced whole). A login that completes writes
+        the session, then deletes the pending file: reading them in the other order never misses both."""
+        try:
+            pending, damaged = self.pending(), None
+        except StoreCorrupt as exc:
+            pending, damaged = None, exc
+        session = self.session()
+        if session is not None:
+            return AuthState("logged_in", session.site, list(session.scopes))
+        if damaged is not None:
+            raise damaged
+        if pending is not None:
+            if pending.live(now):
+                return AuthState("pending", pending.site, pending=pending, login=pending_view(pending, now))
+            return AuthState("not_logged_in", reason=pending.outcome or "expired")
+        return AuthState("not_logged_in")
 
     # ----- the login -------------------------------------------------------------------------------
 
     def begin_login(self, site: SiteId) -> LoginSkipped | LoginPending:
-        with self.store.locked():
+        """Discovery and registration without the lock (they change no grant); then, under it, the one request
+        that starts the device login, so two processes never start two."""
+        started = self._started(site, self._clock())
+        if started is not None:
+            return started
+        issuer, policy = self._issuer_and_policy(site)
+        metadata = self._http.discover(issuer)
+        endpoints = {
+            "token_endpoint": metadata.token_endpoint,
+            "device_authorization_endpoint": metadata.device_authorization_endpoint,
+            "registration_endpoint": metadata.registration_endpoint,
+            "revocation_endpoint": metadata.revocation_endpoint,
+        }
+        bad = untrusted_endpoint(policy, endpoints)
+        if bad is not None:
+            raise BadResponse(f"discovery: the metadata names a {bad} outside the issuer's hosts")
+        client_id = self._client_id(issuer, metadata)
+        with self.store.locked("starting a login"):
             now = self._clock()
-            pending = self.pending()
-            if pending is not None and pending.live(now):
-                if pending.site != site:
-                    raise PendingElsewhere(
-                        f"a login for {pending.site} is pending; finish it, or log out to choose another site"
-                    )
-                return pending_view(pending, now)
-            if self.session() is not None:
-                raise AlreadyLoggedIn("an OAuth session is logged in; log out first to log in again")
-            pending = self._start_device_login(site, now)
+            started = self._started(site, now)
+            if started is not None:
+                return started
+            pending = self._start_device_login(site, now, policy, metadata, client_id)
             self.store.write_model(PENDING_FILE, pending)
         return pending_view(pending, now)
 
+    def _started(self, site: SiteId, now: float) -> LoginPending | None:
+        """The live login for ``site`` if there is one; raises when another login or a session is in the way."""
+        pending = self.pending()
+        if pending is not None and pending.live(now):
+            if pending.site != site:
+                raise PendingElsewhere(
+                    f"a login for {pending.site} is pending; finish it, or log out to choose another site"
+                )
+            return pending_view(pending, now)
+        if self.session() is not None:
+            raise AlreadyLoggedIn("an OAuth session is logged in; log out first to log in again")
+        return None
+
+    def _due(self, now: float) -> bool:
+        """Whether a status check has a request to make: a refresh of a dying token, or a pending login's poll."""
+        session = self.session()
+        if session is not None:
+            return not _fresh(session, now)
+        pending = self.pending()
+        return (
+            pending is not None
+            and pending.live(now)
+            and (pending.last_poll_at is None or now - pending.last_poll_at >= pending.interval)
+        )
+
     def status(self) -> AuthState:
-        with self.store.locked():
+        if not self._due(self._clock()):
+            return self.auth_state(self._clock())
+        with self.store.locked("checking the login"):
             now = self._clock()
             session, pending = self.session(), self.pending()
             if session is None and pending is not None and pending.live(now):
                 return self._poll(pending, now)
-            if session is not None and session.access_expires_at - REFRESH_MARGIN_SECONDS <= now:
+            if session is not None and not _fresh(session, now):
                 try:
                     self.fresh_session()
                 except InvalidGrant:
@@ -120,7 +191,7 @@ class NativeBackend:
     def logout(self) -> bool:
         """Delete the session and any pending login, then revoke the refresh token (best effort). The client
         registration stays. A file that holds no session is deleted too."""
-        with self.store.locked():
+        with self.store.locked("logging out"):
             session = _or_none_if_corrupt(self.session)
             stored("logged_in" if session is not None else "not_logged_in").apply(Event.LOGGED_OUT)
             self.store.delete(SESSION_FILE)
@@ -141,7 +212,7 @@ class NativeBackend:
     def cancel_login(self, user_code: str | None) -> bool:
         """RFC 8628 has no way to withdraw a device code at the server: the code dies with its lifetime, and
         nothing here polls it again."""
-        with self.store.locked():
+        with self.store.locked("cancelling a login"):
             pending = _or_none_if_corrupt(self.pending)  # a file that holds no login is deleted too
             if pending is not None and user_code is not None and pending.user_code != user_code:
                 return False
@@ -152,13 +223,17 @@ class NativeBackend:
     def fresh_session(self) -> Session:
         """The session with an access token good for at least REFRESH_MARGIN_SECONDS, refreshing under the
         cross-process lock: the first process rotates the refresh token and persists the pair before anyone
-        uses it; the others find it fresh and never send the old (now revoked) refresh token."""
-        with self.store.locked():
+        uses it; the others find it fresh and never send the old (now revoked) refresh token. A fresh session
+        is returned without the lock."""
+        session = self.session()
+        if session is not None and _fresh(session, self._clock()):
+            return session
+        with self.store.locked("refreshing the session"):
             session = self.session()
             if session is None:
                 raise InvalidGrant("not_logged_in", "there is no OAuth session")
             now = self._clock()
-            if session.access_expires_at - REFRESH_MARGIN_SECONDS > now:
+            if _fresh(session, now):
                 return session
             if session.refresh_token is None:
                 self.store.delete(SESSION_FILE)
@@ -169,6 +244,8 @@ class NativeBackend:
             except (InvalidGrant, AccessDenied, ExpiredToken) as exc:
                 self.store.delete(SESSION_FILE)  # the grant is over, however the server words it
                 raise InvalidGrant(exc.error, exc.description) from exc
+            # The server has rotated the refresh token: the new pair is saved before anything else happens, so a
+            # process killed from here on loses nothing. Killed before this line, the session is lost.
             renewed = _session_from(session.site, e, tokens, now, " ".join(session.scopes), session.refresh_token)
             self.store.write_model(SESSION_FILE, renewed)
             return renewed
@@ -177,13 +254,12 @@ class NativeBackend:
         """``NotLoggedIn`` when there is no session (a pending login is none yet); ``InvalidGrant`` when the
         server ended the session at the refresh (the session is deleted); another ``OAuthError`` when the
         refresh could not complete (network, server error: the session is kept)."""
-        with self.store.locked():
-            if self.session() is None:
-                pending = self.pending()
-                if pending is not None and pending.live(self._clock()):
-                    raise NotLoggedIn(f"the login for {pending.site} is not complete yet")
-                raise NotLoggedIn("there is no OAuth session")
-            return self.fresh_session().access_token
+        if self.session() is None:
+            pending = _or_none_if_corrupt(self.pending)
+            if pending is not None and pending.live(self._clock()):
+                raise NotLoggedIn(f"the login for {pending.site} is not complete yet")
+            raise NotLoggedIn("there is no OAuth session")
+        return self.fresh_session().access_token
 
     def api_base_url(self) -> str:
         """The REST base URL of the logged-in session's site (or the custom issuer, which then serves the API
@@ -198,7 +274,7 @@ class NativeBackend:
         since), that one; otherwise the stored pair is marked expired and refreshed, exactly as
         :meth:`fresh_session` refreshes (a refresh that cannot complete leaves it marked: the next use tries
         again). None when the session has no refresh token: one refusal does not end it."""
-        with self.store.locked():
+        with self.store.locked("refreshing the session"):
             session = self.session()
             if session is None:
                 raise NotLoggedIn("there is no OAuth session")
@@ -217,22 +293,33 @@ class NativeBackend:
             issuer, custom_issuer=override is not None, allowed_hosts=self.settings.allowed_hosts
         )
 
-    def _start_device_login(self, site: SiteId, now: float) -> PendingLogin:
-        issuer, policy = self._issuer_and_policy(site)
-        metadata = self._http.discover(issuer)
-        known = self.store.read_json(REGISTRATIONS_FILE) or {}  # what else it holds is kept when it is rewritten
-        registrations = self.store.as_record(REGISTRATIONS_FILE, Registrations, known)
-        client_id = registrations.clients.get(issuer)
-        if client_id is None:
-            client_id = self._http.register(metadata).client_id
+    def _registrations(self) -> tuple[dict[str, object], Registrations]:
+        """The registrations file as read (what else it holds is kept when it is rewritten) and as a record."""
+        known = self.store.read_json(REGISTRATIONS_FILE) or {}
+        return known, self.store.as_record(REGISTRATIONS_FILE, Registrations, known)
+
+    def _client_id(self, issuer: str, metadata: ServerMetadata) -> str:
+        """This installation's client at ``issuer``: registered on first use (the request outside the lock; two
+        processes that race each keep the client they registered), then saved under the lock."""
+        client_id = self._registrations()[1].clients.get(issuer)
+        if client_id is not None:
+            return client_id
+        client_id = self._http.register(metadata).client_id
+        with self.store.locked("saving a client registration"):
+            known, registrations = self._registrations()
             clients = {**registrations.clients, issuer: client_id}
             self.store.write_json(REGISTRATIONS_FILE, {**known, "clients": clients})
+        return client_id
+
+    def _start_device_login(
+        self, site: SiteId, now: float, policy: TrustPolicy, metadata: ServerMetadata, client_id: str
+    ) -> PendingLogin:
         device = self._http.device_authorize(metadata, client_id, self.settings.scope)
         policy.check(device.verification_uri)
         if device.verification_uri_complete is not None:
             policy.check(device.verification_uri_complete)
         endpoints = Endpoints(
-            issuer=issuer,
+            issuer=policy.issuer,
             client_id=client_id,
             token_endpoint=metadata.token_endpoint,
             revocation_endpoint=metadata.revocation_endpoint,
@@ -267,7 +354,8 @@ class NativeBackend:
         except OAuthError as exc:
             # Pending, slow_down, or a failure: the poll counts either way, so a failing server is not hammered.
             if isinstance(exc, SlowDown):
-                polled = polled.model_copy(update={"interval": pending.interval + SLOW_DOWN_STEP})
+                slower = min(pending.interval + SLOW_DOWN_STEP, MAX_INTERVAL_SECONDS)
+                polled = polled.model_copy(update={"interval": slower})
             self.store.write_model(PENDING_FILE, polled)
             if isinstance(exc, TokenError) and exc.retriable:
                 return AuthState("pending", pending.site, pending=polled, login=pending_view(polled, now))
@@ -291,6 +379,11 @@ def _session_from(
         refresh_token=tokens.refresh_token or old_refresh,
         scopes=scopes_of(tokens, requested),
     )
+
+
+def _fresh(session: Session, now: float) -> bool:
+    """Whether the access token is good for at least REFRESH_MARGIN_SECONDS more."""
+    return session.access_expires_at - REFRESH_MARGIN_SECONDS > now
 
 
 def _or_none_if_corrupt(read: Callable[[], _R | None]) -> _R | None:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 
 from okx_auth_mcp.core.login_state import AuthState, LoginPending, LoginSkipped, pending_view
+from okx_auth_mcp.core.oauth_errors import PhishingGuard
 from okx_auth_mcp.core.oauth_wire import TrustPolicy
 from okx_auth_mcp.core.okx_cli_output import CliLoginSkipped, parse_config, parse_login, parse_status
 from okx_auth_mcp.core.okx_profiles import env_profile
@@ -52,27 +53,27 @@ class OkxCliBackend:
         return config.api_key_profile, config.site
 
     def auth_state(self, now: float) -> AuthState:
-        """``okx auth status --json``, with the link and code of a login this server started."""
+        """``okx auth status --json``, with the link and code of a login this server started. Without the lock:
+        the record is replaced whole, and deleting it once the login is done is the same from any process."""
         status = parse_status(self._cli.run("auth", "status", "--json"))
-        with self.store.locked():
-            started = self._started()
-            if status.status == "logged_in":
-                self.store.delete(STARTED_FILE)
-                return AuthState("logged_in", status.chosen_site, list(status.scopes))
-            if status.status == "pending":
-                login = None
-                if started is not None and started.site == status.chosen_site and started.expires_at > now:
-                    login = pending_view(started, now)
-                return AuthState("pending", status.chosen_site, login=login)
-            if started is not None:  # the login this server started ended without a session
-                return AuthState("not_logged_in", reason="expired" if now >= started.expires_at else "denied")
-            return AuthState("not_logged_in")
+        started = self._started()
+        if status.status == "logged_in":
+            self.store.delete(STARTED_FILE)
+            return AuthState("logged_in", status.chosen_site, list(status.scopes))
+        if status.status == "pending":
+            login = None
+            if started is not None and started.site == status.chosen_site and started.expires_at > now:
+                login = pending_view(started, now)
+            return AuthState("pending", status.chosen_site, login=login)
+        if started is not None:  # the login this server started ended without a session
+            return AuthState("not_logged_in", reason="expired" if now >= started.expires_at else "denied")
+        return AuthState("not_logged_in")
 
     def status(self) -> AuthState:
         return self.auth_state(self._clock())  # the binary polls, at most once per interval, when asked
 
     def begin_login(self, site: SiteId) -> LoginSkipped | LoginPending:
-        with self.store.locked():
+        with self.store.locked("starting a login through okx"):
             now = self._clock()
             state = self.auth_state(now)
             if state.status == "logged_in":
@@ -87,7 +88,7 @@ class OkxCliBackend:
             started = parse_login(self._cli.run("auth", "login", "--manual", "--site", site, timeout=timeout))
             if isinstance(started, CliLoginSkipped):
                 return LoginSkipped(started.profile)
-            TrustPolicy(SITES[site].api_base_url, False, self.settings.allowed_hosts).check(started.verificationUri)
+            self._policy(site).check(started.verificationUri)
             record = StartedLogin(
                 site=site,
                 verification_uri=started.verificationUri,
@@ -102,17 +103,26 @@ class OkxCliBackend:
         try:
             self._cli.run("auth", "logout")
         finally:
-            with self.store.locked():
-                self.store.delete(STARTED_FILE)
+            self.store.delete(STARTED_FILE)
         return True
 
     def cancel_login(self, user_code: str | None) -> bool:
         """Forget the login this server started (the binary's own device code dies with its lifetime)."""
-        with self.store.locked():
+        with self.store.locked("cancelling a login"):
             started = self._started()
             if started is None or (user_code is not None and started.user_code != user_code):
                 return False
             return self.store.delete(STARTED_FILE)
 
+    def _policy(self, site: SiteId) -> TrustPolicy:
+        return TrustPolicy(SITES[site].api_base_url, False, self.settings.allowed_hosts)
+
     def _started(self) -> StartedLogin | None:
-        return self.store.read_model(STARTED_FILE, StartedLogin)
+        """The login this server started, its link checked again as when okx printed it."""
+        started = self.store.read_model(STARTED_FILE, StartedLogin)
+        if started is not None:
+            try:
+                self._policy(started.site).check(started.verification_uri)
+            except PhishingGuard:
+                raise self.store.corrupt(STARTED_FILE, "holds a verification link the trust policy refuses") from None
+        return started

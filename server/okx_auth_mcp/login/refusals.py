@@ -20,7 +20,7 @@ from okx_auth_mcp.core.okx_cli_output import OkxAuthMissing, OkxCliError, OkxCli
 from okx_auth_mcp.core.okx_profiles import ConfigError
 from okx_auth_mcp.core.replies import LOGIN_COMMAND
 from okx_auth_mcp.core.tickets import TicketError, TicketExpired, TicketInvalid
-from okx_auth_mcp.edges.state_store import StoreError
+from okx_auth_mcp.edges.state_store import StoreError, StoreLockTimeout
 from okx_auth_mcp.login.errors import (
     AlreadyLoggedIn,
     BackendUnsupported,
@@ -31,6 +31,7 @@ from okx_auth_mcp.login.errors import (
     SiteMismatch,
     SiteNotChosen,
     SiteNotConfirmed,
+    TicketUsed,
 )
 
 _RESTART = (
@@ -58,6 +59,11 @@ _NEXT: list[tuple[type[Exception], str, str]] = [
         "Nothing was changed. Next: start again with preflight and follow its `next` step by step.",
     ),
     (TicketExpired, "ticket_expired", "The site choice is too old to count. " + _RESTART),
+    (
+        TicketUsed,
+        "ticket_used",
+        "That login ended; a site choice starts one login only, and no new one was started. " + _RESTART,
+    ),
     (TicketInvalid, "ticket_invalid", "Pass tickets exactly as the tools returned them. " + _RESTART),
     (
         PendingElsewhere,
@@ -90,6 +96,12 @@ _NEXT: list[tuple[type[Exception], str, str]] = [
         ConfigError,
         "config_error",
         "Next: show this to the user; they fix ~/.okx/config.toml (it was not changed).",
+    ),
+    (
+        StoreLockTimeout,
+        "state_busy",
+        "Nothing was changed. Next: retry in a minute; if it says the same, tell the user to end the process "
+        "named above.",
     ),
     (StoreError, "state_error", "Next: show this to the user."),
     (
@@ -208,7 +220,10 @@ _TERMINAL_NEXT: dict[str, str] = {
     "okx_error": "retry later",
     "bad_response": "retry later",
     "oauth_error": "retry later",
-    "state_error": "fix the file named above (okx-auth-mcp logout deletes the session and a pending login)",
+    "state_error": "do what the message says (okx-auth-mcp logout deletes the session and a pending login it "
+    "cannot use)",
+    "state_busy": "retry in a minute; if it says the same, end the process named above",
+    "ticket_used": "run okx-auth-mcp login again",
 }
 
 

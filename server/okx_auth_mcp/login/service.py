@@ -10,6 +10,7 @@ translates all of them.
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable
 
@@ -17,28 +18,32 @@ from okx_auth_mcp.core import tickets
 from okx_auth_mcp.core.gate import Event, Gate, preflight_event
 from okx_auth_mcp.core.login_state import AuthState, LoginPending, LoginSkipped, Preflight, SiteChoice
 from okx_auth_mcp.core.okx_profiles import OkxConfig
+from okx_auth_mcp.core.records import UsedTickets
 from okx_auth_mcp.core.sites import SiteId, parse_site_reply
 from okx_auth_mcp.edges.http import request_worst_case
 from okx_auth_mcp.edges.oauth_client import OAuthHttp
-from okx_auth_mcp.edges.state_store import StateStore
+from okx_auth_mcp.edges.state_store import USED_TICKETS_FILE, StateStore
 from okx_auth_mcp.login.backend import Backend, Tokens
-from okx_auth_mcp.login.errors import BackendUnsupported, ReplyNotUnderstood, SiteMismatch, SiteNotConfirmed
+from okx_auth_mcp.login.errors import (
+    BackendUnsupported,
+    ReplyNotUnderstood,
+    SiteMismatch,
+    SiteNotConfirmed,
+    TicketUsed,
+)
 from okx_auth_mcp.login.native import NativeBackend
 from okx_auth_mcp.login.settings import BackendName, Settings, load_okx_config
 
-LOCK_SLACK_SECONDS = 10.0
+LOCK_SLACK_SECONDS = 5.0
 
 Clock = Callable[[], float]
 BackendFactory = Callable[[Settings, StateStore, Clock], Backend]
 
 
 def state_store(settings: Settings) -> StateStore:
-    """The state directory's store. A login holds its lock across at most four requests (two discovery
-    locations, registration, device authorization): another process waits that long before it calls the
-    lock stuck."""
-    return StateStore(
-        settings.state_dir, lock_timeout=4 * request_worst_case(settings.http_timeout) + LOCK_SLACK_SECONDS
-    )
+    """The state directory's store. The lock is held across one request at most (a refresh, a device start,
+    a poll): another process waits that long, and a little more, before it says the lock is busy."""
+    return StateStore(settings.state_dir, lock_timeout=request_worst_case(settings.http_timeout) + LOCK_SLACK_SECONDS)
 
 
 class AuthService:
@@ -101,7 +106,7 @@ class AuthService:
             return Preflight(gate, "logged_in", site=state.site, scopes=state.scopes)
         if event is Event.LOGIN_PENDING:
             return Preflight(gate, "pending", site=state.site, login=state.login)
-        ticket = tickets.issue(self.store.ticket_key(), gate, now)
+        ticket = tickets.issue(self.store.ticket_key(), gate, now, nonce=secrets.token_urlsafe(8))
         return Preflight(gate, "choose_site", menu_ticket=ticket)
 
     def menu_gate(self, menu_ticket: str) -> Gate:
@@ -116,7 +121,8 @@ class AuthService:
         site = parse_site_reply(reply)
         if site is None:
             raise ReplyNotUnderstood("the reply chooses no site")
-        site_ticket = tickets.issue(self.store.ticket_key(), gate.apply(Event.SITE_CHOSEN, site), self._clock())
+        chosen = gate.apply(Event.SITE_CHOSEN, site)
+        site_ticket = tickets.issue(self.store.ticket_key(), chosen, self._clock(), nonce=secrets.token_urlsafe(8))
         keyed = self.api_key_profile_name()
         if keyed is not None:
             return SiteChoice(site, site_ticket, "api_key_configured", profile=keyed)
@@ -135,7 +141,24 @@ class AuthService:
             raise SiteNotConfirmed("this ticket does not carry a site choice: call choose_site first")
         if held.gate.site != site:
             raise SiteMismatch(f"the user chose {held.gate.site}, not {site}")
-        return self.backend.begin_login(site)
+        if held.id in self._used_tickets().used:
+            state = self.auth_state()
+            if state.status == "pending" and state.site == site and state.login is not None:
+                return state.login  # the login this ticket started, asked for again
+            raise TicketUsed("this site choice already started a login, which has ended")
+        outcome = self.backend.begin_login(site)
+        self._mark_used(held.id, held.expires_at)
+        return outcome
+
+    def _used_tickets(self) -> UsedTickets:
+        return self.store.read_model(USED_TICKETS_FILE, UsedTickets) or UsedTickets()
+
+    def _mark_used(self, ticket_id: str, expires_at: int) -> None:
+        """Record that the ticket started a login (expired ones are dropped: they cannot start one anyway)."""
+        with self.store.locked("recording a site choice as used"):
+            now = self._clock()
+            used = {k: exp for k, exp in self._used_tickets().used.items() if exp > now}
+            self.store.write_model(USED_TICKETS_FILE, UsedTickets(used={**used, ticket_id: expires_at}))
 
     def status(self) -> AuthState:
         """The OAuth status, with at most one token request: a due poll of a pending login, or a refresh."""
@@ -146,6 +169,7 @@ class AuthService:
         whatever the backend then manages), then the backend ends the session and any pending login. True
         when the server confirmed the revocation."""
         self.store.rotate_ticket_key()
+        self.store.delete(USED_TICKETS_FILE)  # every ticket it lists is void now
         return self.backend.logout()
 
     # ----- for the command line and HTTP clients ---------------------------------------------------

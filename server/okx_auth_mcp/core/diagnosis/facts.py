@@ -118,9 +118,10 @@ class StateDirFacts:
     """(name, permission bits) of every regular file in the directory."""
     error: str | None = None
     """Why the directory could not be listed."""
-    tightened: bool = False
-    """The directory was looser than 0700 and reading the OAuth state set it to 0700 (the store does that
-    whenever it takes its lock)."""
+    is_directory: bool = True
+    """False when the path exists but is a file (every command refuses it)."""
+    foreign_owner: int | None = None
+    """The uid that owns the directory when it is not this user (every command refuses it)."""
     lock: Step | None = None
     """Taking the state lock with a short wait; None when not tried (no directory)."""
 

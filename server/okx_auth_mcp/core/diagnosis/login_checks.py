@@ -204,12 +204,43 @@ def _token_endpoint(probe: TokenProbe | None, state_path: str) -> tuple[Words, W
     )
 
 
+def _refused(state: StateDirFacts) -> Check | None:
+    """The check for a state directory every command refuses: not a directory, or another user's."""
+    if not state.is_directory:
+        return item(
+            "state.permissions",
+            "fail",
+            Words(
+                f"{state.path} is not a directory: every command refuses it.",
+                f"{state.path} 不是目录：所有命令都拒绝使用它。",
+            ),
+            Words(
+                "Move that file away, or set OKX_AUTH_MCP_STATE_DIR to another place.",
+                "把该文件移走，或将 OKX_AUTH_MCP_STATE_DIR 设为其他位置。",
+            ),
+        )
+    if state.foreign_owner is not None:
+        return item(
+            "state.permissions",
+            "fail",
+            Words(
+                f"{state.path} belongs to another user (uid {state.foreign_owner}): every command refuses it.",
+                f"{state.path} 属于其他用户（uid {state.foreign_owner}）：所有命令都拒绝使用它。",
+            ),
+            Words(f"Run: chown -R $(id -un) {state.path}", f"运行：chown -R $(id -un) {state.path}"),
+        )
+    return None
+
+
 def state_checks(state: StateDirFacts) -> list[Check]:
     if not state.exists:
         nothing = Words(
             f"{state.path} does not exist yet: nothing stored.", f"{state.path} 尚不存在：没有保存任何状态。"
         )
         return [item("state.permissions", "ok", nothing), item("state.lock", "skip", nothing)]
+    refused = _refused(state)
+    if refused is not None:
+        return [refused, item("state.lock", "skip", Words("Not tried.", "未尝试。"))]
     if state.error is not None:
         unreadable = item(
             "state.permissions",
@@ -240,19 +271,19 @@ def state_checks(state: StateDirFacts) -> list[Check]:
                     f"运行：chmod 700 {state.path} && chmod 600 {state.path}/*  然后退出并重新登录：令牌可能已被读取。",
                 ),
             )
-        elif state.mode & 0o077 and state.tightened:
+        elif state.mode & 0o022:
             perms = item(
                 "state.permissions",
-                "warn",
+                "fail",
                 Words(
-                    f"{state.path} was mode {octal(state.mode)}: okx-auth-mcp set it to 0700 just now, as it does "
-                    "whenever it uses the directory; its files are 0600.",
-                    f"{state.path} 的权限原为 {octal(state.mode)}：okx-auth-mcp 刚刚已将其改为 0700"
-                    "（每次使用该目录时都会这样做）；其中的文件为 0600。",
+                    f"{state.path} is mode {octal(state.mode)}, so other users can change it: every command refuses "
+                    "to use it (okx-auth-mcp never changes it back by itself: something loosened it).",
+                    f"{state.path} 的权限为 {octal(state.mode)}，其他用户可以修改：所有命令都拒绝使用它"
+                    "（okx-auth-mcp 不会自行改回：有程序放宽了它的权限）。",
                 ),
                 Words(
-                    "Nothing to do unless it comes back; then look for what loosens it (a backup, sync or copy tool).",
-                    "无需处理，除非再次出现；那时请查找放宽权限的程序（备份、同步或复制工具）。",
+                    f"Run: chmod 700 {state.path}  Then look for what loosened it (a backup, sync or copy tool).",
+                    f"运行：chmod 700 {state.path}  然后查找放宽权限的程序（备份、同步或复制工具）。",
                 ),
             )
         elif state.mode & 0o077:

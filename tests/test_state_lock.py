@@ -1,0 +1,160 @@
+"""The state lock is held across one network request at most, and only where a grant is rotated or created; a
+read of local state never waits for it; a wait that times out says who holds the lock. Another real process
+holds it in these tests."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from okx_auth_mcp.core.login_state import LoginPending
+from okx_auth_mcp.edges.state_store import LOCK_FILE, StateStore, StoreLockTimeout
+from okx_auth_mcp.login.errors import TicketUsed
+from okx_auth_mcp.login.refusals import error_code, error_text
+from okx_auth_mcp.login.service import AuthService
+from okx_auth_mcp.login.settings import Settings
+from okx_auth_mcp.sandbox.runner import RunningSandbox
+from tests.helpers import FakeClock, log_in, site_ticket, start_login
+
+_HOLDER = """
+import sys, time
+from pathlib import Path
+from okx_auth_mcp.edges.state_store import StateStore
+with StateStore(Path(sys.argv[1])).locked(sys.argv[2]):
+    print("held", flush=True)
+    sys.stdin.readline()
+"""
+
+
+@pytest.fixture
+def held_by_another_process(service: AuthService) -> Iterator[subprocess.Popen[str]]:
+    """Another OS process holding the state lock (as one stuck in a slow request would) until the test ends."""
+    service.store.ensure()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, str(service.store.directory), "refreshing the session"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+    yield holder
+    holder.communicate("\n", timeout=30)
+
+
+@pytest.fixture
+def other(service: AuthService, clock: FakeClock) -> Iterator[AuthService]:
+    """Another service on the same state directory and clock, with a short request timeout, so a wait for the
+    lock (one request's worst case, and a little more) fails within seconds."""
+    impatient = AuthService(replace(service.settings, http_timeout=0.1), clock=clock)
+    yield impatient
+    impatient.close()
+
+
+def test_local_reads_never_wait_for_the_lock(
+    other: AuthService, held_by_another_process: subprocess.Popen[str]
+) -> None:
+    """Everything documented as local state only: the pre-flight, the status from the files, the keys a new
+    MCP server creates. With the lock held elsewhere, each answers at once."""
+    assert other.preflight().next == "choose_site"
+    assert other.auth_state().status == "not_logged_in"
+    assert len(other.store.request_state_key()) == 32
+    assert other.store.device_id()
+    assert other.status().status == "not_logged_in"  # nothing due: no request, so no lock
+
+
+def test_a_fresh_token_and_a_logged_in_status_need_no_lock(
+    service: AuthService, sandbox: RunningSandbox, other: AuthService
+) -> None:
+    log_in(service, sandbox)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, str(service.store.directory), "refreshing the session"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        assert other.bearer_token()
+        assert other.status().status == "logged_in"
+        assert other.preflight().next == "logged_in"
+    finally:
+        holder.communicate("\n", timeout=30)
+
+
+def test_a_wait_that_times_out_names_the_holder_and_says_retry(
+    other: AuthService, held_by_another_process: subprocess.Popen[str]
+) -> None:
+    with pytest.raises(StoreLockTimeout) as raised:
+        other.logout()
+    text = error_text(raised.value)
+    assert error_code(raised.value) == "state_busy"
+    assert f"okx-auth-mcp process {held_by_another_process.pid} (refreshing the session)" in text
+    assert "retry" in text
+
+
+def test_the_lock_file_tells_who_holds_it(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "state")
+    with store.locked("starting a login"):
+        assert (tmp_path / "state" / LOCK_FILE).read_text().endswith(" starting a login")
+
+
+def test_discovery_and_registration_run_without_the_lock(
+    service: AuthService, sandbox: RunningSandbox, clock: FakeClock
+) -> None:
+    """A discovery answer that takes 2 s: meanwhile another store takes the lock at once."""
+    ticket = site_ticket(service)
+    sandbox.state.faults["discovery"] = "hang:2"
+    started = threading.Event()
+    outcome: list[object] = []
+
+    def login() -> None:
+        started.set()
+        outcome.append(service.login("eea", ticket))
+
+    thread = threading.Thread(target=login)
+    thread.start()
+    started.wait()
+    while sandbox.state.count("discovery") == 0:
+        threading.Event().wait(0.01)
+    with StateStore(service.store.directory, lock_timeout=0.5).locked():
+        assert thread.is_alive()  # the login is still waiting for discovery, and does not hold the lock
+    thread.join(timeout=30)
+    assert outcome and isinstance(outcome[0], LoginPending)
+
+
+def test_the_lock_wait_is_one_request_s_worst_case(settings: Settings) -> None:
+    """Held across one request at most, so no process waits for four."""
+    service = AuthService(replace(settings, http_timeout=2.0))
+    try:
+        assert service.store._lock_timeout == pytest.approx(4 * 2.0 + 5.0)
+    finally:
+        service.close()
+
+
+# ----- a site ticket starts one login --------------------------------------------------------------------
+
+
+def test_a_site_ticket_starts_at_most_one_login(service: AuthService, sandbox: RunningSandbox) -> None:
+    ticket = site_ticket(service)
+    first = service.login("eea", ticket)
+    assert isinstance(first, LoginPending)
+    again = service.login("eea", ticket)  # the same login, asked for again: no new device authorization
+    assert isinstance(again, LoginPending) and again.user_code == first.user_code
+    assert sandbox.state.count("device") == 1
+    assert sandbox.state.decide(first.user_code, approve=False)
+    assert service.status().status == "not_logged_in"
+    with pytest.raises(TicketUsed) as raised:
+        service.login("eea", ticket)  # within its ten minutes, but it has started its login
+    assert error_code(raised.value) == "ticket_used" and "preflight" in error_text(raised.value)
+    assert sandbox.state.count("device") == 1
+    assert isinstance(start_login(service), LoginPending)  # a new choice from the menu starts a new one
+
+
+def test_two_choices_in_the_same_second_are_two_tickets(service: AuthService) -> None:
+    assert site_ticket(service) != site_ticket(service)
