@@ -67,6 +67,83 @@ def test_a_base_url_that_is_no_url_but_may_hold_credentials_is_not_shown(
     assert json.loads(shown)["profiles"][0]["base_url"] == "(not a URL)"
 
 
+NOT_URLS = [
+    URL_SECRET,  # a password pasted into base_url
+    f"https://eea.okx.com:{URL_SECRET}",  # a port that is not a number
+    f"eea.okx.com/{URL_SECRET}",  # no scheme
+    f"ftp://{URL_SECRET}.example",  # not http(s)
+    f"https://[{URL_SECRET}]/",  # no IP address in the brackets
+    f"https://{URL_SECRET} x/",  # no host name
+]
+
+
+@pytest.mark.parametrize("base_url", NOT_URLS)
+def test_a_base_url_that_is_no_url_is_never_shown(
+    capsys: pytest.CaptureFixture[str], isolated_env: dict[str, str], base_url: str
+) -> None:
+    keyed_profile(isolated_env["OKX_HOME"], base_url=base_url)
+    code, text, err = run_cli(capsys, "config", "show")
+    assert (code, err) == (0, "")
+    assert "  main (default, in effect): api_key AK-0****cdef, site global, demo false, base_url (not a URL)\n" in text
+    code, shown, err = run_cli(capsys, "config", "show", "--json")
+    assert (code, err) == (0, "")
+    profile = json.loads(shown)["profiles"][0]
+    assert (profile["base_url"], profile["api_base_url"]) == ("(not a URL)", "(not a URL)")
+    assert URL_SECRET not in text + shown
+
+
+@pytest.mark.parametrize("base_url", NOT_URLS)
+def test_diagnose_never_shows_a_base_url_that_is_no_url(
+    capsys: pytest.CaptureFixture[str],
+    isolated_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    live: RunningSandbox,
+    base_url: str,
+) -> None:
+    keyed_profile(isolated_env["OKX_HOME"], base_url=base_url)
+    monkeypatch.setenv("OKX_API_BASE_URL", live.url)  # the host probed: not the site's, on the internet
+    for argv in (("diagnose", "--timeout", "1"), ("diagnose", "--timeout", "1", "--json")):
+        _, out, err = run_cli(capsys, *argv)
+        assert "base_url is not an http(s) URL" in out
+        assert URL_SECRET not in out + err
+
+
+DEFAULT_SECRET = "DP-SECRET-3e2f"
+
+
+@pytest.mark.parametrize("env_key", [False, True])
+def test_a_default_profile_that_names_no_profile_is_not_shown(
+    capsys: pytest.CaptureFixture[str], isolated_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, env_key: bool
+) -> None:
+    if env_key:  # the environment's profile is no profile in the file
+        for name, value in (("OKX_API_KEY", KEY), ("OKX_SECRET_KEY", "SK-ENV-1"), ("OKX_PASSPHRASE", "PP-ENV-1")):
+            monkeypatch.setenv(name, value)
+    write_config(isolated_env["OKX_HOME"], f'default_profile = "{DEFAULT_SECRET}"\n[profiles.main]\nsite = "eea"\n')
+    code, text, err = run_cli(capsys, "config", "show")
+    assert (code, err) == (0, "")
+    assert "\ndefault_profile: (names no profile)\n" in text
+    code, shown, err = run_cli(capsys, "config", "show", "--json")
+    assert (code, err) == (0, "")
+    assert json.loads(shown)["default_profile"] == "(names no profile)"
+    assert DEFAULT_SECRET not in text + shown
+    write_config(isolated_env["OKX_HOME"], 'default_profile = "env"\n[profiles.main]\nsite = "eea"\n')
+    _, text, _ = run_cli(capsys, "config", "show")
+    assert "\ndefault_profile: (names no profile)\n" in text
+
+
+def test_a_default_profile_that_names_a_profile_is_shown(
+    capsys: pytest.CaptureFixture[str], isolated_env: dict[str, str]
+) -> None:
+    keyed_profile(isolated_env["OKX_HOME"], extra='[profiles.other]\nsite = "eea"\n')
+    code, text, _ = run_cli(capsys, "config", "show")
+    assert code == 0 and "\ndefault_profile: main\n" in text and "  main (default, in effect): " in text
+    code, shown, _ = run_cli(capsys, "config", "show", "--json")
+    assert code == 0 and json.loads(shown)["default_profile"] == "main"
+    write_config(isolated_env["OKX_HOME"], '[profiles.main]\nsite = "eea"\n')
+    code, shown, _ = run_cli(capsys, "config", "show", "--json")
+    assert code == 0 and json.loads(shown)["default_profile"] is None
+
+
 def test_diagnose_never_shows_the_credentials_of_a_base_url(
     capsys: pytest.CaptureFixture[str], isolated_env: dict[str, str], live: RunningSandbox
 ) -> None:

@@ -7,6 +7,7 @@ host."""
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import re
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from mcp.client import Client
 
-from okx_auth_mcp.core.bounded_json import MAX_JSON_DEPTH
+from okx_auth_mcp.core.bounded_json import MAX_JSON_DEPTH, nesting
 from okx_auth_mcp.core.oauth_errors import BadResponse, DiscoveryFailed, PhishingGuard
 from okx_auth_mcp.core.oauth_wire import (
     MAX_ACCESS_TTL,
@@ -219,6 +220,75 @@ def test_any_brackets_and_quotes_decode_or_are_a_bad_response(text: str) -> None
 def test_brackets_inside_strings_do_not_count() -> None:
     deep_text = '"' + "[" * 10_000 + '\\"' + "{" * 10_000 + '"'
     assert decode_json(f'{{"a": [{deep_text}]}}'.encode(), 200, "x") == {"a": [deep_text[1:-1].replace('\\"', '"')]}
+
+
+_JSON_STRINGS = st.text(alphabet='"\\[]{}:,a ', max_size=12)
+"""Strings full of what ends or escapes a string and of brackets that must not count."""
+JSON_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), _JSON_STRINGS),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(_JSON_STRINGS, inner, max_size=4)),
+    max_leaves=40,
+)
+
+
+def depth_of(value: Any) -> int:
+    """How deep ``value``'s lists and dicts nest, the way the parser recurses into them."""
+    if isinstance(value, list):
+        return 1 + max(map(depth_of, value), default=0)
+    if isinstance(value, dict):
+        return 1 + max(map(depth_of, value.values()), default=0)
+    return 0
+
+
+@given(JSON_VALUES, st.sampled_from([{}, {"indent": 1}, {"ensure_ascii": False, "separators": (",", ":")}]))
+def test_nesting_is_the_exact_depth_of_any_json_value(value: Any, style: dict[str, Any]) -> None:
+    assert nesting(json.dumps(value, **style)) == depth_of(value)
+
+
+UNCLOSED = '"' + '\\"' * 20_000
+"""A string that never ends, with 20000 escaped quotes in it: 40 KB that took the depth's old count, a regular
+expression for strings retried from each quote to the end, about 6 s (quadratic)."""
+QUOTES = '"' * 20_000
+BACKSLASH_QUOTE = '\\\\\\"' * 15_000
+"""An escaped backslash then an escaped quote, 15000 times."""
+
+
+def nested(value: Any, depth: int) -> Any:
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        (UNCLOSED, "not JSON"),
+        ("[" + UNCLOSED, "not JSON"),
+        ('["' + BACKSLASH_QUOTE, "not JSON"),
+        ('["' + '\\\\"' * 15_000, "not JSON"),  # \\" repeated: strings that end, backslashes between them
+        ('{"a": ' + UNCLOSED + "[" * 100, "not JSON"),  # the brackets are inside the string: not too deep
+        ("[" * (MAX_JSON_DEPTH + 1) + UNCLOSED, "nested deeper"),
+    ],
+)
+def test_quotes_escaped_in_their_thousands_are_refused_for_what_they_are(text: str, error: str) -> None:
+    with pytest.raises(BadResponse, match=error):
+        decode_json(text.encode(), 200, "x")
+
+
+@pytest.mark.parametrize(
+    ("text", "decoded"),
+    [
+        (UNCLOSED + '"', QUOTES),
+        ('{"a": [' + UNCLOSED + '"]}', {"a": [QUOTES]}),
+        ("[" * MAX_JSON_DEPTH + UNCLOSED + '"' + "]" * MAX_JSON_DEPTH, nested(QUOTES, MAX_JSON_DEPTH)),
+        (
+            "[" * MAX_JSON_DEPTH + '"' + BACKSLASH_QUOTE + '"' + "]" * MAX_JSON_DEPTH,
+            nested('\\"' * 15_000, MAX_JSON_DEPTH),
+        ),
+    ],
+)
+def test_quotes_escaped_in_their_thousands_are_decoded(text: str, decoded: Any) -> None:
+    assert decode_json(text.encode(), 200, "x") == decoded
 
 
 @pytest.mark.parametrize("raw", [b"NaN", b'{"a": Infinity}', b"[-Infinity]", b"[1e400]", b"1" * 5000, b"\xff"])

@@ -13,10 +13,14 @@ from okx_auth_mcp.core.okx_profiles import OkxConfig
 from okx_auth_mcp.core.sites import SITES
 from okx_auth_mcp.login.settings import Settings, load_okx_config
 
+NAMES_NO_PROFILE = "(names no profile)"
+"""``default_profile`` as shown when it names no profile in the file."""
+
 
 def config_view(cfg: OkxConfig, settings: Settings, file_exists: bool) -> dict[str, Any]:
     """What ``config show`` shows: no secret key, no passphrase, no proxy URL (it may hold credentials), the
-    API keys masked, every URL without credentials, query or fragment. Pure."""
+    API keys masked, every URL without credentials, query or fragment (and no value that is not a URL), no
+    ``default_profile`` that names no profile. Pure."""
     keyed = cfg.api_key_profile()
     from_env = bool(settings.environ.get("OKX_API_KEY"))  # load() put the env profile first
     profiles = []
@@ -34,7 +38,7 @@ def config_view(cfg: OkxConfig, settings: Settings, file_exists: bool) -> dict[s
     return {
         "config_file": str(cfg.path),
         "config_file_exists": file_exists,
-        "default_profile": cfg.default_profile,
+        "default_profile": _default_shown(cfg, from_env),
         "profile_in_effect": None if keyed is None else keyed.name,
         "profiles": profiles,
         "sites": [
@@ -47,6 +51,15 @@ def config_view(cfg: OkxConfig, settings: Settings, file_exists: bool) -> dict[s
             "state_dir": str(settings.state_dir),
         },
     }
+
+
+def _default_shown(cfg: OkxConfig, from_env: bool) -> str | None:
+    """``default_profile`` when it names a profile in the file; what it says otherwise, never its value (a
+    secret typed there must not be shown back)."""
+    in_file = {p.name for index, p in enumerate(cfg.profiles) if not (from_env and index == 0)}
+    if cfg.default_profile is None or cfg.default_profile in in_file:
+        return cfg.default_profile
+    return NAMES_NO_PROFILE
 
 
 def _shown(url: str | None) -> str | None:

@@ -75,7 +75,7 @@ class Profile:
 
     def public(self) -> dict[str, Any]:
         """What may be shown: no secret key, no passphrase, the api_key masked, the base_url without
-        credentials, query or fragment (one that is not a URL but may hold credentials is not shown)."""
+        credentials, query or fragment (one that is not a URL is not shown)."""
         return {
             "name": self.name,
             "api_key": mask(self.api_key) if self.api_key else None,

@@ -59,11 +59,10 @@ def _origin_and_path(value: str, schemes: tuple[str, ...]) -> tuple[str, str] | 
 
 def clean_url(value: str) -> tuple[str, bool]:
     """``value`` without credentials, query or fragment, and whether it is an absolute http(s) URL. One that
-    is not is shown as written, unless it might carry credentials."""
+    is not is never shown (``NOT_A_URL``): a password pasted into the field, or after a host as its port,
+    reads like any other text."""
     found = _origin_and_path(value, ("http", "https"))
-    if found is None:
-        return (NOT_A_URL if "@" in value else value.strip()), False
-    return found[0] + found[1], True
+    return (NOT_A_URL, False) if found is None else (found[0] + found[1], True)
 
 
 def redact_proxy(value: str) -> str:
