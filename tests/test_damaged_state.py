@@ -26,7 +26,7 @@ from okx_auth_mcp.login.refusals import error_code
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.sandbox.runner import RunningSandbox
 from okx_auth_mcp.sandbox.state import SandboxConfig
-from tests.helpers import FakeClock, connected, data, error_text, free_port, log_in, run_cli, start_login
+from tests.helpers import CLI, STDIO, FakeClock, connected, data, error_text, free_port, log_in, run_cli, start_login
 
 pytestmark = pytest.mark.anyio
 
@@ -315,3 +315,82 @@ def test_the_texts_still_reach_the_user_after_recovery(damaged_home: Path, servi
     assert service.logout() is False
     assert service.preflight().next == "choose_site"
     assert texts.SITE_MENU
+
+
+# ----- found by the adversarial review ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["directory writable by others", "request-state key a directory", "request-state key writable by others"],
+)
+async def test_the_server_starts_on_damaged_state_and_its_tools_say_what_is_wrong(
+    damage: str, damaged_home: Path, service: AuthService
+) -> None:
+    """``serve`` is what an MCP client launches: it must not die on what the other commands report."""
+    def writable_key(state: Path) -> None:
+        _write("request-state.key", b"k" * 32)(state)
+        (state / "request-state.key").chmod(0o666)
+
+    extra: dict[str, Damage] = {
+        "request-state key a directory": _directory("request-state.key"),
+        "request-state key writable by others": writable_key,
+    }
+    (DAMAGES | extra)[damage](damaged_home)
+    async with connected(service, STDIO) as client:
+        result = await client.call_tool("preflight", {"lang": "en"})
+    if result.is_error:
+        assert "[state_error]" in error_text(result)
+    else:
+        assert data(result)["next"] == "logged_in"
+
+
+def test_a_key_file_that_is_a_directory_is_a_state_error_and_logout_still_logs_out(
+    damaged_home: Path, service: AuthService, sandbox: RunningSandbox
+) -> None:
+    _directory("ticket.key")(damaged_home)
+    with pytest.raises(StoreError, match=r"ticket\.key cannot be written.*remove it") as raised:
+        service.store.ticket_key()
+    assert error_code(raised.value) == "state_error"
+    revoked = sandbox.state.count("revoke")
+    with pytest.raises(StoreError, match=r"ticket\.key cannot be written"):
+        service.logout()
+    assert not (damaged_home / SESSION_FILE).exists() and sandbox.state.count("revoke") == revoked + 1
+
+
+@pytest.mark.parametrize("name", ["used-tickets.json", PENDING_FILE])
+def test_logout_revokes_and_deletes_the_session_whatever_else_it_cannot_delete(
+    name: str, damaged_home: Path, service: AuthService, sandbox: RunningSandbox
+) -> None:
+    _directory(name)(damaged_home)
+    revoked = sandbox.state.count("revoke")
+    with pytest.raises(StoreError, match="cannot be deleted"):
+        service.logout()
+    assert not (damaged_home / SESSION_FILE).exists() and sandbox.state.count("revoke") == revoked + 1
+
+
+async def test_a_planted_pending_link_with_a_query_is_refused_as_on_receipt(service: AuthService) -> None:
+    start_login(service)
+    path = service.store.directory / PENDING_FILE
+    pending = json.loads(path.read_bytes())
+    path.write_text(json.dumps({**pending, "verification_uri": pending["verification_uri"] + "?user_code=ZZZZ-ZZZZ"}))
+    async with connected(service, "legacy") as client:
+        text = error_text(await client.call_tool("preflight", {"lang": "en"}))
+    assert "[state_error]" in text and "ZZZZ" not in text
+
+
+def test_diagnose_fails_a_lock_file_every_command_refuses(damaged_home: Path, service: AuthService) -> None:
+    _fifo("state.lock")(damaged_home)
+    _, out = _diagnose_json()
+    checks = {c["id"]: c for c in json.loads(out)["checks"]}
+    assert checks["state.lock"]["status"] == "fail" and "not a regular file" in checks["state.lock"]["finding"]
+    with pytest.raises(StoreError, match="not a regular file"):
+        service.logout()
+
+
+def _diagnose_json() -> tuple[int, str]:
+    done = subprocess.run(
+        [*CLI, "diagnose", "--json", "--timeout", "1"], capture_output=True, text=True, timeout=60, env=dict(os.environ)
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.returncode, done.stdout

@@ -79,3 +79,40 @@ def test_files_are_still_private_and_reads_still_refuse_what_is_not_a_file(
     (tmp_path / "state" / "elsewhere.json").symlink_to(tmp_path / "state" / SESSION_FILE)
     with pytest.raises(Exception, match="not a regular file"):
         store.read_json("elsewhere.json")
+
+
+def test_a_sharing_violation_on_windows_is_waited_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On Windows a reader that has the file open makes ``os.replace`` fail for a moment: retried there;
+    anywhere else a permission error is an error at once."""
+    store = StateStore(tmp_path / "state")
+    store.write_json(SESSION_FILE, {"v": 1})
+    replace = os.replace
+    failures = [PermissionError(13, "sharing violation")] * 3
+
+    def busy(src: str, dst: str) -> None:
+        if failures:
+            raise failures.pop()
+        replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", busy)
+    with pytest.raises(Exception, match="cannot be written"):
+        store.write_json(SESSION_FILE, {"v": 2})
+    monkeypatch.setattr(state_files, "SHARING_VIOLATIONS", True)
+    store.write_json(SESSION_FILE, {"v": 3})
+    assert store.read_json(SESSION_FILE) == {"v": 3} and not failures
+    assert sorted(p.name for p in store.directory.iterdir()) == [SESSION_FILE]
+
+
+def test_a_file_system_without_hard_links_still_creates_the_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_links(src: str, dst: str) -> None:
+        raise OSError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    store = StateStore(tmp_path / "state")
+    first = store.ticket_key()
+    assert store.ticket_key() == first and len(first) == 32
+    assert sorted(p.name for p in store.directory.iterdir()) == ["ticket.key"]

@@ -4,6 +4,7 @@ holds it in these tests."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -101,7 +102,7 @@ def test_a_wait_that_times_out_names_the_holder_and_says_retry(
 def test_the_lock_file_tells_who_holds_it(tmp_path: Path) -> None:
     store = StateStore(tmp_path / "state")
     with store.locked("starting a login"):
-        assert (tmp_path / "state" / LOCK_FILE).read_text().endswith(" starting a login")
+        assert (tmp_path / "state" / LOCK_FILE).read_text() == f" {os.getpid()} starting a login"
 
 
 def test_discovery_and_registration_run_without_the_lock(
@@ -158,3 +159,105 @@ def test_a_site_ticket_starts_at_most_one_login(service: AuthService, sandbox: R
 
 def test_two_choices_in_the_same_second_are_two_tickets(service: AuthService) -> None:
     assert site_ticket(service) != site_ticket(service)
+
+
+def test_two_calls_with_one_ticket_start_one_login_even_while_the_first_is_in_flight(
+    service: AuthService, sandbox: RunningSandbox
+) -> None:
+    """The first call is slow in discovery (outside the lock); a retry with the same ticket meanwhile gets the
+    same login, and after the user denies it the ticket starts nothing: the ticket is spent under the lock, in
+    the same step as the request that starts the login."""
+    ticket = site_ticket(service)
+    sandbox.state.faults["discovery"] = "hang:1"
+    outcome: list[object] = []
+    first = threading.Thread(target=lambda: outcome.append(service.login("eea", ticket)))
+    first.start()
+    while sandbox.state.count("discovery") == 0:
+        threading.Event().wait(0.01)
+    second = service.login("eea", ticket)
+    first.join(timeout=30)
+    assert outcome and isinstance(outcome[0], LoginPending) and isinstance(second, LoginPending)
+    assert second.user_code == outcome[0].user_code
+    assert sandbox.state.decide(outcome[0].user_code, approve=False)
+    assert service.status().status == "not_logged_in"
+    with pytest.raises(TicketUsed):
+        service.login("eea", ticket)
+    assert sandbox.state.count("device") == 1
+
+
+def test_a_login_that_failed_to_start_leaves_the_choice_usable(service: AuthService, sandbox: RunningSandbox) -> None:
+    ticket = site_ticket(service)
+    sandbox.state.faults["device"] = "http_500"
+    with pytest.raises(Exception, match="HTTP 500"):
+        service.login("eea", ticket)
+    del sandbox.state.faults["device"]
+    assert isinstance(service.login("eea", ticket), LoginPending)
+
+
+def test_more_tickets_than_are_kept_still_work(service: AuthService, sandbox: RunningSandbox) -> None:
+    """Each call with a new ticket for the pending login's site returns that login; the record keeps the newest
+    tickets only, and never fails to be written."""
+    from okx_auth_mcp.core.records import MAX_USED_TICKETS
+
+    menu = service.preflight().menu_ticket
+    assert menu is not None
+    for _ in range(MAX_USED_TICKETS + 5):
+        assert isinstance(service.login("eea", service.choose_site("2", menu).site_ticket), LoginPending)
+    assert sandbox.state.count("device") == 1
+
+
+_WRITER = """
+import sys
+from pathlib import Path
+from okx_auth_mcp.edges.state_files import write_file
+directory = Path(sys.argv[1])
+print("writing", flush=True)
+n = 0
+while not (directory / "stop").exists():
+    n += 1
+    write_file(directory, "session.json", b'{"n": %d}' % n)
+"""
+
+
+def test_a_read_while_another_process_replaces_the_file_never_fails(tmp_path: Path) -> None:
+    """Reads take no lock: a replacement between the check and the open is read again, not called damage."""
+    store = StateStore(tmp_path / "state")
+    store.write_json("session.json", {"n": 0})
+    writer = subprocess.Popen(
+        [sys.executable, "-c", _WRITER, str(store.directory)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert writer.stdout is not None and writer.stdout.readline() == "writing\n"
+        for _ in range(20000):
+            assert store.read_json("session.json") is not None
+    finally:
+        (store.directory / "stop").touch()
+        writer.communicate(timeout=30)
+
+
+def test_a_call_still_in_flight_when_its_ticket_s_login_ended_starts_nothing(
+    service: AuthService, sandbox: RunningSandbox
+) -> None:
+    """The reviewer's race: call B is slow in discovery; meanwhile call A with the same ticket starts a login and
+    the user denies it. B then finds the ticket spent, under the lock, and starts no second login."""
+    ticket = site_ticket(service)
+    sandbox.state.faults["discovery"] = "hang:2"
+    outcome: list[object] = []
+
+    def slow() -> None:
+        try:
+            outcome.append(service.login("eea", ticket))
+        except TicketUsed as exc:
+            outcome.append(exc)
+
+    b = threading.Thread(target=slow)
+    b.start()
+    while sandbox.state.count("discovery") == 0:
+        threading.Event().wait(0.01)
+    del sandbox.state.faults["discovery"]
+    a = service.login("eea", ticket)
+    assert isinstance(a, LoginPending) and sandbox.state.decide(a.user_code, approve=False)
+    assert service.status().status == "not_logged_in"
+    b.join(timeout=30)
+    assert outcome and isinstance(outcome[0], TicketUsed)
+    assert sandbox.state.count("device") == 1

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from okx_auth_mcp.edges.state_store import StateStore, StoreCorrupt, UnsafeDirectory
+from okx_auth_mcp.edges.state_store import StateStore, StoreCorrupt, StoreError, UnsafeDirectory
 
 
 def test_the_directory_is_0700_and_files_0600(tmp_path: Path) -> None:
@@ -40,7 +40,7 @@ def test_a_crash_during_a_write_leaves_the_old_file_and_no_debris(
         raise OSError("power cut")
 
     monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(OSError, match="power cut"):
+    with pytest.raises(StoreError, match=r"session\.json cannot be written"):
         store.write_json("session.json", {"version": "new"})
     assert store.read_json("session.json") == {"version": "old"}
     assert sorted(p.name for p in (tmp_path / "state").iterdir()) == ["session.json"]

@@ -113,10 +113,14 @@ class Session(Frozen):
     scopes: list[Annotated[str, Field(max_length=64)]] = Field(max_length=16)
 
 
+MAX_USED_TICKETS = 1024
+"""At most this many are kept (the newest): more than a thousand logins in ten minutes is no user."""
+
+
 class UsedTickets(Frozen):
     """The site tickets that started a login (their ids, with their expiry), kept until they expire."""
 
-    used: dict[Annotated[str, Field(max_length=128)], int] = Field(default={}, max_length=1024)
+    used: dict[Annotated[str, Field(max_length=128)], int] = Field(default={}, max_length=MAX_USED_TICKETS)
 
 
 class Registrations(Frozen):

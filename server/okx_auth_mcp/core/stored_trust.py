@@ -10,6 +10,8 @@ policy. A reason names the field, never the value.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from okx_auth_mcp.core.oauth_errors import PhishingGuard
 from okx_auth_mcp.core.oauth_wire import TrustPolicy, Url, is_safe_issuer
 from okx_auth_mcp.core.records import Endpoints, PendingLogin, Session
@@ -56,6 +58,8 @@ def pending_problem(pending: PendingLogin, policy: TrustPolicy) -> str | None:
         policy.check(pending.verification_uri)
     except PhishingGuard:
         return "holds a verification link the trust policy refuses"
+    if urlsplit(pending.verification_uri).query:  # as on receipt: the code is shown apart, never in the link
+        return "holds a verification link with a query"
     return None
 
 

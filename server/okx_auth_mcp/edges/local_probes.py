@@ -21,6 +21,7 @@ from okx_auth_mcp.core import okx_profiles
 from okx_auth_mcp.core.diagnosis.facts import ConfigFacts, ProfileFacts, StateDirFacts, Step
 from okx_auth_mcp.core.diagnosis.urls import clean_url, redact_proxy
 from okx_auth_mcp.edges import okx_config
+from okx_auth_mcp.edges.state_files import irregular
 from okx_auth_mcp.edges.state_store import LOCK_FILE
 
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
@@ -133,7 +134,10 @@ def state_dir_facts(directory: Path, lock_wait: float) -> StateDirFacts:
 
 
 def _lock_probe(path: Path, wait: float) -> Step:
-    """Take the state lock and release it at once, waiting at most ``wait`` seconds."""
+    """Take the state lock and release it at once, waiting at most ``wait`` seconds. A lock file that is no
+    regular file is refused, as every command refuses it."""
+    if irregular(path):
+        return Step(error="it is not a regular file (a link?); delete it (nothing else is lost)")
     lock = FileLock(str(path), timeout=wait, mode=0o600)
     started = time.perf_counter()
     try:

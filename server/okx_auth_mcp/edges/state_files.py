@@ -20,7 +20,10 @@ import contextlib
 import os
 import stat
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 MAX_STATE_FILE_BYTES = 64 * 1024
 """Far above anything this program writes (a session is about 2 KB)."""
@@ -121,11 +124,34 @@ def _check_file(path: Path, info: os.stat_result, limit: int) -> None:
         raise StoreCorrupt(f"{path} is larger than any file okx-auth-mcp writes; {RECOVER}")
 
 
+def irregular(path: Path) -> bool:
+    """Whether something other than a regular file (a link, a FIFO, a directory) is at ``path``: a lock file
+    that is one is refused, as filelock (``O_NOFOLLOW``) cannot use a link and a FIFO locks nothing shared."""
+    return path.is_symlink() or (path.exists() and not path.is_file())
+
+
 def read_file(path: Path, limit: int = MAX_STATE_FILE_BYTES) -> bytes | None:
     """The bytes of a state file, None when there is none. ``StoreCorrupt`` for anything but a regular file of
-    at most ``limit`` bytes, ``UnsafeFile`` for one that is another user's or writable by others."""
+    at most ``limit`` bytes, ``UnsafeFile`` for one that is another user's or writable by others. A file
+    replaced by another process between the check and the read is read again (files are replaced whole)."""
+    for _ in range(_READ_ATTEMPTS):
+        try:
+            return _read_once(path, limit)
+        except _Replaced:
+            continue
+    raise StoreError(f"{path} kept changing while it was read; try again")
+
+
+class _Replaced(Exception):
+    """The name pointed to another file when it was opened than when it was checked."""
+
+
+_READ_ATTEMPTS = 5
+
+
+def _read_once(path: Path, limit: int) -> bytes | None:
     try:
-        before = os.lstat(path)
+        before = _sharing(lambda: os.lstat(path))
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -133,15 +159,15 @@ def read_file(path: Path, limit: int = MAX_STATE_FILE_BYTES) -> bytes | None:
     _check_file(path, before, limit)
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
-        fd = os.open(path, flags)
+        fd = _sharing(lambda: os.open(path, flags))
     except FileNotFoundError:
-        return None  # replaced by a rename and gone between the two calls: nothing to read now
+        return None  # deleted between the two calls: nothing to read now
     except OSError as exc:
         raise StoreError(f"{path} cannot be read: {exc.strerror}") from None
     try:
         info = os.fstat(fd)
         if (info.st_dev, info.st_ino) != (before.st_dev, before.st_ino):
-            raise StoreCorrupt(f"{path} changed while it was read; try again")
+            raise _Replaced
         _check_file(path, info, limit)
         chunks: list[bytes] = []
         size = 0
@@ -156,6 +182,32 @@ def read_file(path: Path, limit: int = MAX_STATE_FILE_BYTES) -> bytes | None:
     if size > limit:
         raise StoreCorrupt(f"{path} is larger than any file okx-auth-mcp writes; {RECOVER}")
     return b"".join(chunks)
+
+
+_T = TypeVar("_T")
+SHARING_VIOLATIONS = os.name == "nt"
+"""Windows refuses to replace, delete or open a file while another process has it open without sharing (a
+reader for a few microseconds): such a call is retried for up to ``_SHARING_WAIT`` seconds there."""
+_SHARING_WAIT = 1.0
+
+
+def _sharing(call: Callable[[], _T]) -> _T:
+    """``call()``, retried on Windows while it fails on a sharing violation (``PermissionError``)."""
+    deadline = time.monotonic() + _SHARING_WAIT
+    while True:
+        try:
+            return call()
+        except PermissionError:
+            if not SHARING_VIOLATIONS or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
+def _unwritable(path: Path, exc: OSError) -> StoreError:
+    return StoreError(
+        f"{path} cannot be written: {exc.strerror or type(exc).__name__}; if it is a directory or "
+        "not a file, remove it (the disk may also be full or read-only)"
+    )
 
 
 def _private_temp(directory: Path, name: str, data: bytes) -> str:
@@ -180,34 +232,61 @@ def _private_temp(directory: Path, name: str, data: bytes) -> str:
 
 def write_file(directory: Path, name: str, data: bytes) -> None:
     """Replace ``name`` atomically: the old file or the new one, never a torn one, whatever happens."""
-    tmp = _private_temp(directory, name, data)
     try:
-        os.replace(tmp, directory / name)
-    except BaseException:
+        tmp = _private_temp(directory, name, data)
+    except OSError as exc:
+        raise _unwritable(directory / name, exc) from None
+    try:
+        _sharing(lambda: os.replace(tmp, directory / name))
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise _unwritable(directory / name, exc) from None
         raise
     fsync_directory(directory)
 
 
 def create_file(directory: Path, name: str, data: bytes) -> bool:
     """Publish ``name`` with ``data`` only if it does not exist, whole or not at all: True when this call
-    created it, False when another process had (its file is left as it is). Never waits for a lock."""
-    tmp = _private_temp(directory, name, data)
+    created it, False when another process had (its file is left as it is). Never waits for a lock.
+
+    A hard link publishes it (it fails when the name exists). Where there is none (``os.link`` missing, or a
+    file system without hard links: FAT, some network shares), ``os.rename``, which on Windows refuses an
+    existing target too; elsewhere it replaces, so two processes racing on such a file system may each keep
+    its own key once (a ticket of the one is then refused by the other, and the menu is shown again)."""
+    target = directory / name
     try:
-        link = getattr(os, "link", None)
-        if link is not None:
-            link(tmp, directory / name)  # fails when the name exists: atomic create-exclusive, whole file
-        else:
-            os.rename(tmp, directory / name)  # Windows: refuses an existing target
-            tmp = ""
+        tmp = _private_temp(directory, name, data)
+    except OSError as exc:
+        raise _unwritable(target, exc) from None
+    try:
+        created = _publish(tmp, target)
+    except OSError as exc:
+        raise _unwritable(target, exc) from None
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)  # after a rename it is gone already
+    if created:
+        fsync_directory(directory)
+    return created
+
+
+def _publish(tmp: str, target: Path) -> bool:
+    """``tmp`` under the name ``target`` unless that exists (False)."""
+    link = getattr(os, "link", None)
+    if link is not None:
+        try:
+            link(tmp, target)
+            return True
+        except FileExistsError:
+            return False
+        except OSError:
+            pass  # no hard links on this file system
+    try:
+        os.rename(tmp, target)
     except FileExistsError:
         return False
-    finally:
-        if tmp:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-    fsync_directory(directory)
     return True
 
 
@@ -215,7 +294,7 @@ def delete_file(directory: Path, name: str) -> bool:
     """True when the file was there and is gone."""
     path = directory / name
     try:
-        path.unlink()
+        _sharing(path.unlink)
     except FileNotFoundError:
         return False
     except OSError as exc:

@@ -48,6 +48,7 @@ from okx_auth_mcp.edges.state_files import (
     check_directory,
     create_file,
     delete_file,
+    irregular,
     make_directory,
     read_file,
     write_file,
@@ -116,10 +117,6 @@ class StateStore:
         """Create the directory 0700; ``UnsafeDirectory`` when it exists and others own or may change it."""
         make_directory(self.directory)
 
-    def exists(self) -> bool:
-        """Whether the directory exists (``StoreError`` when it is no usable directory)."""
-        return check_directory(self.directory)
-
     # ----- the lock ----------------------------------------------------------------------------------
 
     @contextlib.contextmanager
@@ -128,7 +125,7 @@ class StateStore:
         waits too long is told this one was doing."""
         self.ensure()
         lock_path = self.directory / LOCK_FILE
-        if lock_path.is_symlink() or (lock_path.exists() and not lock_path.is_file()):
+        if irregular(lock_path):
             raise StoreError(f"{lock_path} is not a regular file (a link?); delete it (nothing else is lost)")
         if not self._lock.is_locked:
             self._purpose = purpose
@@ -145,15 +142,17 @@ class StateStore:
             raise StoreError(f"{lock_path} cannot be used: {exc.strerror}; delete it (nothing else is lost)") from None
 
     def _record_holder(self, fd: int) -> None:
-        """Written into the lock file once it is ours: who holds it, for those who wait."""
+        """Written into the lock file once it is ours: who holds it, for those who wait. From its second byte:
+        on Windows filelock locks the first, which no other process may then read."""
         os.ftruncate(fd, 0)
         os.lseek(fd, 0, os.SEEK_SET)
-        os.write(fd, f"{os.getpid()} {self._purpose}"[:_HOLDER_LIMIT].encode("ascii", "replace"))
+        os.write(fd, f" {os.getpid()} {self._purpose}"[:_HOLDER_LIMIT].encode("ascii", "replace"))
 
     def _holder(self) -> str:
         """``okx-auth-mcp process 1234 (refreshing the session)``, as far as the lock file tells."""
         try:
             with open(self.directory / LOCK_FILE, "rb") as handle:
+                handle.seek(1)
                 pid, _, purpose = handle.read(_HOLDER_LIMIT).decode("ascii", "replace").partition(" ")
         except OSError:
             pid, purpose = "", ""

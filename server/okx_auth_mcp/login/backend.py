@@ -15,6 +15,19 @@ from okx_auth_mcp.core.sites import SiteId
 from okx_auth_mcp.login.settings import BackendName
 
 
+class Claim(Protocol):
+    """The site choice a new login spends: one choice starts one login."""
+
+    def take(self) -> None:
+        """Under the state lock, just before the request that starts a login; raises when the choice has
+        started one already."""
+        ...
+
+    def give_back(self) -> None:
+        """The request failed: nothing was started, and the choice still counts."""
+        ...
+
+
 class Tokens(Protocol):
     """What a backend that holds the session's tokens itself can hand out."""
 
@@ -53,8 +66,10 @@ class Backend(Protocol):
         """The OAuth status, with at most one token request (a due poll, or a refresh)."""
         ...
 
-    def begin_login(self, site: SiteId) -> LoginSkipped | LoginPending:
-        """After the gate passed for ``site``: a new login, or the live one for the same site."""
+    def begin_login(self, site: SiteId, claim: Claim) -> LoginSkipped | LoginPending:
+        """After the gate passed for ``site``: a new login, or the live one for the same site. A new one only
+        after ``claim.take()`` under the state lock, just before the request that starts it (and
+        ``claim.give_back()`` when that request fails)."""
         ...
 
     def logout(self) -> bool:

@@ -68,13 +68,11 @@ def key_config_facts(service: AuthService) -> ConfigFacts:
 
 
 def oauth_facts(service: AuthService, state: StateDirFacts, now: float) -> OAuthFacts:
-    """The OAuth state: the native backend's from the files alone (no request), not read when the lock is
-    held (reading waits for it) nor when there is no state directory (reading would create it). The okx-cli
+    """The OAuth state: the native backend's from the files alone (no request and no lock: files are replaced
+    whole), not read when there is no state directory. The okx-cli
     backend's from ``okx auth status``, which keeps its own state wherever this directory is."""
     if not state.exists and service.backend_name == "native":
         return OAuthFacts("not_logged_in")
-    if state.lock is not None and state.lock.error is not None:
-        return OAuthFacts(None)
     try:
         current = service.auth_state(now)
         if current.status == "pending" and current.pending is not None:

@@ -1,5 +1,5 @@
 """The native backend: this package's own OAuth client (device flow, refresh with rotation, revocation) and
-its records in the state directory (``pending.json``, ``session.json``, ``registrations.json``).
+its records in the state directory (``native_records``: ``pending.json``, ``session.json``, ``registrations.json``).
 
 Every state change of a login from ``PENDING`` on goes through the gate's table (``authorized``,
 ``login_ended``, ``logged_out``); the backend only does what the table allows and records the outcome.
@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Literal, TypeVar
-
-from pydantic import BaseModel
+from typing import Literal
 
 from okx_auth_mcp.core.gate import Event, Gate, State, status_of, stored
 from okx_auth_mcp.core.login_state import AuthState, LoginPending, LoginSkipped, pending_view
@@ -24,30 +22,27 @@ from okx_auth_mcp.core.oauth_errors import (
     SlowDown,
     TokenError,
 )
-from okx_auth_mcp.core.oauth_wire import SLOW_DOWN_STEP, ServerMetadata, TokenResponse, TrustPolicy, scopes_of
+from okx_auth_mcp.core.oauth_wire import SLOW_DOWN_STEP, ServerMetadata, TrustPolicy
 from okx_auth_mcp.core.records import (
     MAX_INTERVAL_SECONDS,
-    REFRESH_MARGIN_SECONDS,
     Endpoints,
     PendingLogin,
-    Registrations,
     Session,
 )
-from okx_auth_mcp.core.sites import SITES, SiteId
-from okx_auth_mcp.core.stored_trust import pending_problem, session_problem, untrusted_endpoint
+from okx_auth_mcp.core.sites import SiteId
+from okx_auth_mcp.core.stored_trust import untrusted_endpoint
 from okx_auth_mcp.edges.oauth_client import OAuthHttp
 from okx_auth_mcp.edges.state_store import (
     PENDING_FILE,
-    REGISTRATIONS_FILE,
     SESSION_FILE,
     StateStore,
     StoreCorrupt,
+    StoreError,
 )
+from okx_auth_mcp.login.backend import Claim
 from okx_auth_mcp.login.errors import AlreadyLoggedIn, NotLoggedIn, PendingElsewhere
+from okx_auth_mcp.login.native_records import NativeRecords, fresh, or_none_if_unusable, session_from
 from okx_auth_mcp.login.settings import BackendName, Settings, load_okx_config
-
-_R = TypeVar("_R", bound=BaseModel)
-_Stored = TypeVar("_Stored", PendingLogin, Session)
 
 
 class NativeBackend:
@@ -62,6 +57,7 @@ class NativeBackend:
     ) -> None:
         self.settings = settings
         self.store = store
+        self.records = NativeRecords(settings, store)
         self._clock = clock
         self._http = http or OAuthHttp(timeout=settings.http_timeout)
 
@@ -76,21 +72,11 @@ class NativeBackend:
 
     def pending(self) -> PendingLogin | None:
         """The pending login, checked as its server answer was (``StoreCorrupt`` when it fails)."""
-        return self._checked(PENDING_FILE, PendingLogin, pending_problem)
+        return self.records.pending()
 
     def session(self) -> Session | None:
         """The session, checked as its server answers were (``StoreCorrupt`` when it fails)."""
-        return self._checked(SESSION_FILE, Session, session_problem)
-
-    def _checked(
-        self, name: str, model: type[_Stored], problem: Callable[[_Stored, TrustPolicy], str | None]
-    ) -> _Stored | None:
-        record = self.store.read_model(name, model)
-        if record is not None:
-            why = problem(record, self._issuer_and_policy(record.site)[1])
-            if why is not None:
-                raise self.store.corrupt(name, why)
-        return record
+        return self.records.session()
 
     def api_key_and_site(self) -> tuple[str | None, SiteId | None]:
         """The API-key profile OKX's client would use (environment first, then default_profile), and a site
@@ -119,13 +105,13 @@ class NativeBackend:
 
     # ----- the login -------------------------------------------------------------------------------
 
-    def begin_login(self, site: SiteId) -> LoginSkipped | LoginPending:
+    def begin_login(self, site: SiteId, claim: Claim) -> LoginSkipped | LoginPending:
         """Discovery and registration without the lock (they change no grant); then, under it, the one request
         that starts the device login, so two processes never start two."""
         started = self._started(site, self._clock())
         if started is not None:
             return started
-        issuer, policy = self._issuer_and_policy(site)
+        issuer, policy = self.records.issuer_and_policy(site)
         metadata = self._http.discover(issuer)
         endpoints = {
             "token_endpoint": metadata.token_endpoint,
@@ -142,8 +128,13 @@ class NativeBackend:
             started = self._started(site, now)
             if started is not None:
                 return started
-            pending = self._start_device_login(site, now, policy, metadata, client_id)
-            self.store.write_model(PENDING_FILE, pending)
+            claim.take()
+            try:
+                pending = self._start_device_login(site, now, policy, metadata, client_id)
+                self.store.write_model(PENDING_FILE, pending)
+            except BaseException:
+                claim.give_back()
+                raise
         return pending_view(pending, now)
 
     def _started(self, site: SiteId, now: float) -> LoginPending | None:
@@ -163,7 +154,7 @@ class NativeBackend:
         """Whether a status check has a request to make: a refresh of a dying token, or a pending login's poll."""
         session = self.session()
         if session is not None:
-            return not _fresh(session, now)
+            return not fresh(session, now)
         pending = self.pending()
         return (
             pending is not None
@@ -179,7 +170,7 @@ class NativeBackend:
             session, pending = self.session(), self.pending()
             if session is None and pending is not None and pending.live(now):
                 return self._poll(pending, now)
-            if session is not None and not _fresh(session, now):
+            if session is not None and not fresh(session, now):
                 try:
                     self.fresh_session()
                 except InvalidGrant:
@@ -190,14 +181,26 @@ class NativeBackend:
 
     def logout(self) -> bool:
         """Delete the session and any pending login, then revoke the refresh token (best effort). The client
-        registration stays. A file that holds no session is deleted too."""
+        registration stays. A file that holds no session it can use is deleted unused. A pending login that
+        cannot be deleted does not stop the revocation: its failure is raised after it."""
+        pending_failure: StoreError | None = None
         with self.store.locked("logging out"):
-            session = _or_none_if_corrupt(self.session)
+            session = or_none_if_unusable(self.session)
             stored("logged_in" if session is not None else "not_logged_in").apply(Event.LOGGED_OUT)
             self.store.delete(SESSION_FILE)
-            self.store.delete(PENDING_FILE)
-        endpoint = None if session is None else session.endpoints.revocation_endpoint
-        if session is None or endpoint is None:
+            try:
+                self.store.delete(PENDING_FILE)
+            except StoreError as exc:
+                pending_failure = exc
+        revoked = session is not None and self._revoke(session)
+        if pending_failure is not None:
+            raise pending_failure
+        return revoked
+
+    def _revoke(self, session: Session) -> bool:
+        """Revoke the refresh token (else the access token); best effort: False when it did not happen."""
+        endpoint = session.endpoints.revocation_endpoint
+        if endpoint is None:
             return False
         client_id = session.endpoints.client_id
         try:
@@ -213,7 +216,7 @@ class NativeBackend:
         """RFC 8628 has no way to withdraw a device code at the server: the code dies with its lifetime, and
         nothing here polls it again."""
         with self.store.locked("cancelling a login"):
-            pending = _or_none_if_corrupt(self.pending)  # a file that holds no login is deleted too
+            pending = or_none_if_unusable(self.pending)  # a file that holds no login is deleted too
             if pending is not None and user_code is not None and pending.user_code != user_code:
                 return False
             return self.store.delete(PENDING_FILE)
@@ -226,14 +229,14 @@ class NativeBackend:
         uses it; the others find it fresh and never send the old (now revoked) refresh token. A fresh session
         is returned without the lock."""
         session = self.session()
-        if session is not None and _fresh(session, self._clock()):
+        if session is not None and fresh(session, self._clock()):
             return session
         with self.store.locked("refreshing the session"):
             session = self.session()
             if session is None:
                 raise InvalidGrant("not_logged_in", "there is no OAuth session")
             now = self._clock()
-            if _fresh(session, now):
+            if fresh(session, now):
                 return session
             if session.refresh_token is None:
                 self.store.delete(SESSION_FILE)
@@ -246,7 +249,7 @@ class NativeBackend:
                 raise InvalidGrant(exc.error, exc.description) from exc
             # The server has rotated the refresh token: the new pair is saved before anything else happens, so a
             # process killed from here on loses nothing. Killed before this line, the session is lost.
-            renewed = _session_from(session.site, e, tokens, now, " ".join(session.scopes), session.refresh_token)
+            renewed = session_from(session.site, e, tokens, now, " ".join(session.scopes), session.refresh_token)
             self.store.write_model(SESSION_FILE, renewed)
             return renewed
 
@@ -255,7 +258,7 @@ class NativeBackend:
         server ended the session at the refresh (the session is deleted); another ``OAuthError`` when the
         refresh could not complete (network, server error: the session is kept)."""
         if self.session() is None:
-            pending = _or_none_if_corrupt(self.pending)
+            pending = or_none_if_unusable(self.pending)
             if pending is not None and pending.live(self._clock()):
                 raise NotLoggedIn(f"the login for {pending.site} is not complete yet")
             raise NotLoggedIn("there is no OAuth session")
@@ -267,7 +270,7 @@ class NativeBackend:
         session = self.session()
         if session is None:
             raise NotLoggedIn("there is no OAuth session")
-        return self._issuer_and_policy(session.site)[0]
+        return self.records.issuer_and_policy(session.site)[0]
 
     def force_refresh(self, rejected_access_token: str) -> str | None:
         """Under the lock: when the stored token is another one already (another thread or process refreshed
@@ -286,29 +289,13 @@ class NativeBackend:
 
     # ----- internals -------------------------------------------------------------------------------
 
-    def _issuer_and_policy(self, site: SiteId) -> tuple[str, TrustPolicy]:
-        override = self.settings.issuer_override
-        issuer = (override or SITES[site].api_base_url).rstrip("/")
-        return issuer, TrustPolicy(
-            issuer, custom_issuer=override is not None, allowed_hosts=self.settings.allowed_hosts
-        )
-
-    def _registrations(self) -> tuple[dict[str, object], Registrations]:
-        """The registrations file as read (what else it holds is kept when it is rewritten) and as a record."""
-        known = self.store.read_json(REGISTRATIONS_FILE) or {}
-        return known, self.store.as_record(REGISTRATIONS_FILE, Registrations, known)
-
     def _client_id(self, issuer: str, metadata: ServerMetadata) -> str:
         """This installation's client at ``issuer``: registered on first use (the request outside the lock; two
         processes that race each keep the client they registered), then saved under the lock."""
-        client_id = self._registrations()[1].clients.get(issuer)
-        if client_id is not None:
-            return client_id
-        client_id = self._http.register(metadata).client_id
-        with self.store.locked("saving a client registration"):
-            known, registrations = self._registrations()
-            clients = {**registrations.clients, issuer: client_id}
-            self.store.write_json(REGISTRATIONS_FILE, {**known, "clients": clients})
+        client_id = self.records.registrations()[1].clients.get(issuer)
+        if client_id is None:
+            client_id = self._http.register(metadata).client_id
+            self.records.save_client_id(issuer, client_id)
         return client_id
 
     def _start_device_login(
@@ -362,32 +349,7 @@ class NativeBackend:
             raise
         authorized = gate.apply(Event.AUTHORIZED)
         assert authorized.site is not None
-        session = _session_from(authorized.site, e, tokens, now, pending.scope, None)
+        session = session_from(authorized.site, e, tokens, now, pending.scope, None)
         self.store.write_model(SESSION_FILE, session)
         self.store.delete(PENDING_FILE)
         return AuthState(status_of(authorized), session.site, list(session.scopes))
-
-
-def _session_from(
-    site: SiteId, endpoints: Endpoints, tokens: TokenResponse, now: float, requested: str, old_refresh: str | None
-) -> Session:
-    return Session(
-        site=site,
-        endpoints=endpoints,
-        access_token=tokens.access_token,
-        access_expires_at=now + tokens.expires_in,
-        refresh_token=tokens.refresh_token or old_refresh,
-        scopes=scopes_of(tokens, requested),
-    )
-
-
-def _fresh(session: Session, now: float) -> bool:
-    """Whether the access token is good for at least REFRESH_MARGIN_SECONDS more."""
-    return session.access_expires_at - REFRESH_MARGIN_SECONDS > now
-
-
-def _or_none_if_corrupt(read: Callable[[], _R | None]) -> _R | None:
-    try:
-        return read()
-    except StoreCorrupt:
-        return None

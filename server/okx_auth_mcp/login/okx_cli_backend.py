@@ -21,7 +21,7 @@ from okx_auth_mcp.core.records import StartedLogin
 from okx_auth_mcp.core.sites import SITES, SiteId
 from okx_auth_mcp.edges.okx_cli import OkxCli
 from okx_auth_mcp.edges.state_store import STARTED_FILE, StateStore
-from okx_auth_mcp.login.backend import Tokens
+from okx_auth_mcp.login.backend import Claim, Tokens
 from okx_auth_mcp.login.errors import AlreadyLoggedIn, PendingElsewhere
 from okx_auth_mcp.login.settings import BackendName, Settings
 
@@ -72,7 +72,7 @@ class OkxCliBackend:
     def status(self) -> AuthState:
         return self.auth_state(self._clock())  # the binary polls, at most once per interval, when asked
 
-    def begin_login(self, site: SiteId) -> LoginSkipped | LoginPending:
+    def begin_login(self, site: SiteId, claim: Claim) -> LoginSkipped | LoginPending:
         with self.store.locked("starting a login through okx"):
             now = self._clock()
             state = self.auth_state(now)
@@ -85,8 +85,14 @@ class OkxCliBackend:
             if state.login is not None:
                 return state.login
             timeout = LOGIN_TIMEOUT_FACTOR * self._cli.timeout
-            started = parse_login(self._cli.run("auth", "login", "--manual", "--site", site, timeout=timeout))
+            claim.take()
+            try:
+                started = parse_login(self._cli.run("auth", "login", "--manual", "--site", site, timeout=timeout))
+            except BaseException:
+                claim.give_back()
+                raise
             if isinstance(started, CliLoginSkipped):
+                claim.give_back()
                 return LoginSkipped(started.profile)
             self._policy(site).check(started.verificationUri)
             record = StartedLogin(

@@ -62,7 +62,8 @@ _NEXT: list[tuple[type[Exception], str, str]] = [
     (
         TicketUsed,
         "ticket_used",
-        "That login ended; a site choice starts one login only, and no new one was started. " + _RESTART,
+        "No new login was started: a site choice starts one login (preflight shows it while it is pending). "
+        + _RESTART,
     ),
     (TicketInvalid, "ticket_invalid", "Pass tickets exactly as the tools returned them. " + _RESTART),
     (

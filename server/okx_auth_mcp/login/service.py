@@ -18,11 +18,11 @@ from okx_auth_mcp.core import tickets
 from okx_auth_mcp.core.gate import Event, Gate, preflight_event
 from okx_auth_mcp.core.login_state import AuthState, LoginPending, LoginSkipped, Preflight, SiteChoice
 from okx_auth_mcp.core.okx_profiles import OkxConfig
-from okx_auth_mcp.core.records import UsedTickets
+from okx_auth_mcp.core.records import MAX_USED_TICKETS, UsedTickets
 from okx_auth_mcp.core.sites import SiteId, parse_site_reply
 from okx_auth_mcp.edges.http import request_worst_case
 from okx_auth_mcp.edges.oauth_client import OAuthHttp
-from okx_auth_mcp.edges.state_store import USED_TICKETS_FILE, StateStore
+from okx_auth_mcp.edges.state_store import USED_TICKETS_FILE, StateStore, StoreError, UnsafeDirectory
 from okx_auth_mcp.login.backend import Backend, Tokens
 from okx_auth_mcp.login.errors import (
     BackendUnsupported,
@@ -141,24 +141,40 @@ class AuthService:
             raise SiteNotConfirmed("this ticket does not carry a site choice: call choose_site first")
         if held.gate.site != site:
             raise SiteMismatch(f"the user chose {held.gate.site}, not {site}")
-        if held.id in self._used_tickets().used:
+        if held.id in self._used_tickets():  # known already: no request to find it out
             state = self.auth_state()
             if state.status == "pending" and state.site == site and state.login is not None:
                 return state.login  # the login this ticket started, asked for again
-            raise TicketUsed("this site choice already started a login, which has ended")
-        outcome = self.backend.begin_login(site)
-        self._mark_used(held.id, held.expires_at)
-        return outcome
+            raise _ticket_used()
+        return self.backend.begin_login(site, _TicketClaim(self, held))
 
-    def _used_tickets(self) -> UsedTickets:
-        return self.store.read_model(USED_TICKETS_FILE, UsedTickets) or UsedTickets()
+    def _used_tickets(self) -> dict[str, int]:
+        """The tickets that started a login and have not expired yet (the others cannot start one anyway)."""
+        now = self._clock()
+        recorded = self.store.read_model(USED_TICKETS_FILE, UsedTickets) or UsedTickets()
+        return {ticket_id: exp for ticket_id, exp in recorded.used.items() if exp > now}
 
-    def _mark_used(self, ticket_id: str, expires_at: int) -> None:
-        """Record that the ticket started a login (expired ones are dropped: they cannot start one anyway)."""
+    def _claim(self, ticket_id: str, expires_at: int) -> bool:
+        """Record that this ticket starts a login: True unless it had been already. Under the lock (the
+        backend's, around the request that starts the login): of two calls with the same ticket, one starts
+        the login and the other finds it started."""
         with self.store.locked("recording a site choice as used"):
-            now = self._clock()
-            used = {k: exp for k, exp in self._used_tickets().used.items() if exp > now}
-            self.store.write_model(USED_TICKETS_FILE, UsedTickets(used={**used, ticket_id: expires_at}))
+            used = self._used_tickets()
+            if ticket_id in used:
+                return False
+            newest = dict(sorted(used.items(), key=lambda item: item[1])[-(MAX_USED_TICKETS - 1) :])
+            self.store.write_model(USED_TICKETS_FILE, UsedTickets(used={**newest, ticket_id: expires_at}))
+            return True
+
+    def _release(self, ticket_id: str) -> None:
+        with self.store.locked("recording a site choice as unused"):
+            used = self._used_tickets()
+            if used.pop(ticket_id, None) is None:
+                return
+            if used:
+                self.store.write_model(USED_TICKETS_FILE, UsedTickets(used=used))
+            else:
+                self.store.delete(USED_TICKETS_FILE)  # as before the claim
 
     def status(self) -> AuthState:
         """The OAuth status, with at most one token request: a due poll of a pending login, or a refresh."""
@@ -167,10 +183,20 @@ class AuthService:
     def logout(self) -> bool:
         """Every ticket issued before is void first (a site chosen before a logout never logs in after it,
         whatever the backend then manages), then the backend ends the session and any pending login. True
-        when the server confirmed the revocation."""
-        self.store.rotate_ticket_key()
-        self.store.delete(USED_TICKETS_FILE)  # every ticket it lists is void now
-        return self.backend.logout()
+        when the server confirmed the revocation. Every step is tried even when one before it failed (logout
+        is the recovery from damaged state); then the first failure is raised."""
+        failures: list[StoreError] = []
+        for step in (self.store.rotate_ticket_key, lambda: self.store.delete(USED_TICKETS_FILE)):
+            try:
+                step()
+            except UnsafeDirectory:
+                raise  # nothing in the directory may be used, or removed
+            except StoreError as exc:
+                failures.append(exc)
+        revoked = self.backend.logout()
+        if failures:
+            raise failures[0]
+        return revoked
 
     # ----- for the command line and HTTP clients ---------------------------------------------------
 
@@ -196,3 +222,22 @@ class AuthService:
 
     def force_refresh(self, rejected_access_token: str) -> str | None:
         return self._tokens().force_refresh(rejected_access_token)
+
+
+def _ticket_used() -> TicketUsed:
+    return TicketUsed("this site choice has started a login already (auth_status shows it while it is pending)")
+
+
+class _TicketClaim:
+    """The :class:`~okx_auth_mcp.login.backend.Claim` of one site ticket."""
+
+    def __init__(self, service: AuthService, ticket: tickets.Ticket) -> None:
+        self._service = service
+        self._ticket = ticket
+
+    def take(self) -> None:
+        if not self._service._claim(self._ticket.id, self._ticket.expires_at):
+            raise _ticket_used()
+
+    def give_back(self) -> None:
+        self._service._release(self._ticket.id)

@@ -5,12 +5,15 @@ procedure is ``login``'s, the texts ``core``'s."""
 from __future__ import annotations
 
 import logging
+import secrets
+import sys
 
 from mcp.server.mcpserver import RequestStateSecurity
 
 from okx_auth_mcp import __version__
 from okx_auth_mcp.core import guidance
 from okx_auth_mcp.login.backends import open_service
+from okx_auth_mcp.login.refusals import KNOWN_FAILURES, terminal_line
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.mcp import diagnose_tool, login_tools, verify_tool
@@ -23,12 +26,23 @@ def build_server(service: AuthService) -> GatedServer:
         title="OKX login",
         version=__version__,
         instructions=guidance.INSTRUCTIONS,
-        request_state_security=RequestStateSecurity(keys=[service.store.request_state_key()]),
+        request_state_security=RequestStateSecurity(keys=[_request_state_key(service)]),
     )
     login_tools.register(mcp, service)
     verify_tool.register(mcp, service)
     diagnose_tool.register(mcp, service)
     return mcp
+
+
+def _request_state_key(service: AuthService) -> bytes:
+    """The key that seals elicitation request state, shared by every process on the state directory. When the
+    directory cannot be used, a key of this process's own (a retry then reaches only this process): the server
+    still starts, and every tool names the problem with its fix."""
+    try:
+        return service.store.request_state_key()
+    except KNOWN_FAILURES as exc:
+        print(terminal_line(exc, next_step="the tools report it until it is fixed"), file=sys.stderr)
+        return secrets.token_bytes(32)
 
 
 def create_server(settings: Settings | None = None) -> GatedServer:

@@ -193,8 +193,8 @@ def _profiles_check(cfg: ConfigFacts) -> Check:
     names = {p.name for p in cfg.profiles if not p.from_env}
     stray = (
         Words(
-            f" default_profile = {cfg.default_profile!r} names no profile in the file.",
-            f" default_profile = {cfg.default_profile!r} 没有对应的配置。",
+            " default_profile names no profile in the file (its value is not shown: it may be anything).",
+            " default_profile 没有对应的配置（不显示其值：它可能是任何内容）。",
         )
         if cfg.default_profile is not None and cfg.default_profile not in names
         else None

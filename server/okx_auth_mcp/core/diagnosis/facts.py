@@ -84,7 +84,7 @@ class ConfigFacts:
 @dataclass(frozen=True)
 class OAuthFacts:
     status: OAuthStatus | None
-    """None when the state could not be read (``error``) or was not read (the lock is held)."""
+    """None when the state could not be read (``error``, when known)."""
     error: str | None = None
     site: SiteId | None = None
     scopes: tuple[str, ...] = ()

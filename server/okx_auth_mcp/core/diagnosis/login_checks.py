@@ -26,7 +26,7 @@ def oauth_checks(local: LocalFacts, network: NetworkFacts) -> list[Check]:
             session = item(
                 "oauth.session",
                 "skip",
-                Words("Not read: the state lock is held.", "未读取：状态锁被占用。"),
+                Words("Not read.", "未读取。"),
             )
         refresh = item("oauth.refresh", "skip", Words("Not checked.", "未检查。"))
         return [session, refresh]
@@ -313,6 +313,16 @@ def state_checks(state: StateDirFacts) -> list[Check]:
             "state.lock",
             "ok",
             Words(f"Taken and released in {ms(lock.seconds or 0.0)}.", f"获取并释放耗时 {ms(lock.seconds or 0.0)}。"),
+        )
+    elif "not a regular file" in lock.error:
+        lock_check = item(
+            "state.lock",
+            "fail",
+            Words(f"The state lock cannot be used: {lock.error}.", f"无法使用状态锁：{lock.error}。"),
+            Words(
+                f"Delete {state.path}/state.lock; every command refuses it until then.",
+                f"删除 {state.path}/state.lock；在此之前所有命令都拒绝使用它。",
+            ),
         )
     else:
         lock_file = f"{state.path}/state.lock"
