@@ -17,6 +17,7 @@ from okx_auth_mcp.core import texts
 from okx_auth_mcp.edges.state_store import (
     PENDING_FILE,
     SESSION_FILE,
+    StateStore,
     StoreCorrupt,
     StoreError,
     UnsafeDirectory,
@@ -394,3 +395,21 @@ def _diagnose_json() -> tuple[int, str]:
     )
     assert "Traceback" not in done.stderr, done.stderr
     return done.returncode, done.stdout
+
+
+def test_logout_revokes_a_session_whose_file_cannot_be_deleted(
+    damaged_home: Path, service: AuthService, sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(A read-only state directory, say.) The token is revoked at the server anyway, then the failure is said."""
+    delete = StateStore.delete
+
+    def refusing(store: StateStore, name: str) -> bool:
+        if name == SESSION_FILE:
+            raise StoreError(f"{name} cannot be deleted: Permission denied; remove it by hand")
+        return delete(store, name)
+
+    monkeypatch.setattr(StateStore, "delete", refusing)
+    revoked = sandbox.state.count("revoke")
+    with pytest.raises(StoreError, match="cannot be deleted"):
+        service.logout()
+    assert sandbox.state.count("revoke") == revoked + 1

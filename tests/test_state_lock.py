@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from okx_auth_mcp.core.login_state import LoginPending
+from okx_auth_mcp.core.tickets import TicketInvalid
 from okx_auth_mcp.edges.state_store import LOCK_FILE, StateStore, StoreLockTimeout
 from okx_auth_mcp.login.errors import TicketUsed
 from okx_auth_mcp.login.refusals import error_code, error_text
@@ -261,3 +262,57 @@ def test_a_call_still_in_flight_when_its_ticket_s_login_ended_starts_nothing(
     b.join(timeout=30)
     assert outcome and isinstance(outcome[0], TicketUsed)
     assert sandbox.state.count("device") == 1
+
+
+def test_a_choice_made_before_a_logout_starts_nothing_after_it(service: AuthService, sandbox: RunningSandbox) -> None:
+    """The ticket is checked again under the lock that starts the login: a logout while the call was in
+    discovery voids it."""
+    ticket = site_ticket(service)
+    sandbox.state.faults["discovery"] = "hang:1.5"
+    outcome: list[object] = []
+
+    def slow() -> None:
+        try:
+            outcome.append(service.login("eea", ticket))
+        except TicketInvalid as exc:
+            outcome.append(exc)
+
+    call = threading.Thread(target=slow)
+    call.start()
+    while sandbox.state.count("discovery") == 0:
+        threading.Event().wait(0.01)
+    del sandbox.state.faults["discovery"]
+    service.logout()
+    call.join(timeout=30)
+    assert outcome and isinstance(outcome[0], TicketInvalid)
+    assert sandbox.state.count("device") == 0 and service.auth_state().status == "not_logged_in"
+
+
+def test_a_retry_while_the_device_request_is_in_flight_shares_the_login(
+    service: AuthService, sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ticket is spent only once the login is on disk: a retry that arrives while the first call waits for
+    the device endpoint waits for the lock, then finds that login."""
+    http = service.backend._http  # type: ignore[attr-defined]
+    answer = http.device_authorize
+    in_flight = threading.Event()
+
+    def slow_device(*args: object, **kwargs: object) -> object:
+        in_flight.set()
+        threading.Event().wait(1.0)
+        return answer(*args, **kwargs)
+
+    monkeypatch.setattr(http, "device_authorize", slow_device)
+    ticket = site_ticket(service)
+    outcome: list[object] = []
+    first = threading.Thread(target=lambda: outcome.append(service.login("eea", ticket)))
+    first.start()
+    in_flight.wait(timeout=10)
+    retry = AuthService(service.settings, clock=service._clock)
+    try:
+        second = retry.login("eea", ticket)
+    finally:
+        retry.close()
+    first.join(timeout=30)
+    assert outcome and isinstance(outcome[0], LoginPending) and isinstance(second, LoginPending)
+    assert second.user_code == outcome[0].user_code and sandbox.state.count("device") == 1

@@ -79,3 +79,23 @@ def test_read_modify_write_under_the_lock_loses_nothing_across_processes(tmp_pat
     workers = [subprocess.Popen([sys.executable, "-c", _INCREMENT, str(state), "40"]) for _ in range(3)]
     assert [w.wait(timeout=120) for w in workers] == [0, 0, 0]
     assert StateStore(state).read_json("counter.json") == {"n": 120}
+
+
+def test_a_directory_that_cannot_be_synced_does_not_fail_a_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A directory this user may write but not open (mode 0300), or a file system without directory fsync:
+    the rename is made already, so the write stands."""
+    store = StateStore(tmp_path / "state")
+    store.ensure()
+    real_open = os.open
+
+    def no_directories(path: object, flags: int, *args: object) -> int:
+        if flags & getattr(os, "O_DIRECTORY", 0):
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, flags, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", no_directories)
+    store.write_json("session.json", {"v": 1})
+    assert store.delete("session.json") is True
+    store.ticket_key()

@@ -304,12 +304,15 @@ def delete_file(directory: Path, name: str) -> bool:
 
 
 def fsync_directory(directory: Path) -> None:
-    """Make a rename or unlink in ``directory`` durable (POSIX; Windows cannot open a directory)."""
+    """Make a rename or unlink in ``directory`` durable (POSIX; Windows cannot open a directory). Best effort:
+    the change is made already, and a directory that cannot be opened (mode 0300) or synced (some network and
+    FUSE file systems) is no reason to call it failed."""
     o_directory = getattr(os, "O_DIRECTORY", None)
     if o_directory is None:
         return
-    fd = os.open(directory, os.O_RDONLY | o_directory)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY | o_directory)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -16,15 +16,16 @@ from okx_auth_mcp.login.settings import BackendName
 
 
 class Claim(Protocol):
-    """The site choice a new login spends: one choice starts one login."""
+    """The site choice a new login spends: one choice starts one login. Both calls come under the state lock,
+    in the one hold that starts the login."""
 
-    def take(self) -> None:
-        """Under the state lock, just before the request that starts a login; raises when the choice has
-        started one already."""
+    def check(self) -> None:
+        """Just before the request that starts a login: raises when the choice has started one already, or
+        was voided since (a logout)."""
         ...
 
-    def give_back(self) -> None:
-        """The request failed: nothing was started, and the choice still counts."""
+    def spend(self) -> None:
+        """Once the login is recorded: the choice starts no other."""
         ...
 
 
@@ -68,8 +69,7 @@ class Backend(Protocol):
 
     def begin_login(self, site: SiteId, claim: Claim) -> LoginSkipped | LoginPending:
         """After the gate passed for ``site``: a new login, or the live one for the same site. A new one only
-        after ``claim.take()`` under the state lock, just before the request that starts it (and
-        ``claim.give_back()`` when that request fails)."""
+        after ``claim.check()``, and ``claim.spend()`` once it is recorded, in the same hold of the lock."""
         ...
 
     def logout(self) -> bool:

@@ -128,13 +128,10 @@ class NativeBackend:
             started = self._started(site, now)
             if started is not None:
                 return started
-            claim.take()
-            try:
-                pending = self._start_device_login(site, now, policy, metadata, client_id)
-                self.store.write_model(PENDING_FILE, pending)
-            except BaseException:
-                claim.give_back()
-                raise
+            claim.check()
+            pending = self._start_device_login(site, now, policy, metadata, client_id)
+            self.store.write_model(PENDING_FILE, pending)
+            claim.spend()  # after the login is on disk: a retry that sees the choice spent also sees the login
         return pending_view(pending, now)
 
     def _started(self, site: SiteId, now: float) -> LoginPending | None:
@@ -181,20 +178,20 @@ class NativeBackend:
 
     def logout(self) -> bool:
         """Delete the session and any pending login, then revoke the refresh token (best effort). The client
-        registration stays. A file that holds no session it can use is deleted unused. A pending login that
-        cannot be deleted does not stop the revocation: its failure is raised after it."""
-        pending_failure: StoreError | None = None
+        registration stays. A file that holds no session it can use is deleted unused. A file that cannot be
+        deleted does not stop the revocation: its failure is raised after it."""
+        failures: list[StoreError] = []
         with self.store.locked("logging out"):
             session = or_none_if_unusable(self.session)
             stored("logged_in" if session is not None else "not_logged_in").apply(Event.LOGGED_OUT)
-            self.store.delete(SESSION_FILE)
-            try:
-                self.store.delete(PENDING_FILE)
-            except StoreError as exc:
-                pending_failure = exc
-        revoked = session is not None and self._revoke(session)
-        if pending_failure is not None:
-            raise pending_failure
+            for name in (SESSION_FILE, PENDING_FILE):
+                try:
+                    self.store.delete(name)
+                except StoreError as exc:
+                    failures.append(exc)
+        revoked = session is not None and self._revoke(session)  # even when its file could not be deleted
+        if failures:
+            raise failures[0]
         return revoked
 
     def _revoke(self, session: Session) -> bool:

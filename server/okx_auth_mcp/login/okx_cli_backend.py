@@ -85,14 +85,9 @@ class OkxCliBackend:
             if state.login is not None:
                 return state.login
             timeout = LOGIN_TIMEOUT_FACTOR * self._cli.timeout
-            claim.take()
-            try:
-                started = parse_login(self._cli.run("auth", "login", "--manual", "--site", site, timeout=timeout))
-            except BaseException:
-                claim.give_back()
-                raise
+            claim.check()
+            started = parse_login(self._cli.run("auth", "login", "--manual", "--site", site, timeout=timeout))
             if isinstance(started, CliLoginSkipped):
-                claim.give_back()
                 return LoginSkipped(started.profile)
             self._policy(site).check(started.verificationUri)
             record = StartedLogin(
@@ -102,6 +97,7 @@ class OkxCliBackend:
                 expires_at=now + started.expiresIn,
             )
             self.store.write_model(STARTED_FILE, record)
+            claim.spend()
         return LoginPending(site, started.verificationUri, started.userCode, started.expiresIn)
 
     def logout(self) -> bool:

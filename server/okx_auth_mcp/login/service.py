@@ -146,7 +146,7 @@ class AuthService:
             if state.status == "pending" and state.site == site and state.login is not None:
                 return state.login  # the login this ticket started, asked for again
             raise _ticket_used()
-        return self.backend.begin_login(site, _TicketClaim(self, held))
+        return self.backend.begin_login(site, _TicketClaim(self, site_ticket, held))
 
     def _used_tickets(self) -> dict[str, int]:
         """The tickets that started a login and have not expired yet (the others cannot start one anyway)."""
@@ -154,27 +154,19 @@ class AuthService:
         recorded = self.store.read_model(USED_TICKETS_FILE, UsedTickets) or UsedTickets()
         return {ticket_id: exp for ticket_id, exp in recorded.used.items() if exp > now}
 
-    def _claim(self, ticket_id: str, expires_at: int) -> bool:
-        """Record that this ticket starts a login: True unless it had been already. Under the lock (the
-        backend's, around the request that starts the login): of two calls with the same ticket, one starts
-        the login and the other finds it started."""
+    def _check_unspent(self, site_ticket: str, ticket_id: str) -> None:
+        """Under the lock that starts the login: the ticket still verifies (no logout rotated the key since it
+        was checked) and has started no login."""
+        tickets.verify(self.store.ticket_key(), site_ticket, self._clock())
+        if ticket_id in self._used_tickets():
+            raise _ticket_used()
+
+    def _spend(self, ticket_id: str, expires_at: int) -> None:
+        """Record that the ticket started a login (the newest ``MAX_USED_TICKETS`` unexpired ones are kept)."""
         with self.store.locked("recording a site choice as used"):
             used = self._used_tickets()
-            if ticket_id in used:
-                return False
             newest = dict(sorted(used.items(), key=lambda item: item[1])[-(MAX_USED_TICKETS - 1) :])
             self.store.write_model(USED_TICKETS_FILE, UsedTickets(used={**newest, ticket_id: expires_at}))
-            return True
-
-    def _release(self, ticket_id: str) -> None:
-        with self.store.locked("recording a site choice as unused"):
-            used = self._used_tickets()
-            if used.pop(ticket_id, None) is None:
-                return
-            if used:
-                self.store.write_model(USED_TICKETS_FILE, UsedTickets(used=used))
-            else:
-                self.store.delete(USED_TICKETS_FILE)  # as before the claim
 
     def status(self) -> AuthState:
         """The OAuth status, with at most one token request: a due poll of a pending login, or a refresh."""
@@ -186,14 +178,19 @@ class AuthService:
         when the server confirmed the revocation. Every step is tried even when one before it failed (logout
         is the recovery from damaged state); then the first failure is raised."""
         failures: list[StoreError] = []
-        for step in (self.store.rotate_ticket_key, lambda: self.store.delete(USED_TICKETS_FILE)):
+        revoked = False
+
+        def backend_logout() -> None:
+            nonlocal revoked
+            revoked = self.backend.logout()
+
+        for step in (self.store.rotate_ticket_key, lambda: self.store.delete(USED_TICKETS_FILE), backend_logout):
             try:
                 step()
             except UnsafeDirectory:
                 raise  # nothing in the directory may be used, or removed
             except StoreError as exc:
                 failures.append(exc)
-        revoked = self.backend.logout()
         if failures:
             raise failures[0]
         return revoked
@@ -231,13 +228,13 @@ def _ticket_used() -> TicketUsed:
 class _TicketClaim:
     """The :class:`~okx_auth_mcp.login.backend.Claim` of one site ticket."""
 
-    def __init__(self, service: AuthService, ticket: tickets.Ticket) -> None:
+    def __init__(self, service: AuthService, site_ticket: str, held: tickets.Ticket) -> None:
         self._service = service
-        self._ticket = ticket
+        self._site_ticket = site_ticket
+        self._held = held
 
-    def take(self) -> None:
-        if not self._service._claim(self._ticket.id, self._ticket.expires_at):
-            raise _ticket_used()
+    def check(self) -> None:
+        self._service._check_unspent(self._site_ticket, self._held.id)
 
-    def give_back(self) -> None:
-        self._service._release(self._ticket.id)
+    def spend(self) -> None:
+        self._service._spend(self._held.id, self._held.expires_at)

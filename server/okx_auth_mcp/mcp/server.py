@@ -41,7 +41,10 @@ def _request_state_key(service: AuthService) -> bytes:
     try:
         return service.store.request_state_key()
     except KNOWN_FAILURES as exc:
-        print(terminal_line(exc, next_step="the tools report it until it is fixed"), file=sys.stderr)
+        print(
+            terminal_line(exc, next_step="until it is fixed, elicitation retries reach this process only"),
+            file=sys.stderr,
+        )
         return secrets.token_bytes(32)
 
 
