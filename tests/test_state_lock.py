@@ -236,26 +236,35 @@ def test_a_read_while_another_process_replaces_the_file_never_fails(tmp_path: Pa
         writer.communicate(timeout=30)
 
 
+def login_held_in_discovery(
+    service: AuthService, sandbox: RunningSandbox, ticket: str, seconds: float
+) -> tuple[threading.Thread, list[object]]:
+    """A login with ``ticket`` in a thread, its discovery request held ``seconds`` by the sandbox (later requests
+    answer at once); returns once that request has arrived. The list gets its outcome: a login or an error."""
+    sandbox.state.faults["discovery"] = f"hang:{seconds}"
+    outcome: list[object] = []
+
+    def login() -> None:
+        try:
+            outcome.append(service.login("eea", ticket))
+        except Exception as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=login)
+    thread.start()
+    while sandbox.state.count("discovery") == 0:
+        threading.Event().wait(0.01)
+    del sandbox.state.faults["discovery"]
+    return thread, outcome
+
+
 def test_a_call_still_in_flight_when_its_ticket_s_login_ended_starts_nothing(
     service: AuthService, sandbox: RunningSandbox
 ) -> None:
     """The reviewer's race: call B is slow in discovery; meanwhile call A with the same ticket starts a login and
     the user denies it. B then finds the ticket spent, under the lock, and starts no second login."""
     ticket = site_ticket(service)
-    sandbox.state.faults["discovery"] = "hang:2"
-    outcome: list[object] = []
-
-    def slow() -> None:
-        try:
-            outcome.append(service.login("eea", ticket))
-        except TicketUsed as exc:
-            outcome.append(exc)
-
-    b = threading.Thread(target=slow)
-    b.start()
-    while sandbox.state.count("discovery") == 0:
-        threading.Event().wait(0.01)
-    del sandbox.state.faults["discovery"]
+    b, outcome = login_held_in_discovery(service, sandbox, ticket, 2.0)
     a = service.login("eea", ticket)
     assert isinstance(a, LoginPending) and sandbox.state.decide(a.user_code, approve=False)
     assert service.status().status == "not_logged_in"
@@ -268,20 +277,7 @@ def test_a_choice_made_before_a_logout_starts_nothing_after_it(service: AuthServ
     """The ticket is checked again under the lock that starts the login: a logout while the call was in
     discovery voids it."""
     ticket = site_ticket(service)
-    sandbox.state.faults["discovery"] = "hang:1.5"
-    outcome: list[object] = []
-
-    def slow() -> None:
-        try:
-            outcome.append(service.login("eea", ticket))
-        except TicketInvalid as exc:
-            outcome.append(exc)
-
-    call = threading.Thread(target=slow)
-    call.start()
-    while sandbox.state.count("discovery") == 0:
-        threading.Event().wait(0.01)
-    del sandbox.state.faults["discovery"]
+    call, outcome = login_held_in_discovery(service, sandbox, ticket, 1.5)
     service.logout()
     call.join(timeout=30)
     assert outcome and isinstance(outcome[0], TicketInvalid)
