@@ -81,7 +81,7 @@ def test_a_file_that_does_not_parse_names_file_line_and_quoting_and_is_not_rewri
 @pytest.mark.parametrize(
     ("text", "what"),
     [
-        ('[profiles.main]\nsite = "mars"\n', "global, eea or us"),
+        ('[profiles.main]\nsite = "mars"\n', "global, eea, us or tr"),
         ("[profiles.main]\ndemo = 1\n", "true or false"),
         ("[profiles.main]\napi_key = 5\n", "must be a string"),
         ('profiles = "x"\n', "table"),

@@ -190,7 +190,12 @@ def test_without_a_key_or_a_session_the_issuer_then_a_profiles_site_then_all_thr
     assert (chosen.source, [t.base for t in chosen.targets]) == ("config", ["https://app.okx.com"])
     chosen = plan(local())
     assert chosen.source == "all" and chosen.site is None
-    assert [t.base for t in chosen.targets] == ["https://www.okx.com", "https://eea.okx.com", "https://app.okx.com"]
+    assert [t.base for t in chosen.targets] == [
+        "https://www.okx.com",
+        "https://eea.okx.com",
+        "https://app.okx.com",
+        "https://tr.okx.com",
+    ]
 
 
 # ----- the config -----------------------------------------------------------------------------------------

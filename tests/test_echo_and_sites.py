@@ -160,7 +160,7 @@ def test_a_secret_typed_into_a_profile_s_site_is_never_quoted(
     keyed_profile(isolated_env["OKX_HOME"], site=SITE_SECRET)
     code, out, err = run_cli(capsys, "config", "show")
     assert code == 2 and out == ""
-    assert "profiles.main.site" in err and "global, eea or us" in err
+    assert "profiles.main.site" in err and "global, eea, us or tr" in err
     assert SITE_SECRET not in err
     code, out, err = run_cli(capsys, "diagnose", "--timeout", "1", "--json")
     assert code == 1
@@ -209,7 +209,16 @@ async def test_verify_names_okx_site_never_its_value(settings: Settings, monkeyp
 
 # ----- one rule for the site -------------------------------------------------------------------------------
 
-MENU_NUMBERS: dict[str, SiteId] = {"1": "global", "2": "eea", "3": "us", "１": "global", "２": "eea", "３": "us"}
+MENU_NUMBERS: dict[str, SiteId] = {
+    "1": "global",
+    "2": "eea",
+    "3": "us",
+    "4": "tr",
+    "１": "global",
+    "２": "eea",
+    "３": "us",
+    "４": "tr",
+}
 
 
 def by_the_rule(reply: str) -> SiteId | None:
@@ -304,7 +313,7 @@ CLI_SITES = [
     "uſ",
     "ｅｅａ",
     "ＥＥＡ",
-    "4",
+    "5",
     "",
 ]
 
@@ -324,7 +333,7 @@ def test_login_site_follows_the_same_rule(
             code, (out, err) = int(str(exited.code)), capsys.readouterr()
         if expected is None:
             assert code == 2 and out == "", value
-            assert "argument --site" in err and "global, eea or us" in err, err
+            assert "argument --site" in err and "global, eea, us or tr" in err, err
         elif expected == "eea":
             assert (code, out, err) == (0, texts.logged_in("en", "eea", ["read_only", "trade"]) + "\n", ""), value
         else:

@@ -104,6 +104,7 @@ async def test_the_client_asks_for_the_site_and_the_answer_confirms_it(
                 {"const": "global", "title": "Global (www.okx.com)"},
                 {"const": "eea", "title": "EEA (my.okx.com)"},
                 {"const": "us", "title": "US (app.okx.com)"},
+                {"const": "tr", "title": "TR (tr.okx.com)"},
             ],
         }
         # The ticket carries the user's answer: only eea logs in, and the whole flow completes.
@@ -130,7 +131,7 @@ async def test_a_declined_or_dismissed_question_confirms_nothing(connect: Connec
         assert error_text(result).startswith("[site_not_chosen]")
         assert "never pick a site yourself" in error_text(result)
         assert len(user.forms()) == 1
-        for site in ("global", "eea", "us"):
+        for site in ("global", "eea", "us", "tr"):
             login = await client.call_tool("auth_login_manual", {"site": site, "lang": "en"})
             assert error_text(login).startswith("[site_not_confirmed]")
         assert data(await client.call_tool("preflight", {}))["next"] == "choose_site"

@@ -30,7 +30,7 @@ def test_each_menu_answer_chooses_its_site(reply: str, site: str) -> None:
 
 @pytest.mark.parametrize(
     "reply",
-    ["", " ", "0", "4", "1 or 2", "1)", "global please", "okx", "www.okx.com", "Global (www.okx.com)", "12"],
+    ["", " ", "0", "5", "1 or 2", "1)", "global please", "okx", "www.okx.com", "Global (www.okx.com)", "12"],
 )
 def test_anything_else_chooses_nothing(reply: str) -> None:
     assert parse_site_reply(reply) is None
@@ -51,12 +51,14 @@ def test_the_site_registry_matches_okx() -> None:
         ("global", "Global", "www.okx.com", "https://www.okx.com"),
         ("eea", "EEA", "my.okx.com", "https://eea.okx.com"),
         ("us", "US", "app.okx.com", "https://app.okx.com"),
+        ("tr", "TR", "tr.okx.com", "https://tr.okx.com"),  # OKX's skill 1.3.9
     }
 
 
 def test_the_site_menu_is_okx_text_exactly() -> None:
     assert texts.SITE_MENU == (
-        "您需要选择要连接的 OKX 站点：\n1) Global (www.okx.com)\n2) EEA (my.okx.com)\n3) US (app.okx.com)"
+        "您需要选择要连接的 OKX 站点：\n1) Global (www.okx.com)\n2) EEA (my.okx.com)\n3) US (app.okx.com)\n"
+        "4) TR (tr.okx.com)"
     )
 
 

@@ -271,7 +271,7 @@ def test_config_show_masks_every_secret(
         ("main", "file", True, False, "file****cdef"),
         ("demo", "file", False, False, None),
     ]
-    assert [s["id"] for s in view["sites"]] == ["global", "eea", "us"]
+    assert [s["id"] for s in view["sites"]] == ["global", "eea", "us", "tr"]
     assert view["oauth"]["issuer"] is None and view["config_file_exists"] is True
     text += run_cli(capsys, "config", "show")[1]
     for output in (text, shown):

@@ -155,7 +155,7 @@ def test_a_key_goes_where_okx_client_sends_it(profile: Profile, environ: dict[st
         (
             Profile("p", "k", site="eea"),
             {"OKX_SITE": "europe"},
-            "OKX_SITE in the environment, the site of the API-key profile p, must be global, eea or us$",
+            "OKX_SITE in the environment, the site of the API-key profile p, must be global, eea, us or tr$",
         ),
         (Profile("p", "k", site="eea", base_url="http://okx.example.net"), {}, "must be an https URL"),
         (Profile("p", "k", site="eea", base_url="https://user:pw@www.okx.com"), {}, "must be an https URL"),
@@ -335,7 +335,7 @@ def test_a_profile_whose_base_url_is_another_site_s_api_host_is_told_exactly_tha
         "exist on this host: a key works only on the site where it was created): www.okx.com is the Global API "
         "host, but the profile's site is eea: the site and host do not match (the EEA API host is "
         "https://eea.okx.com). A key created on www.okx.com works only with site global, one created on "
-        "my.okx.com only with eea, one created on app.okx.com only with us"
+        "my.okx.com only with eea, one created on app.okx.com only with us, one created on tr.okx.com only with tr"
     )
 
 

@@ -23,7 +23,7 @@ from okx_auth_mcp.core import replies
 from okx_auth_mcp.core.login_state import AuthState, LoginPending, LoginSkipped
 from okx_auth_mcp.core.oauth_errors import NetworkError
 from okx_auth_mcp.core.oauth_wire import DEFAULT_INTERVAL
-from okx_auth_mcp.core.sites import SITE_IDS, SiteId, parse_site_reply
+from okx_auth_mcp.core.sites import SITE_IDS, SITE_LIST, SiteId, parse_site_reply
 from okx_auth_mcp.core.texts import Lang
 from okx_auth_mcp.login.errors import AlreadyLoggedIn, PendingElsewhere
 from okx_auth_mcp.login.refusals import terminal_line
@@ -227,7 +227,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         required=True,
         type=_site_argument,
         metavar="SITE",
-        help="the OKX site you choose: global, eea or us, or its number in the site menu (there is no default)",
+        help=f"the OKX site you choose: {SITE_LIST}, or its number in the site menu (there is no default)",
     )
     login.add_argument("--open", action="store_true", help="open the verification link in the web browser")
     lang_option(login)

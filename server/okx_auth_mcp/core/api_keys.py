@@ -23,7 +23,7 @@ from okx_auth_mcp.core.oauth_errors import OkxError
 from okx_auth_mcp.core.oauth_wire import Url, is_safe_issuer
 from okx_auth_mcp.core.okx_codes import CODES
 from okx_auth_mcp.core.okx_profiles import ENV_PROFILE, Profile
-from okx_auth_mcp.core.sites import SITES, SiteId, site_id
+from okx_auth_mcp.core.sites import SITE_LIST, SITES, SiteId, site_id
 
 _DEMO_VALUES = ("1", "true")
 
@@ -142,13 +142,13 @@ def api_key_target(profile: Profile, environ: Mapping[str, str], config_path: st
     site = site_id(site_text) if site_text else None
     if site_text and site is None:
         raise ProfileUnusable(  # the value is never repeated: it may be a secret pasted into the wrong variable
-            f"OKX_SITE in the environment, the site of the API-key profile {profile.name}, must be global, eea or us"
+            f"OKX_SITE in the environment, the site of the API-key profile {profile.name}, must be {SITE_LIST}"
         )
     base = environ.get("OKX_API_BASE_URL", "").strip() or profile.base_url or None
     site = site or profile.site or (site_of_api_host(base) if base else None)
     if site is None:
         raise ProfileUnusable(
-            f"the API-key profile {profile.name} names no site (global, eea or us), so where its key lives is "
+            f"the API-key profile {profile.name} names no site ({SITE_LIST}), so where its key lives is "
             "unknown (OKX's client would use Global, www.okx.com, without asking). Set "
             f"{_where_to_set(profile, config_path)}"
         )
@@ -221,7 +221,7 @@ def site_host_message(exc: OkxError, profile: str, target: Target) -> str:
     return (
         f"OKX says the API key of profile {profile} does not exist at {host} ({said(exc)}): {where}. A key "
         "created on www.okx.com works only with site global, one created on my.okx.com only with eea, one "
-        "created on app.okx.com only with us"
+        "created on app.okx.com only with us, one created on tr.okx.com only with tr"
     )
 
 

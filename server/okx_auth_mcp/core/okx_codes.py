@@ -27,7 +27,7 @@ _REPLACE_OR_OAUTH = (
 )
 _REGION = (
     "Check that the site in use (the profile's site, or the OAuth login's) is the one the OKX account was "
-    "registered on (global, eea or us)."
+    "registered on (global, eea, us or tr)."
 )
 
 
@@ -90,7 +90,7 @@ CODES: dict[str, OkxCode] = {
     "50114": OkxCode("Invalid authorization", _REPLACE_OR_OAUTH, "key_rejected"),
     "50119": OkxCode(
         "The API key does not exist on this host: a key works only on the site where it was created",
-        "Set the profile's site to the site where the key was created (global, eea or us), with no base_url or "
+        "Set the profile's site to the site where the key was created (global, eea, us or tr), with no base_url or "
         "that site's API host as base_url.",
         "site_host",
     ),

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from okx_auth_mcp.core.diagnosis.urls import clean_url
-from okx_auth_mcp.core.sites import SiteId, site_id
+from okx_auth_mcp.core.sites import SITE_LIST, SiteId, site_id
 
 ENV_PROFILE = "env"
 _ENV_KEYS = ("OKX_API_KEY", "OKX_SECRET_KEY", "OKX_PASSPHRASE")
@@ -134,7 +134,7 @@ def _profile(path: Path, name: str, raw: Any) -> Profile:
     site_text = text("site")
     site = site_id(site_text) if site_text else None
     if site_text and site is None:
-        raise ConfigInvalid(f"{path}: profiles.{name}.site must be global, eea or us")
+        raise ConfigInvalid(f"{path}: profiles.{name}.site must be {SITE_LIST}")
     demo = raw.get("demo", False)
     if not isinstance(demo, bool):
         raise ConfigInvalid(f"{path}: profiles.{name}.demo must be true or false")

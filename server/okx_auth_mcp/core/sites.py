@@ -1,4 +1,4 @@
-"""The three OKX sites and how a user's reply to the site menu chooses one.
+"""The four OKX sites (TR since OKX's skill 1.3.9) and how a user's reply to the site menu chooses one.
 
 Pure: no I/O. A reply that is not exactly one of the menu's choices chooses nothing; there is no default.
 """
@@ -8,8 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-SiteId = Literal["global", "eea", "us"]
+SiteId = Literal["global", "eea", "us", "tr"]
 SITE_IDS: tuple[SiteId, ...] = get_args(SiteId)
+SITE_LIST = ", ".join(SITE_IDS[:-1]) + " or " + SITE_IDS[-1]
+"""``global, eea, us or tr``: the ids as prose, for messages."""
+SITE_CHOICES = "|".join(SITE_IDS)
+"""``global|eea|us|tr``: the ids as a command's choice."""
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,7 @@ SITES: dict[SiteId, Site] = {
     "global": Site("global", "Global", "www.okx.com", "https://www.okx.com"),
     "eea": Site("eea", "EEA", "my.okx.com", "https://eea.okx.com"),
     "us": Site("us", "US", "app.okx.com", "https://app.okx.com"),
+    "tr": Site("tr", "TR", "tr.okx.com", "https://tr.okx.com"),
 }
 
 _FULL_WIDTH_SHIFT = ord("０") - ord("0")
@@ -41,8 +46,8 @@ def parse_site_reply(reply: str) -> SiteId | None:
     """The site a reply to the menu chooses, or None when it chooses nothing. The one rule for every answer a
     user types (``choose_site``'s reply, ``login --site``).
 
-    Accepted, with surrounding whitespace ignored: the menu's numbers ``1`` ``2`` ``3`` in ASCII or full-width
-    digits (``１`` ``２`` ``３``, as a Chinese keyboard types them), and the ids ``global`` ``eea`` ``us`` in
+    Accepted, with surrounding whitespace ignored: the menu's numbers ``1`` to ``4`` in ASCII or full-width
+    digits (``１`` ... ``４``, as a Chinese keyboard types them), and the ids ``global`` ``eea`` ``us`` ``tr`` in
     ASCII letters of any case. Nothing else: no Unicode normalisation, so ``①``, ``¹``, ``𝟏``, ``uſ`` and
     full-width letters choose nothing, and neither do ``""`` or ``"1 or 2"``.
     """

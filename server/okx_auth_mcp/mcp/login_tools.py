@@ -148,8 +148,8 @@ def register(mcp: MCPServer, service: AuthService) -> None:
             "Turns the user's answer to the site menu into a confirmed site and a `site_ticket`. Call it only "
             "after preflight returned next 'choose_site', with its `menu_ticket`. If your client can ask the "
             "user directly (elicitation), call it without `reply`: the user answers in a form. Otherwise show "
-            "preflight's menu, wait for the user's answer, and pass it unchanged as `reply` (e.g. '1', '2', '3', "
-            "'global', 'eea', 'us'). Never pass a site the user did not type. If the answer chooses nothing, "
+            "preflight's menu, wait for the user's answer, and pass it unchanged as `reply` (e.g. '1', '4', "
+            "'global', 'eea', 'us', 'tr'). Never pass a site the user did not type. If the answer chooses nothing, "
             "the error repeats the menu: show it again and ask. Then follow `next`: 'login' → call "
             "auth_login_manual with `site` and `site_ticket`; 'api_key_configured' → show `reply`, do not log in."
         ),
@@ -199,7 +199,7 @@ def register(mcp: MCPServer, service: AuthService) -> None:
     )
     @boundary
     async def auth_login_manual(
-        site: Annotated[SiteId, Field(description="The site choose_site returned: 'global', 'eea' or 'us'.")],
+        site: Annotated[SiteId, Field(description="The site choose_site returned: 'global', 'eea', 'us' or 'tr'.")],
         lang: LangArg,
         ctx: Context,
         site_ticket: Annotated[

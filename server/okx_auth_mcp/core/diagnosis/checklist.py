@@ -65,8 +65,8 @@ TITLES: dict[str, Words] = {
     "state.lock": Words("State lock", "状态锁"),
 }
 LOGIN_NEXT = Words(
-    "Log in again: call preflight (or run okx-auth-mcp login --site global|eea|us).",
-    "重新登录：调用 preflight（或运行 okx-auth-mcp login --site global|eea|us）。",
+    "Log in again: call preflight (or run okx-auth-mcp login --site global|eea|us|tr).",
+    "重新登录：调用 preflight（或运行 okx-auth-mcp login --site global|eea|us|tr）。",
 )
 
 

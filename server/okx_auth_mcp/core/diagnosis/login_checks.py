@@ -91,8 +91,8 @@ def oauth_checks(local: LocalFacts, network: NetworkFacts) -> list[Check]:
             "warn",
             Words(f"Not logged in{nothing}.", f"未登录{nothing_zh}。"),
             Words(
-                "Log in: call preflight (or run okx-auth-mcp login --site global|eea|us).",
-                "登录：调用 preflight（或运行 okx-auth-mcp login --site global|eea|us）。",
+                "Log in: call preflight (or run okx-auth-mcp login --site global|eea|us|tr).",
+                "登录：调用 preflight（或运行 okx-auth-mcp login --site global|eea|us|tr）。",
             ),
         )
     return [session, _refresh_check(local, network)]
