@@ -44,6 +44,24 @@ async def test_the_tools_are_described_for_the_model(any_client: Client) -> None
     )
 
 
+@pytest.mark.parametrize("reply", ["4", "TR", "４"])
+async def test_the_tr_site_logs_in_through_every_tool(
+    client: Client, sandbox: RunningSandbox, clock: FakeClock, reply: str
+) -> None:
+    """OKX's skill 1.3.9 added TR: the menu's fourth line, chosen by 4 or tr, logs in like any other site."""
+    choice = await confirmed_site(client, reply)
+    assert (choice["site"], choice["next"]) == ("tr", "login")
+    login = data(
+        await client.call_tool("auth_login_manual", {"site": "tr", "site_ticket": choice["site_ticket"], "lang": "en"})
+    )
+    assert login["reply"] == texts.login_started("en", "tr", login["verificationUri"], login["userCode"], 600)
+    sandbox.state.decide(login["userCode"], approve=True)
+    clock.advance(5)
+    status = data(await client.call_tool("auth_status", {"lang": "en"}))
+    assert (status["status"], status["site"]) == ("logged_in", "tr")
+    assert status["reply"] == "Login successful.\nSite: tr\nScopes: read_only, trade"
+
+
 async def test_the_whole_login_through_the_tools(client: Client, sandbox: RunningSandbox, clock: FakeClock) -> None:
     choice = await confirmed_site(client, "1")
     assert (choice["site"], choice["next"]) == ("global", "login")
