@@ -70,6 +70,14 @@ def service(settings: Settings, clock: FakeClock) -> Iterator[AuthService]:
 
 
 @pytest.fixture
+def me(live: RunningSandbox, settings: Settings) -> Iterator[AuthService]:
+    """A service on the commands' state directory and real time, for setting up and checking what they do."""
+    svc = AuthService(settings)
+    yield svc
+    svc.close()
+
+
+@pytest.fixture
 def live(sandbox: RunningSandbox, settings: Settings) -> RunningSandbox:
     """The sandbox on real time, as the commands run on it, with a one-second polling interval."""
     sandbox.state.clock = time.time

@@ -70,6 +70,18 @@ def snapshot(directory: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in directory.iterdir() if p.is_file() and p.name != "state.lock"}
 
 
+def ipv6_loopback() -> bool:
+    """Whether this machine can listen on ::1 (tests of both loopback families skip without it)."""
+    if not socket.has_ipv6:
+        return False
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
 def free_port() -> int:
     """A loopback port nothing listens on (it was free a moment ago)."""
     with socket.socket() as s:
@@ -111,6 +123,20 @@ def log_in(service: AuthService, sandbox: RunningSandbox, site: SiteId = "eea") 
     login = start_login(service, site)
     assert sandbox.state.decide(login.user_code, approve=True)
     assert service.status().status == "logged_in"
+
+
+def approved_login_then_token_fault(service: AuthService, sandbox: RunningSandbox, fault: str) -> LoginPending:
+    """A login the user approved, whose next token poll meets the sandbox fault ``fault``."""
+    login = start_login(service)
+    assert sandbox.state.decide(login.user_code, approve=True)
+    sandbox.state.faults["token"] = fault
+    return login
+
+
+def one_error_line(err: str, code: str) -> None:
+    """A command's failure as it must look: one line, ``okx-auth-mcp: [code] ... Next: ...``, no traceback."""
+    assert err.startswith(f"okx-auth-mcp: [{code}] ") and err.endswith("\n") and err.count("\n") == 1, err
+    assert "Next: " in err and "Traceback" not in err
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

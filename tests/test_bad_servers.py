@@ -13,7 +13,15 @@ from okx_auth_mcp.edges.oauth_client import OAuthHttp
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.sandbox.runner import RunningSandbox
-from tests.helpers import FakeClock, free_port, log_in, site_ticket, snapshot, start_login
+from tests.helpers import (
+    FakeClock,
+    approved_login_then_token_fault,
+    free_port,
+    log_in,
+    site_ticket,
+    snapshot,
+    start_login,
+)
 
 
 def logged_in_then(service: AuthService, sandbox: RunningSandbox) -> dict[str, bytes]:
@@ -198,9 +206,7 @@ def test_a_custom_issuer_trusts_only_its_own_origin() -> None:
 def test_a_broken_token_endpoint_while_polling_keeps_the_login_pending(
     service: AuthService, sandbox: RunningSandbox, clock: FakeClock, fault: str
 ) -> None:
-    login = start_login(service)
-    sandbox.state.decide(login.user_code, approve=True)
-    sandbox.state.faults["token"] = fault
+    login = approved_login_then_token_fault(service, sandbox, fault)
     with pytest.raises(BadResponse):
         service.status()
     pending = service.auth_state()

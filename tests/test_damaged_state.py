@@ -329,6 +329,7 @@ async def test_the_server_starts_on_damaged_state_and_its_tools_say_what_is_wron
     damage: str, damaged_home: Path, service: AuthService
 ) -> None:
     """``serve`` is what an MCP client launches: it must not die on what the other commands report."""
+
     def writable_key(state: Path) -> None:
         _write("request-state.key", b"k" * 32)(state)
         (state / "request-state.key").chmod(0o666)

@@ -10,7 +10,6 @@ import contextlib
 import json
 import math
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -37,15 +36,16 @@ from okx_auth_mcp.edges.okx_api import OkxApi
 from okx_auth_mcp.login import diagnose as login_diagnose
 from okx_auth_mcp.login.diagnose import ProbeOptions
 from okx_auth_mcp.login.service import AuthService
-from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.sandbox.faults import HOSTILE
 from okx_auth_mcp.sandbox.runner import RunningSandbox
 from tests.helpers import (
     FakeClock,
+    approved_login_then_token_fault,
     confirmed_site,
     data,
     error_text,
     log_in,
+    one_error_line,
     run_cli,
     site_ticket,
     snapshot,
@@ -64,19 +64,6 @@ HOSTILE_TOKENS = {
 
 def refuse_names(host: str, port: int) -> list[str]:
     raise OSError("no names in these tests")
-
-
-@pytest.fixture
-def me(live: RunningSandbox, settings: Settings) -> Iterator[AuthService]:
-    """The commands' state directory on real time, for setting up and checking."""
-    svc = AuthService(settings)
-    yield svc
-    svc.close()
-
-
-def one_error_line(err: str, code: str) -> None:
-    assert err.startswith(f"okx-auth-mcp: [{code}] ") and err.endswith("\n") and err.count("\n") == 1, err
-    assert "Traceback" not in err
 
 
 # ----- item 5: deeply nested JSON ------------------------------------------------------------------------
@@ -105,9 +92,7 @@ def test_a_crashing_body_during_login_is_a_bad_response_and_changes_nothing(
 def test_a_poisoned_token_poll_is_a_bad_response_each_time_and_the_login_survives_it(
     service: AuthService, sandbox: RunningSandbox, clock: FakeClock, fault: str
 ) -> None:
-    login = start_login(service)
-    sandbox.state.decide(login.user_code, approve=True)
-    sandbox.state.faults["token"] = fault
+    approved_login_then_token_fault(service, sandbox, fault)
     with pytest.raises(BadResponse):
         service.status()
     assert service.auth_state().status == "pending"
@@ -304,9 +289,7 @@ def test_what_is_not_json_by_rfc_8259_is_refused(raw: bytes) -> None:
 def test_an_expires_in_past_any_clock_is_refused_at_the_poll(
     service: AuthService, sandbox: RunningSandbox, clock: FakeClock, fault: str
 ) -> None:
-    login = start_login(service)
-    sandbox.state.decide(login.user_code, approve=True)
-    sandbox.state.faults["token"] = fault
+    approved_login_then_token_fault(service, sandbox, fault)
     with pytest.raises(BadResponse):
         service.status()
     assert stored_session(service) is None and service.auth_state().status == "pending"
@@ -365,9 +348,7 @@ def test_the_server_time_is_a_finite_time_between_2000_and_2200_or_refused(ts: A
 def test_a_token_with_characters_outside_rfc_6750_is_refused_naming_the_field(
     service: AuthService, sandbox: RunningSandbox, fault: str, field: str
 ) -> None:
-    login = start_login(service)
-    sandbox.state.decide(login.user_code, approve=True)
-    sandbox.state.faults["token"] = fault
+    approved_login_then_token_fault(service, sandbox, fault)
     with pytest.raises(BadResponse, match=field) as failure:
         service.status()
     message = str(failure.value)

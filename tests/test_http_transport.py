@@ -4,6 +4,7 @@ test_mcp_tools also run over HTTP: its ``client`` fixture has http-legacy and ht
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -11,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
+from dataclasses import dataclass
 from typing import IO
 
 import httpx2
@@ -25,7 +27,7 @@ from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.mcp.http_transport import transport_security
 from okx_auth_mcp.mcp.server import build_server
 from okx_auth_mcp.sandbox.runner import RunningSandbox
-from tests.helpers import data, serving_http
+from tests.helpers import data, ipv6_loopback, serving_http
 
 pytestmark = pytest.mark.anyio
 
@@ -178,7 +180,17 @@ async def test_a_site_question_asked_by_one_process_is_answered_at_the_other(
         assert data(done)["site"] == "us"
 
 
-async def test_serve_on_localhost_answers_at_the_url_it_announces(isolated_env: dict[str, str]) -> None:
+@dataclass
+class LocalhostServer:
+    stderr: IO[str]
+    """What the server writes, as it writes it."""
+    rest: str = ""
+    """What it wrote after the test's last read, until it stopped."""
+
+
+@contextlib.contextmanager
+def localhost_server() -> Iterator[LocalhostServer]:
+    """``okx-auth-mcp serve --http --host localhost --port 0`` as a real process, stopped at the end."""
     process = subprocess.Popen(
         [sys.executable, "-m", "okx_auth_mcp", "serve", "--http", "--host", "localhost", "--port", "0"],
         stdin=subprocess.DEVNULL,
@@ -187,45 +199,32 @@ async def test_serve_on_localhost_answers_at_the_url_it_announces(isolated_env: 
         text=True,
     )
     assert process.stderr is not None
+    server = LocalhostServer(process.stderr)
     try:
-        url = _endpoint(process.stderr)
+        yield server
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        server.rest = process.stderr.read()
+        process.stderr.close()
+
+
+async def test_serve_on_localhost_answers_at_the_url_it_announces(isolated_env: dict[str, str]) -> None:
+    with localhost_server() as server:
+        url = _endpoint(server.stderr)
         answer = post_initialize(url, {})
         assert answer.status_code == 200
         port = httpx2.URL(url).port
         assert post_initialize(url, {"Host": f"localhost:{port}"}).status_code == 200
         assert post_initialize(url, {"Host": f"evil.example:{port}"}).status_code == 421
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-        logged = process.stderr.read()
-        process.stderr.close()
     session_id = answer.headers["mcp-session-id"]
-    assert session_id and session_id not in logged  # it would let a reader of the log act in the session
-
-
-def ipv6_loopback() -> bool:
-    if not socket.has_ipv6:
-        return False
-    try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
-            probe.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
+    assert session_id and session_id not in server.rest  # it would let a reader of the log act in the session
 
 
 @pytest.mark.skipif(not ipv6_loopback(), reason="this machine has no IPv6 loopback (::1)")
 def test_serve_on_localhost_answers_on_127_0_0_1_and_on_ipv6(isolated_env: dict[str, str]) -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "okx_auth_mcp", "serve", "--http", "--host", "localhost", "--port", "0"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stderr is not None
-    try:
-        announced = next(line for line in process.stderr if "Streamable HTTP at" in line)
+    with localhost_server() as server:
+        announced = next(line for line in server.stderr if "Streamable HTTP at" in line)
         found = re.search(r" at http://127\.0\.0\.1:(\d+)/mcp and http://\[::1\]:(\d+)/mcp ", announced)
         assert found and found.group(1) == found.group(2), announced
         port = int(found.group(1))
@@ -238,10 +237,6 @@ def test_serve_on_localhost_answers_on_127_0_0_1_and_on_ipv6(isolated_env: dict[
             assert post_initialize(url, {"Host": f"evil.example:{port}"}).status_code == 421
             assert post_initialize(url, {"Host": f"[::1]:{port + 1}"}).status_code == 421
             assert post_initialize(url, {"Origin": f"http://[::1]:{port + 1}"}).status_code == 403
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-        process.stderr.close()
 
 
 @pytest.mark.parametrize(

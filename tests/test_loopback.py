@@ -21,22 +21,11 @@ from okx_auth_mcp.edges.loopback import LOOPBACK, BackgroundServer, bind
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.mcp.server import build_server
 from okx_auth_mcp.sandbox.runner import RunningSandbox
-from tests.helpers import serving_http
+from tests.helpers import ipv6_loopback, serving_http
 
 LOOPBACK6 = "::1"
 NO_IPV6 = ["EADDRNOTAVAIL", "EAFNOSUPPORT"]
 """What binding ::1 fails with where IPv6 is on without ::1, or off."""
-
-
-def ipv6_loopback() -> bool:
-    if not socket.has_ipv6:
-        return False
-    try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
-            probe.bind((LOOPBACK6, 0))
-    except OSError:
-        return False
-    return True
 
 
 needs_ipv6 = pytest.mark.skipif(not ipv6_loopback(), reason="this machine has no IPv6 loopback (::1)")

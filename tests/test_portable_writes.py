@@ -81,9 +81,7 @@ def test_files_are_still_private_and_reads_still_refuse_what_is_not_a_file(
         store.read_json("elsewhere.json")
 
 
-def test_a_sharing_violation_on_windows_is_waited_out(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_sharing_violation_on_windows_is_waited_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """On Windows a reader that has the file open makes ``os.replace`` fail for a moment: retried there;
     anywhere else a permission error is an error at once."""
     store = StateStore(tmp_path / "state")

@@ -224,9 +224,7 @@ def test_a_read_while_another_process_replaces_the_file_never_fails(tmp_path: Pa
     """Reads take no lock: a replacement between the check and the open is read again, not called damage."""
     store = StateStore(tmp_path / "state")
     store.write_json("session.json", {"n": 0})
-    writer = subprocess.Popen(
-        [sys.executable, "-c", _WRITER, str(store.directory)], stdout=subprocess.PIPE, text=True
-    )
+    writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(store.directory)], stdout=subprocess.PIPE, text=True)
     try:
         assert writer.stdout is not None and writer.stdout.readline() == "writing\n"
         for _ in range(20000):

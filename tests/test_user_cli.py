@@ -14,7 +14,6 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -27,9 +26,18 @@ from okx_auth_mcp.core import replies, texts
 from okx_auth_mcp.core.login_state import AuthState, LoginPending
 from okx_auth_mcp.core.texts import Lang
 from okx_auth_mcp.login.service import AuthService
-from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.sandbox.runner import RunningSandbox
-from tests.helpers import CLI, FakeClock, free_port, log_in, oauth_requests, run_cli, start_login, write_config
+from tests.helpers import (
+    CLI,
+    FakeClock,
+    free_port,
+    log_in,
+    oauth_requests,
+    one_error_line,
+    run_cli,
+    start_login,
+    write_config,
+)
 
 SECRETS = {
     "file_key": "filekey-0123456789abcdef",
@@ -44,19 +52,6 @@ SECRETS = {
 def terminal(lang: Lang, state: AuthState) -> str:
     """What a command prints for ``state``: the terminal's wording."""
     return replies.status(lang, state, "terminal")
-
-
-@pytest.fixture
-def me(live: RunningSandbox, settings: Settings) -> Iterator[AuthService]:
-    """The same state directory as the commands, for setting up and checking."""
-    svc = AuthService(settings)
-    yield svc
-    svc.close()
-
-
-def one_error_line(err: str, code: str) -> None:
-    assert err.startswith(f"okx-auth-mcp: [{code}] ") and err.endswith("\n") and err.count("\n") == 1, err
-    assert "Next: " in err and "Traceback" not in err
 
 
 def session_tokens(me: AuthService) -> list[str]:
