@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import socket
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -68,6 +69,20 @@ def write_config(okx_home: str, text: str) -> Path:
 def snapshot(directory: Path) -> dict[str, bytes]:
     """Every file in ``directory`` but the lock, by name."""
     return {p.name: p.read_bytes() for p in directory.iterdir() if p.is_file() and p.name != "state.lock"}
+
+
+CI_FLAG = "OKX_AUTH_MCP_CI"
+"""Set by ``.ci/run``: a test that needs a real component (a browser, a Secret Service, OKX's CLI, Node.js)
+fails there when the component is missing, instead of skipping."""
+
+
+def require_component(found: object, what: str) -> None:
+    """Skip the calling test, saying why, when ``found`` is falsy (a path, a version...); fail instead in CI."""
+    if found:
+        return
+    if os.environ.get(CI_FLAG):
+        pytest.fail(f"{what} is missing, and CI ({CI_FLAG}) needs it", pytrace=False)
+    pytest.skip(f"{what} is missing (CI installs it: .ci/run)")
 
 
 def ipv6_loopback() -> bool:
