@@ -6,8 +6,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import socket
 import sys
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,6 +154,24 @@ def one_error_line(err: str, code: str) -> None:
     """A command's failure as it must look: one line, ``okx-auth-mcp: [code] ... Next: ...``, no traceback."""
     assert err.startswith(f"okx-auth-mcp: [{code}] ") and err.endswith("\n") and err.count("\n") == 1, err
     assert "Next: " in err and "Traceback" not in err
+
+
+def read_until(fd: int, wanted: str, seconds: float) -> str:
+    """What a terminal's end ``fd`` shows until ``wanted`` (the test fails if it is not there in time)."""
+    seen = b""
+    deadline = time.monotonic() + seconds
+    while wanted.encode() not in seen:
+        left = deadline - time.monotonic()
+        assert left > 0, f"{wanted!r} not seen in {seen!r}"
+        if select.select([fd], [], [], left)[0]:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the terminal's other end closed
+                chunk = b""
+            if not chunk:
+                break
+            seen += chunk
+    return seen.decode(errors="replace")
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -9,7 +9,6 @@ import json
 import os
 import pty
 import re
-import select
 import signal
 import subprocess
 import threading
@@ -34,6 +33,7 @@ from tests.helpers import (
     log_in,
     oauth_requests,
     one_error_line,
+    read_until,
     run_cli,
     start_login,
     write_config,
@@ -428,23 +428,6 @@ def test_login_waits_for_the_approval_in_the_browser_and_exits_zero(
     assert opened.read_text(encoding="utf-8") == uri
     assert [d.interval for d in live.state.devices.values()] == [1]  # never polled too fast (no slow_down)
     assert me.auth_state().status == "logged_in"
-
-
-def read_until(fd: int, wanted: str, seconds: float) -> str:
-    seen = b""
-    deadline = time.monotonic() + seconds
-    while wanted.encode() not in seen:
-        left = deadline - time.monotonic()
-        assert left > 0, f"{wanted!r} not seen in {seen!r}"
-        if select.select([fd], [], [], left)[0]:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:  # the terminal's other end closed
-                chunk = b""
-            if not chunk:
-                break
-            seen += chunk
-    return seen.decode(errors="replace")
 
 
 def test_ctrl_c_while_waiting_cancels_the_pending_login(me: AuthService, live: RunningSandbox) -> None:

@@ -57,6 +57,14 @@ def lang_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def encodable_output() -> None:
+    """A locale whose encoding lacks a character of a text (Chinese under ``LANG=C`` with ASCII streams) gets
+    an escape in its place, not a crash: stderr does so already (Python's default), stdout from here on."""
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="backslashreplace")
+
+
 def report(exc: Exception, code: str | None = None, next_step: str | None = None) -> None:
     print(terminal_line(exc, code, next_step), file=sys.stderr)
 

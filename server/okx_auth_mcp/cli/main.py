@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from okx_auth_mcp import __version__
 from okx_auth_mcp.cli import config_show, diagnose, login, serve, session
-from okx_auth_mcp.cli.common import EXIT_INTERRUPTED, EXIT_USAGE
+from okx_auth_mcp.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, encodable_output
 from okx_auth_mcp.core.okx_profiles import ConfigError
 
 DEFAULT_COMMAND = "serve"
@@ -42,6 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config_show.add_commands(commands)
     diagnose.add_commands(commands)
 
+    encodable_output()
     args = parser.parse_args(with_command(sys.argv[1:] if argv is None else argv))
     try:
         return int(args.run(args))

@@ -22,6 +22,7 @@ from okx_auth_mcp.core.oauth_errors import InvalidGrant, OAuthError
 from okx_auth_mcp.core.replies import LOGIN_COMMAND
 from okx_auth_mcp.login.errors import NotLoggedIn
 from okx_auth_mcp.login.refusals import error_code, terminal_next
+from okx_auth_mcp.login.service import AuthService
 
 
 @guarded
@@ -56,11 +57,11 @@ def _logout(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@guarded
-def _token(args: argparse.Namespace) -> int:
+def token_or_exit_code(svc: AuthService) -> str | int:
+    """The access token (refreshed first when near expiry), or the exit code after a one-line report: not
+    logged in (2), the refresh failed (3)."""
     try:
-        with service() as svc:
-            token = svc.bearer_token()
+        return svc.bearer_token()
     except NotLoggedIn as exc:
         report(exc)
         return EXIT_NOT_LOGGED_IN
@@ -70,6 +71,14 @@ def _token(args: argparse.Namespace) -> int:
     except OAuthError as exc:
         report(exc, next_step=f"{terminal_next(error_code(exc), 'retry later')}; the session is kept")
         return EXIT_REFRESH_FAILED
+
+
+@guarded
+def _token(args: argparse.Namespace) -> int:
+    with service() as svc:
+        token = token_or_exit_code(svc)
+    if isinstance(token, int):
+        return token
     sys.stdout.write(token + "\n")
     return EXIT_OK
 

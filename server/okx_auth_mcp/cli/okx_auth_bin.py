@@ -1,0 +1,208 @@
+"""``okx-auth-mcp-bin``: the command line of OKX's ``okx-auth`` binary, served from this package's session.
+
+OKX's ``okx`` CLI and ``okx-trade-mcp`` (1.3+) run the program ``OKX_AUTH_BIN`` names for their OAuth token
+(``token``, read from fd 3) and their login status (``status --json``). Pointed at this one, they trade on the
+session the site gate created, and their own ungated ``login`` is refused: the gate is the only door.
+
+::
+
+    token            the access token (refreshed first under the lock when near expiry) to fd 3, nothing on stdout
+    status --json    {"profile", "site", "status", "scopes", "apiKey"} from local state: no poll, no refresh
+    logout           as ``okx-auth-mcp logout``
+    login --manual   refused ({"status": "refused", "reason": "use_gate", ...}): an agent logs in through the
+                     MCP tools; without --manual, at a terminal, the interactive ``okx-auth-mcp login``
+
+It always serves the native backend's session (``OKX_AUTH_BACKEND=okx-cli`` keeps the session in OKX's own
+okx-auth, which this program cannot read, and running ``okx`` from here would call back into it).
+
+Exit codes, as OKX's kit reads them::
+
+    0  done (status: whatever the status)
+    1  token: the caller is refused (fd 3 is not a pipe, or the allow-list says no); login: refused
+    2  token: not logged in (or the login is pending); a command line that cannot be parsed
+    3  token: the refresh failed (the session ended and was removed, or could not be refreshed: kept)
+    4  the state directory or the configuration cannot be used (damaged, unsafe, locked too long)
+
+Messages go to stderr, one line each, never the token.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from okx_auth_mcp import __version__
+from okx_auth_mcp.cli.common import EXIT_FAILED, EXIT_OK, encodable_output, lang_of, lang_option, report
+from okx_auth_mcp.cli.session import token_or_exit_code
+from okx_auth_mcp.core import replies, texts
+from okx_auth_mcp.core.okx_profiles import ConfigError
+from okx_auth_mcp.core.replies import LOGIN_COMMAND
+from okx_auth_mcp.core.sites import SITE_IDS, SiteId, parse_site_reply
+from okx_auth_mcp.core.texts import Lang
+from okx_auth_mcp.login.refusals import KNOWN_FAILURES, error_code
+from okx_auth_mcp.login.service import AuthService
+from okx_auth_mcp.login.settings import Settings
+from okx_auth_mcp.login.token_handoff import CallerRefused, check_caller, hand_over
+
+PROG = "okx-auth-mcp-bin"
+EXIT_REFUSED = EXIT_FAILED
+EXIT_UNUSABLE = 4
+GATE_TOOLS = ("preflight", "choose_site", "auth_login_manual")
+CALLER_NEXT = f"{PROG} token gives the token only to a program reading a pipe on fd 3 (as OKX's tools do)"
+STATE_CODES = ("state_error", "state_busy")
+
+
+def native_service() -> AuthService:
+    """The native backend's service over the environment's state directory."""
+    settings = Settings.from_env()
+    if settings.backend == "okx-cli":
+        raise ConfigError(
+            f"OKX_AUTH_BACKEND=okx-cli keeps the session in OKX's own okx-auth; {PROG} serves the native session "
+            "(unset OKX_AUTH_BIN to let OKX's tools use their okx-auth, or set OKX_AUTH_BACKEND=native)"
+        )
+    return AuthService(settings)
+
+
+def _token(args: argparse.Namespace) -> int:
+    """The caller is checked before anything is read: a refused caller learns nothing about the session."""
+    try:
+        check_caller(os.environ)
+    except CallerRefused as exc:
+        report(exc, next_step=CALLER_NEXT)
+        return EXIT_REFUSED
+    svc = native_service()
+    try:
+        token = token_or_exit_code(svc)
+    finally:
+        svc.close()
+    if isinstance(token, int):
+        return token
+    try:
+        hand_over(token)
+    except CallerRefused as exc:
+        report(exc, next_step=CALLER_NEXT)
+        return EXIT_REFUSED
+    return EXIT_OK
+
+
+def _status(args: argparse.Namespace) -> int:
+    svc = native_service()
+    try:
+        profile = svc.api_key_profile_name()
+        state = svc.auth_state()
+    finally:
+        svc.close()
+    if args.json:
+        view = {
+            "profile": profile,
+            "site": state.site or "",
+            "status": state.status,
+            "scopes": state.scopes if state.status == "logged_in" else [],
+            "apiKey": profile is not None,
+        }
+        print(json.dumps(view))  # ASCII only: any locale's stdout takes it
+    else:
+        print(replies.status(lang_of(args), state, "terminal"))
+    return EXIT_OK
+
+
+def _logout(args: argparse.Namespace) -> int:
+    svc = native_service()
+    try:
+        svc.logout()
+    finally:
+        svc.close()
+    print(replies.logged_out(lang_of(args)))
+    return EXIT_OK
+
+
+def _login(args: argparse.Namespace) -> int:
+    """The gate is the only door: an agent (``--manual``, or no terminal) is refused with where the door is; a
+    person at a terminal gets the interactive login, with the site menu when ``--site`` was not typed."""
+    if args.manual or not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print(json.dumps(_refusal(args.site)))
+        return EXIT_REFUSED
+    site = args.site or _ask_site(lang_of(args))
+    if site is None:
+        return EXIT_REFUSED
+    from okx_auth_mcp.cli.main import main
+
+    return main(["login", "--site", site, "--lang", lang_of(args)])
+
+
+def _refusal(site: SiteId | None) -> dict[str, object]:
+    command = f"okx-auth-mcp login --site {site}" if site else LOGIN_COMMAND
+    return {
+        "status": "refused",
+        "reason": "use_gate",
+        "tools": list(GATE_TOOLS),
+        "command": command,
+        "message": (
+            "Logins go through the site gate: call the MCP tools preflight, then choose_site with the user's "
+            f"reply to the site menu, then auth_login_manual; or the user runs {command} in a terminal."
+        ),
+    }
+
+
+def _ask_site(lang: Lang) -> SiteId | None:
+    """The site menu until the reply chooses a site (Enter asks again: there is no default); None at EOF."""
+    print(texts.SITE_MENU)
+    prompt = "请输入编号或站点：" if lang == "zh" else "Your choice (number or site): "
+    while True:
+        try:
+            site = parse_site_reply(input(prompt))
+        except EOFError:
+            print(file=sys.stderr)
+            return None
+        if site is not None:
+            return site
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="OKX's okx-auth command line, served from the okx-auth-mcp session (set OKX_AUTH_BIN to it).",
+        allow_abbrev=False,
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{token,status,logout,login}")
+    token = commands.add_parser("token", help="write the access token to fd 3 (a pipe only)")
+    token.set_defaults(run=_token)
+    status = commands.add_parser("status", help="the login status from local state")
+    status.add_argument("--json", action="store_true", help="one line of JSON")
+    lang_option(status)
+    status.set_defaults(run=_status)
+    logout = commands.add_parser("logout", help="log out (as okx-auth-mcp logout)")
+    lang_option(logout)
+    logout.set_defaults(run=_logout)
+    login = commands.add_parser("login", help="refused for agents: the MCP tools' site gate is the only door")
+    login.add_argument("--manual", action="store_true", help="what an agent runs: always refused")
+    login.add_argument("--site", type=_site, metavar="SITE", help="the site the user typed")
+    lang_option(login)
+    login.set_defaults(run=_login)
+    return parser
+
+
+def _site(value: str) -> SiteId:
+    site = parse_site_reply(value)
+    if site is None:
+        raise argparse.ArgumentTypeError(f"choose {', '.join(SITE_IDS)}")
+    return site
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    encodable_output()
+    args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        return int(args.run(args))
+    except ConfigError as exc:
+        report(exc, "config_error", "fix the setting named")
+        return EXIT_UNUSABLE
+    except KNOWN_FAILURES as exc:
+        report(exc)
+        return EXIT_UNUSABLE if error_code(exc) in STATE_CODES else EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
