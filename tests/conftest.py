@@ -1,5 +1,6 @@
 """Every test runs with HOME, OKX_HOME and the state directory under its own tmp_path, and no OKX or proxy
-variables from the machine, so no test touches a real ~/.okx or the internet."""
+variables from the machine (but the harness's own, ``HARNESS_VARIABLES``), so no test touches a real ~/.okx or
+the internet."""
 
 from __future__ import annotations
 
@@ -18,12 +19,17 @@ from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.sandbox.runner import RunningSandbox
 from okx_auth_mcp.sandbox.state import SandboxConfig
-from tests.helpers import CLIENT_KINDS, STDIO, FakeClock, connected
+from tests.helpers import CI_FLAG, CLIENT_KINDS, REAL_OKX_VARIABLE, STDIO, FakeClock, connected
+
+HARNESS_VARIABLES = (CI_FLAG, REAL_OKX_VARIABLE)
+"""What ``.ci/run`` tells the tests (in CI; where OKX's real CLI is), kept when every other OKX_ variable goes."""
 
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     for name in list(os.environ):
+        if name in HARNESS_VARIABLES:
+            continue
         if name.startswith("OKX_") or name.lower() in ("http_proxy", "https_proxy", "all_proxy"):
             monkeypatch.delenv(name)
     values = {

@@ -87,6 +87,20 @@ def require_component(found: object, what: str) -> None:
     pytest.skip(f"{what} is missing (CI installs it: .ci/run)")
 
 
+REAL_OKX_VARIABLE = "OKX_AUTH_MCP_REAL_OKX"
+LOCAL_OKX = Path(__file__).resolve().parent.parent / ".ci" / "npm" / "node_modules" / ".bin" / "okx"
+
+
+def real_okx_cli() -> str:
+    """OKX's real ``okx`` CLI (``@okx_ai/okx-trade-cli``): ``$OKX_AUTH_MCP_REAL_OKX`` (``.ci/run`` sets it), else
+    where ``npm install --prefix .ci/npm @okx_ai/okx-trade-cli`` put it. Skips (fails in CI) without one."""
+    found = os.environ.get(REAL_OKX_VARIABLE) or (str(LOCAL_OKX) if LOCAL_OKX.exists() else "")
+    require_component(
+        found, f"OKX's okx CLI (${REAL_OKX_VARIABLE}, or: npm install --prefix .ci/npm @okx_ai/okx-trade-cli)"
+    )
+    return found
+
+
 def ipv6_loopback() -> bool:
     """Whether this machine can listen on ::1 (tests of both loopback families skip without it)."""
     if not socket.has_ipv6:

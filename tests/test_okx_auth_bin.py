@@ -19,11 +19,21 @@ from typing import Any
 
 import pytest
 
+import okx_auth_mcp
 from okx_auth_mcp.edges import token_pipe
 from okx_auth_mcp.edges.state_store import SESSION_FILE
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.sandbox.runner import RunningSandbox
-from tests.helpers import log_in, one_error_line, read_until, require_component, snapshot, start_login, stored_session
+from tests.helpers import (
+    log_in,
+    one_error_line,
+    read_until,
+    real_okx_cli,
+    require_component,
+    snapshot,
+    start_login,
+    stored_session,
+)
 
 BIN = Path(sysconfig.get_path("scripts")) / ("okx-auth-mcp-bin.exe" if os.name == "nt" else "okx-auth-mcp-bin")
 NODE_KIT = Path(__file__).resolve().parent / "node" / "okx_kit.mjs"
@@ -291,6 +301,13 @@ def test_login_at_a_terminal_asks_the_menu_then_runs_the_interactive_login(
     assert me.auth_state().status == "not_logged_in"
 
 
+@pytest.mark.parametrize("script", ["okx-auth-mcp", "okx-auth-mcp-bin"])
+def test_the_installed_console_scripts_start(script: str) -> None:
+    """The entry points pyproject.toml names, as pip installed them (not ``python -m``)."""
+    done = subprocess.run([str(BIN.with_name(script)), "--version"], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (0, f"{script} {okx_auth_mcp.__version__}\n"), done.stderr
+
+
 @pytest.mark.parametrize(
     ("argv", "code"), [([], 2), (["frob"], 2), (["--version"], 0), (["--help"], 0), (["login", "--site", "mars"], 2)]
 )
@@ -386,3 +403,37 @@ def test_node_spawning_as_okx_kit_gets_the_token(me: AuthService, live: RunningS
     log_in(me, live, "us")
     assert node_kit("token") == {"code": 0, "token": session_token(me), "stdout": ""}
     assert node_kit("status") == {"loggedIn": True}
+
+
+# ----- OKX's own okx CLI on our session ------------------------------------------------------------------
+
+
+def okx_version(okx: str) -> tuple[int, ...]:
+    done = subprocess.run([okx, "--version"], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    return tuple(int(part) for part in done.stdout.split()[0].split("."))
+
+
+def test_okx_cli_reads_the_account_with_our_session(me: AuthService, live: RunningSandbox) -> None:
+    """End to end: the gate's login, then OKX's own CLI (1.3+, which runs OKX_AUTH_BIN for its token) reads the
+    account at the sandbox with our Bearer token. Older CLIs have no ``okx auth`` and never run OKX_AUTH_BIN."""
+    okx = real_okx_cli()
+    version = okx_version(okx)
+    if version < (1, 3):
+        pytest.skip(
+            f"okx {'.'.join(map(str, version))} does not read OKX_AUTH_BIN (1.3+ does): "
+            "tests/node/okx_kit.mjs stands in for OKX's kit"
+        )
+    log_in(me, live, "global")
+    env = dict(os.environ, OKX_AUTH_BIN=str(BIN), OKX_API_BASE_URL=live.url)
+    done = subprocess.run(
+        [okx, "account", "config", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr
+    assert live.state.count("account") >= 1
+    assert session_token(me) not in done.stdout + done.stderr
