@@ -10,6 +10,7 @@ import pytest
 from mcp.client import Client
 
 from okx_auth_mcp.core import guidance, texts
+from okx_auth_mcp.core.sites import SITE_IDS
 from okx_auth_mcp.login import refusals
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.mcp.boundary import INVALID_ARGUMENTS
@@ -107,3 +108,21 @@ def test_every_quoted_text_is_what_the_server_renders() -> None:
     for name, text in quoted:
         assert text == rendered(name), name
     assert TEXT.count("```text") == len(quoted)
+
+
+ROUTED_SKILLS = {"okx-cex-trade", "okx-cex-portfolio", "okx-cex-earn", "okx-cex-bot", "okx-cex-market"}
+"""The skills OKX's okx-cex-auth routes to after login ("Skill Routing", OKX's skill 1.3.9)."""
+
+
+def test_the_routing_table_is_okxs_on_this_login() -> None:
+    routing = TEXT[TEXT.index("## After login") : TEXT.index("## Never")]
+    rows = re.findall(r"^\| [^|]+ \| `([a-z-]+)` \| ([^|]+) \|$", routing, flags=re.MULTILINE)
+    assert {skill for skill, _ in rows} == ROUTED_SKILLS
+    assert all("OKX_AUTH_BIN" in through for skill, through in rows if skill != "okx-cex-market")
+    assert "okx-auth-mcp-bin" in routing and "`use_gate`" in routing
+    assert "site (" + ", ".join(SITE_IDS) + ")" in routing
+
+
+def test_the_skill_offers_every_site() -> None:
+    assert f"the {['one', 'two', 'three', 'four', 'five'][len(SITE_IDS) - 1]} sites" in TEXT
+    assert "4) TR (tr.okx.com)" in texts.SITE_MENU
