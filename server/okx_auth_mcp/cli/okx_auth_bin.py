@@ -98,7 +98,7 @@ def _status(args: argparse.Namespace) -> int:
     if args.json:
         view = {
             "profile": profile,
-            "site": state.site or "",
+            "site": "" if state.status == "not_logged_in" else state.site or "",  # never a placeholder
             "status": state.status,
             "scopes": state.scopes if state.status == "logged_in" else [],
             "apiKey": profile is not None,

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import httpx2
 
 from okx_auth_mcp import __version__
 from okx_auth_mcp.core import bounded_json
 from okx_auth_mcp.core.oauth_errors import BadResponse, NetworkError
+
+if TYPE_CHECKING:  # httpx2 loads with the first request: a fresh token (okx-auth-mcp-bin token) sends none
+    import httpx2
 
 MAX_BODY_BYTES = 64 * 1024
 DEFAULT_TIMEOUT_SECONDS = 10.0
@@ -33,6 +34,8 @@ def request_worst_case(timeout: float) -> float:
 
 def make_client(timeout: float, transport: httpx2.BaseTransport | None = None) -> httpx2.Client:
     """The one client recipe: JSON accepted, our User-Agent, no redirects, the environment's proxies."""
+    import httpx2
+
     return httpx2.Client(
         timeout=httpx2.Timeout(timeout),
         transport=transport,
@@ -59,6 +62,8 @@ def send_bounded(
 ) -> tuple[int, bytes]:
     """One request through ``client``: (status, body). NetworkError when nothing came back (or the body did not
     arrive within ``BODY_DEADLINE_FACTOR * timeout``), BadResponse for a body larger than ``MAX_BODY_BYTES``."""
+    import httpx2
+
     deadline = time.monotonic() + BODY_DEADLINE_FACTOR * timeout
     try:
         with client.stream(method, url, **kwargs) as response:

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from typing import Any
-
-import httpx2
+from typing import TYPE_CHECKING, Any
 
 from okx_auth_mcp import __version__
 from okx_auth_mcp.core.oauth_errors import BadResponse, DiscoveryFailed, OAuthError, OkxError
@@ -29,6 +27,9 @@ from okx_auth_mcp.core.oauth_wire import (
     well_known_urls,
 )
 from okx_auth_mcp.edges.http import DEFAULT_TIMEOUT_SECONDS, decode_json, make_client, send_bounded
+
+if TYPE_CHECKING:
+    import httpx2
 
 CLIENT_NAME = "okx-auth-mcp"
 
