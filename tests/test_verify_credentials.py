@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import stat
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -32,6 +33,7 @@ from okx_auth_mcp.core.api_keys import (
 from okx_auth_mcp.core.oauth_errors import BadResponse, NetworkError, OkxError
 from okx_auth_mcp.core.okx_profiles import Profile
 from okx_auth_mcp.core.okx_signing import iso_timestamp, signature
+from okx_auth_mcp.core.texts import Lang
 from okx_auth_mcp.edges.okx_api import OkxApi
 from okx_auth_mcp.login import verify
 from okx_auth_mcp.login.service import AuthService
@@ -48,6 +50,7 @@ from tests.helpers import (
     error_text,
     free_port,
     log_in,
+    snapshot,
     start_login,
     write_config,
 )
@@ -282,8 +285,37 @@ def test_a_bare_http_401_is_a_rejected_key_without_a_code(
     assert verify.verify(service, api, clock) == KeyRejected("main", "global", None)
 
 
-@pytest.mark.parametrize("skew", [60.0, -60.0, 31.0])
-def test_a_clock_off_by_more_than_30_seconds_says_so(
+def test_a_clock_within_30_seconds_is_fine_at_once(
+    service: AuthService, sandbox: RunningSandbox, clock: FakeClock, api: OkxApi, isolated_env: dict[str, str]
+) -> None:
+    sandbox.state.add_api_key(AK, SK, PP)
+    configure(isolated_env, sandbox.url)
+    sandbox.state.skew = -29.0
+    outcome = verify.verify(service, api, clock)
+    assert isinstance(outcome, Verified) and outcome.clock_offset_ms is None
+    assert (sandbox.state.count("account"), sandbox.state.count("time")) == (1, 0)
+
+
+# ----- a skewed clock: one reading of OKX's time, one retry ----------------------------------------------
+
+DAY = 24 * 3600.0
+OFFSET_RE = re.compile(r"it is [0-9.]+ s (?:behind|ahead of) OKX's server time \(clock offset ([+-][0-9]+) ms\)")
+
+
+def near(offset_ms: int | None, skew: float) -> bool:
+    """Whether a measured offset is the sandbox's skew, give or take half a loopback round trip."""
+    return offset_ms is not None and abs(offset_ms - skew * 1000) < 1000
+
+
+def measured_in(text: str) -> int:
+    """The clock offset a ClockSkew text names."""
+    found = OFFSET_RE.search(text)
+    assert found is not None, text
+    return int(found.group(1))
+
+
+@pytest.mark.parametrize("skew", [90.0, -90.0, 31.0, DAY - 60])
+def test_a_skewed_clock_verifies_with_one_retry_and_reports_the_offset(
     service: AuthService,
     sandbox: RunningSandbox,
     clock: FakeClock,
@@ -291,24 +323,113 @@ def test_a_clock_off_by_more_than_30_seconds_says_so(
     isolated_env: dict[str, str],
     skew: float,
 ) -> None:
-    sandbox.state.add_api_key(AK, SK, PP)
+    sandbox.state.add_api_key(AK, SK, PP, uid=UID)
     configure(isolated_env, sandbox.url)
     sandbox.state.skew = skew
-    with pytest.raises(ClockSkew) as caught:
-        verify.verify(service, api, clock)
-    assert caught.value.code == "50102"
-    text = str(caught.value)
-    assert "this computer's clock is off" in text and iso_timestamp(clock.now) in text
-    assert "30 seconds" in text
+    outcome = verify.verify(service, api, clock)
+    assert isinstance(outcome, Verified) and near(outcome.clock_offset_ms, skew), outcome
+    assert outcome == Verified(
+        "api_key", "global", "44****00", ("read_only", "trade"), "main", False, outcome.clock_offset_ms
+    )
+    assert (sandbox.state.count("account"), sandbox.state.count("time")) == (2, 1)
 
 
-def test_a_clock_within_30_seconds_is_fine(
+def test_the_offset_is_measured_again_on_every_check_and_never_stored(
     service: AuthService, sandbox: RunningSandbox, clock: FakeClock, api: OkxApi, isolated_env: dict[str, str]
 ) -> None:
     sandbox.state.add_api_key(AK, SK, PP)
     configure(isolated_env, sandbox.url)
-    sandbox.state.skew = -29.0
-    assert isinstance(verify.verify(service, api, clock), Verified)
+    sandbox.state.skew = 90.0
+
+    def state_files() -> dict[str, bytes]:
+        directory = service.store.directory
+        return snapshot(directory) if directory.exists() else {}
+
+    before = state_files()
+    for _ in range(2):
+        outcome = verify.verify(service, api, clock)
+        assert isinstance(outcome, Verified) and near(outcome.clock_offset_ms, 90.0)
+    assert (sandbox.state.count("account"), sandbox.state.count("time")) == (4, 2)  # refused first both times
+    assert state_files() == before
+
+
+@pytest.fixture
+def refused_clock(
+    service: AuthService, sandbox: RunningSandbox, clock: FakeClock, api: OkxApi, isolated_env: dict[str, str]
+) -> Callable[[float], ClockSkew]:
+    """With the key of profile main known to the sandbox: verify_credentials with the sandbox's API clock
+    ``skew`` seconds off, and the ClockSkew it must raise."""
+    sandbox.state.add_api_key(AK, SK, PP)
+    configure(isolated_env, sandbox.url)
+
+    def run(skew: float) -> ClockSkew:
+        sandbox.state.skew = skew
+        with pytest.raises(ClockSkew) as caught:
+            verify.verify(service, api, clock)
+        return caught.value
+
+    return run
+
+
+@pytest.mark.parametrize("skew", [2 * DAY, -2 * DAY, DAY + 60, -(DAY + 60)])
+def test_an_offset_of_more_than_a_day_is_refused_and_no_second_request_is_signed(
+    sandbox: RunningSandbox, refused_clock: Callable[[float], ClockSkew], skew: float
+) -> None:
+    refused = refused_clock(skew)
+    text = str(refused)
+    assert refused.code == "50102" and near(measured_in(text), skew)
+    assert "this computer's clock is off" in text and "more than a day, a reading that is not used" in text
+    assert ("behind" if skew > 0 else "ahead of") + " OKX's server time" in text
+    assert (sandbox.state.count("account"), sandbox.state.count("time")) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("fault", "why"),
+    [
+        ("http_500", "server time: the server failed HTTP 500"),
+        ("not_json", "server time: HTTP 200 with a body that is not JSON"),
+        ("wrong_shape", "server time: the answer carries no OKX code"),
+        ("okx:50011", "OKX error 50011: "),
+        ("far_future_time", "server time: not OKX's server time"),
+        ("infinite_time", "server time: HTTP 200 with a body that is not JSON"),
+        ("hang:3", "server time: 127.0.0.1:"),
+    ],
+)
+def test_a_server_time_that_cannot_be_read_leaves_the_clock_refused(
+    sandbox: RunningSandbox, refused_clock: Callable[[float], ClockSkew], fault: str, why: str
+) -> None:
+    sandbox.state.faults["time"] = fault
+    refused = refused_clock(90.0)
+    text = str(refused)
+    assert refused.code == "50102" and "clock offset" not in text
+    assert "; measuring it against OKX's server time failed (" + why in text, text
+    assert "says no" not in text and "okx-verify" not in text
+    assert (sandbox.state.count("account"), sandbox.state.count("time")) == (1, 1)
+
+
+@pytest.mark.parametrize("code", ["50102", "50112"])
+def test_a_retry_refused_for_its_time_again_is_clock_skew_with_the_offset(
+    sandbox: RunningSandbox, clock: FakeClock, refused_clock: Callable[[float], ClockSkew], code: str
+) -> None:
+    """OKX refuses every request's time (the fault answers before any check): the one retry is refused too."""
+    sandbox.state.faults["account"] = f"okx:{code}"
+    refused = refused_clock(45.0)
+    text = str(refused)
+    assert refused.code == code and near(measured_in(text), 45.0)
+    assert text.endswith(f"and the request signed again with that correction was refused too (code {code})")
+    assert iso_timestamp(clock.now) in text  # what this computer's clock said, not the corrected time
+    assert (sandbox.state.count("account"), sandbox.state.count("time")) == (2, 1)
+
+
+def test_a_wrong_secret_behind_a_skewed_clock_is_found_on_the_retry(
+    service: AuthService, sandbox: RunningSandbox, clock: FakeClock, api: OkxApi, isolated_env: dict[str, str]
+) -> None:
+    """The sandbox checks the time before the signature, as OKX does: only the corrected request shows the key."""
+    sandbox.state.add_api_key(AK, SK, PP)
+    configure(isolated_env, sandbox.url, secret="SK-WRONG")
+    sandbox.state.skew = -90.0
+    assert verify.verify(service, api, clock) == KeyRejected("main", "global", "50113")
+    assert (sandbox.state.count("account"), sandbox.state.count("time")) == (2, 1)
 
 
 def test_an_eea_key_on_the_global_host_is_a_site_and_host_mismatch(
@@ -625,6 +746,54 @@ async def test_an_accepted_key_through_the_client(
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("lang", "skew", "words"),
+    [
+        ("en", 90.0, "this computer's clock is 90.0 s behind OKX's server time"),
+        ("en", -90.0, "this computer's clock is 90.0 s ahead of OKX's server time"),
+        ("zh", 90.0, "本机时钟比 OKX 服务器时间慢 90.0 秒"),
+        ("zh", -90.0, "本机时钟比 OKX 服务器时间快 90.0 秒"),
+    ],
+)
+async def test_a_skewed_clock_through_the_client_reports_the_offset_and_the_fix(
+    client: Client, sandbox: RunningSandbox, isolated_env: dict[str, str], lang: Lang, skew: float, words: str
+) -> None:
+    sandbox.state.add_api_key(AK, SK, PP)
+    configure(isolated_env, sandbox.url)
+    sandbox.state.skew = skew
+    result = data(await client.call_tool("verify_credentials", {"lang": lang}))
+    offset = result.pop("clockOffsetMs")
+    assert near(offset, skew)
+    verified = texts.credentials_verified(lang, "main", "global", "44****00", ["read_only", "trade"])
+    assert result == {
+        "reply": verified + "\n" + verify_tool.clock_advice(lang, offset),
+        "status": "ok",
+        "credential": "api_key",
+        "profile": "main",
+        "site": "global",
+        "demo": False,
+        "uid": "44****00",
+        "permissions": ["read_only", "trade"],
+    }
+    assert words in result["reply"]
+    assert ("automatic time" if lang == "en" else "自动对时") in result["reply"]
+    assert (sandbox.state.count("account"), sandbox.state.count("time")) == (2, 1)
+
+
+@pytest.mark.anyio
+async def test_a_clock_too_far_off_through_the_client_is_clock_skew(
+    client: Client, sandbox: RunningSandbox, isolated_env: dict[str, str]
+) -> None:
+    sandbox.state.add_api_key(AK, SK, PP)
+    configure(isolated_env, sandbox.url)
+    sandbox.state.skew = -2 * DAY
+    text = error_text(await client.call_tool("verify_credentials", {"lang": "en"}))
+    assert text.startswith("[clock_skew] OKX refused the request's time (code 50102: "), text
+    assert near(measured_in(text), -2 * DAY) and "a reading that is not used" in text and "Next: " in text
+    assert (sandbox.state.count("account"), sandbox.state.count("time")) == (1, 1)
+
+
+@pytest.mark.anyio
 @pytest.mark.parametrize(("lang", "reply"), [("en", REJECTED_EN), ("zh", REJECTED_ZH)])
 async def test_a_wrong_secret_gives_exactly_the_two_neutral_options(
     client: Client, sandbox: RunningSandbox, isolated_env: dict[str, str], lang: str, reply: str
@@ -710,7 +879,7 @@ async def test_each_failure_class_has_its_error_text(
     base_url = f"http://127.0.0.1:{free_port()}" if scenario == "down" else sandbox.url
     configure(isolated_env, base_url, site=None if scenario == "no_site" else "global")
     if scenario == "skew":
-        sandbox.state.skew = 60
+        sandbox.state.skew = 2 * DAY  # an offset too large to correct for
     if scenario == "not_json":
         sandbox.state.faults["account"] = "not_json"
     if scenario == "broken_config":
@@ -745,6 +914,8 @@ async def test_no_secret_reaches_a_result_or_a_log(
     configure(isolated_env, sandbox.url)
     await call()  # ok
     sandbox.state.skew = 60
+    await call()  # ok, signed again with OKX's time
+    sandbox.state.skew = 2 * DAY
     await call()  # clock
     sandbox.state.skew = 0
     configure(isolated_env, sandbox.url, passphrase="PP-WRONG-999")
@@ -754,10 +925,13 @@ async def test_no_secret_reaches_a_result_or_a_log(
     await call()  # region, with prose in msg
 
     sent_signature = signature(SK, iso_timestamp(clock.now), "GET", "/api/v5/account/config")
-    secrets = [SK, PP, "PP-WRONG-999", AK, UID, sent_signature, service.store.device_id()]
+    resent = [  # the retry's, signed at this clock plus an offset a little under 60 s
+        signature(SK, iso_timestamp(clock.now + 60 - ms / 1000), "GET", "/api/v5/account/config") for ms in range(1000)
+    ]
+    secrets = [SK, PP, "PP-WRONG-999", AK, UID, sent_signature, *resent, service.store.device_id()]
     secrets += [*sandbox.state.access_tokens, *sandbox.state.refresh_tokens]
     everything = caplog.text + "\n".join(seen)
-    assert len(seen) == 6 and "verify_credentials" in caplog.text
+    assert len(seen) == 7 and "verify_credentials" in caplog.text and "clockOffsetMs" in everything
     for secret in secrets:
         assert secret not in everything
     assert "okx-verify.example" not in everything

@@ -6,7 +6,8 @@ and the words for OKX's refusals. Pure. The procedure (the request) is ``login.v
 
     CredentialsError
     ├── ProfileUnusable      the API-key profile cannot be sent as it is: no site, an incomplete key, an unsafe URL
-    ├── ClockSkew            OKX refused the request's time (50102, 50112): this computer's clock is off
+    ├── ClockSkew            OKX refused the request's time (50102, 50112): this computer's clock is off; for an
+    │                        API key, also signed once more with OKX's server time (or that was unreadable, absurd)
     ├── SiteHostMismatch     50119: the key does not exist on the host it was sent to
     ├── RegionRestricted     51155, 51734: not available on the configured site
     └── SessionRejected      OKX refused the OAuth session's access token
@@ -33,7 +34,9 @@ _DEMO_VALUES = ("1", "true")
 
 @dataclass(frozen=True)
 class Verified:
-    """OKX accepted the credential. ``uid`` is already masked."""
+    """OKX accepted the credential. ``uid`` is already masked. ``clock_offset_ms``: OKX refused the first
+    request's time, and accepted it signed again with OKX's server time; this is OKX's clock minus this
+    computer's (positive: this computer's clock is behind)."""
 
     credential: Literal["api_key", "oauth"]
     site: SiteId
@@ -41,6 +44,7 @@ class Verified:
     permissions: tuple[str, ...]
     profile: str | None = None
     demo: bool = False
+    clock_offset_ms: int | None = None
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,8 @@ class OkxRefusal(CredentialsError):
 
 
 class ClockSkew(OkxRefusal):
-    """OKX refused the request's timestamp: this computer's clock is off."""
+    """OKX refused the request's timestamp: this computer's clock is off. For an API key: also when signed once
+    more with OKX's server time, or that time could not be read, or put the clock more than a day off."""
 
 
 class SiteHostMismatch(OkxRefusal):
@@ -202,6 +207,27 @@ def clock_message(exc: OkxError, timestamp: str | None) -> str:
     return (
         f"OKX refused the request's time ({said(exc)}): this computer's clock is off{sent}, and every signed "
         "request fails until it is right"
+    )
+
+
+def offset_words(offset_ms: int) -> str:
+    """``90.0 s behind OKX's server time (clock offset +90000 ms)``: what a clock offset means."""
+    side = "behind" if offset_ms > 0 else "ahead of"
+    return f"{abs(offset_ms) / 1000:.1f} s {side} OKX's server time (clock offset {offset_ms:+d} ms)"
+
+
+def clock_unmeasured(skew: ClockSkew, why: Exception) -> str:
+    return f"{skew}; measuring it against OKX's server time failed ({why})"
+
+
+def clock_absurd(skew: ClockSkew, offset_ms: int) -> str:
+    return f"{skew}; measured, it is {offset_words(offset_ms)}: more than a day, a reading that is not used"
+
+
+def clock_refused_again(skew: ClockSkew, offset_ms: int, code: str | None) -> str:
+    return (
+        f"{skew}; measured, it is {offset_words(offset_ms)}, and the request signed again with that correction "
+        f"was refused too (code {code})"
     )
 
 

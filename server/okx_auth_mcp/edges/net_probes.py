@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx2
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from okx_auth_mcp.core.clock_offset import okx_time
 from okx_auth_mcp.core.diagnosis.facts import (
     LocalFacts,
     NetworkFacts,
@@ -44,12 +44,12 @@ from okx_auth_mcp.core.oauth_errors import BadResponse, NetworkError, OAuthError
 from okx_auth_mcp.core.oauth_wire import error_from_body, okx_code, well_known_urls
 from okx_auth_mcp.edges.http import decode_json
 from okx_auth_mcp.edges.oauth_client import OAuthHttp
+from okx_auth_mcp.edges.okx_api import TIME_PATH
 
 DEFAULT_TIMEOUT_SECONDS = 5.0
 LOCK_WAIT_SECONDS = 2.0
 """How long the lock probe waits: a healthy lock is free or freed within milliseconds."""
 TIME_SAMPLES = 2
-TIME_PATH = "/api/v5/public/time"
 
 Resolver = Callable[[str, int], Sequence[str]]
 """(host, port) → IP addresses; raises ``OSError`` (``socket.gaierror``) when the name does not resolve."""
@@ -172,20 +172,6 @@ def connect(addresses: Sequence[str], port: int, tls_host: str | None, timeout: 
     return Step(error=last)
 
 
-class _TimeEntry(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-    ts: str = Field(pattern=r"^[0-9]{10,16}$")
-
-
-class _TimeAnswer(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-    code: str
-    data: list[_TimeEntry] = Field(min_length=1, max_length=8)
-
-
-_EARLIEST, _LATEST = 946_684_800.0, 7_258_118_400.0  # 2000-01-01 and 2200-01-01: anything else is not a time
-
-
 def server_time(status: int, body: Any) -> float:
     """Seconds since the epoch from OKX's ``{"code":"0","data":[{"ts":"<ms>"}]}``; ``BadResponse`` otherwise."""
     if status != 200:
@@ -193,14 +179,9 @@ def server_time(status: int, body: Any) -> float:
     code = okx_code(body)
     if code is not None and code != "0":
         raise BadResponse(f"OKX code {code}")
-    try:
-        answer = _TimeAnswer.model_validate(body)
-    except ValidationError:
-        raise BadResponse("not OKX's server time") from None
-    seconds = int(answer.data[0].ts) / 1000
-    if answer.code != "0" or not _EARLIEST <= seconds <= _LATEST:
+    if code is None:
         raise BadResponse("not OKX's server time")
-    return seconds
+    return okx_time(body.get("data"))
 
 
 class ProbeHttp(OAuthHttp):

@@ -1,4 +1,5 @@
-"""The HTTP edge for OKX's REST API: one GET, bounded and validated before use.
+"""The HTTP edge for OKX's REST API: one GET, bounded and validated before use; the account the credential
+belongs to (:meth:`OkxApi.account_config`) and OKX's clock (:meth:`OkxApi.server_time`).
 
 Every request has the timeout, the body size cap and the body deadline of
 :func:`~okx_auth_mcp.edges.http.send_bounded`, follows no redirect (the headers carry credentials) and goes
@@ -18,11 +19,14 @@ Errors are the wire's, from ``oauth_errors`` (shared with the OAuth client)::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import Field
 
+from okx_auth_mcp.core.clock_offset import okx_time
+from okx_auth_mcp.core.diagnosis.facts import Sample
 from okx_auth_mcp.core.oauth_errors import BadResponse, OkxError
 from okx_auth_mcp.core.oauth_wire import is_safe_issuer, okx_code
 from okx_auth_mcp.core.records import Frozen, Unfit, validated
@@ -30,6 +34,8 @@ from okx_auth_mcp.edges.http import decode_json, make_client, send_bounded
 
 ACCOUNT_CONFIG_PATH = "/api/v5/account/config"
 """Read-only: the account's UID, level and the permissions of the credential that asks."""
+TIME_PATH = "/api/v5/public/time"
+"""Public: OKX's clock, in milliseconds."""
 UNAUTHORIZED = 401
 _MSG_LIMIT = 200
 
@@ -98,3 +104,16 @@ class OkxApi:
         except Unfit as exc:  # name the fields, never their values
             fields = ", ".join(field or "item" for field in exc.fields)
             raise BadResponse(f"{what}: the account's {fields} is not what OKX sends") from None
+
+    def server_time(self, base_url: str, wall: Callable[[], float]) -> Sample:
+        """One unauthenticated ``GET /api/v5/public/time``, timed: ``wall`` when it left, the round trip and
+        OKX's time (``core.diagnosis.facts.clock_offset`` turns it into an offset)."""
+        what = "server time"
+        sent_at = wall()
+        started = time.perf_counter()
+        data = self.get(base_url, TIME_PATH, {}, what)
+        rtt = time.perf_counter() - started
+        try:
+            return Sample(sent_at, rtt, okx_time(data))
+        except BadResponse as exc:
+            raise BadResponse(f"{what}: {exc}") from None

@@ -5,7 +5,9 @@ The credential is the one OKX's client would use, whose REST client always prefe
 falls back to OAuth:
 
 - the API-key profile :meth:`OkxConfig.api_key_profile` picks (environment first, then ``default_profile``):
-  a request signed by ``okx_signing``, sent where OKX's client sends it (:func:`api_key_target`);
+  a request signed by ``okx_signing``, sent where OKX's client sends it (:func:`api_key_target`); when OKX
+  refuses its time (50102, 50112), signed once more with the clock corrected by one reading of OKX's server
+  time (``GET /api/v5/public/time`` of the same host), and the offset reported in :class:`Verified`;
 - else the OAuth session: ``Authorization: Bearer`` (refreshed first when near expiry) and ``TERMID``, this
   installation's device id, to the session's site; a refused token is retried once with the session read
   again (another process may have refreshed it meanwhile, which revokes the old token), as ``OkxAuth`` does;
@@ -39,16 +41,22 @@ from okx_auth_mcp.core.api_keys import (
     SessionEnded,
     SessionRejected,
     SiteHostMismatch,
+    Target,
     Verified,
     api_key_target,
     check_signable,
+    clock_absurd,
     clock_message,
+    clock_refused_again,
+    clock_unmeasured,
     mask_uid,
     region_message,
     said,
     site_host_message,
 )
-from okx_auth_mcp.core.oauth_errors import InvalidGrant, OkxError
+from okx_auth_mcp.core.clock_offset import plausible
+from okx_auth_mcp.core.diagnosis.facts import clock_offset
+from okx_auth_mcp.core.oauth_errors import InvalidGrant, OAuthError, OkxError
 from okx_auth_mcp.core.okx_codes import code_kind
 from okx_auth_mcp.core.okx_profiles import Profile
 from okx_auth_mcp.core.sites import SiteId
@@ -80,9 +88,46 @@ def verify(service: AuthService, api: OkxApi, clock: Callable[[], float]) -> Out
 def _verify_api_key(
     profile: Profile, environ: Mapping[str, str], config_path: str, api: OkxApi, clock: Callable[[], float]
 ) -> Outcome:
+    """One signed request; when OKX refuses its time (50102, 50112), the clock's offset is measured against
+    OKX's server time once and the request signed once more with ``clock() + offset``. Never more than one
+    retry; the offset goes into the outcome and is not kept."""
     target = api_key_target(profile, environ, config_path)
     check_signable(profile)
-    timestamp = okx_signing.iso_timestamp(clock())
+    offset_ms: int | None = None
+    try:
+        answer = _signed_account(profile, target, api, clock())
+    except ClockSkew as refused:
+        offset = _measured_offset(api, target.base_url, clock, refused)
+        offset_ms = round(offset * 1000)
+        log.info("verify_credentials: OKX refused the request's time; clock offset %+d ms, signing again", offset_ms)
+        try:
+            answer = _signed_account(profile, target, api, clock() + offset)
+        except ClockSkew as again:
+            raise ClockSkew(clock_refused_again(refused, offset_ms, again.code), again.code) from None
+    if isinstance(answer, KeyRejected):
+        return answer
+    return _verified(answer, "api_key", target.site, profile.name, target.demo, offset_ms)
+
+
+def _measured_offset(api: OkxApi, base_url: str, clock: Callable[[], float], refused: ClockSkew) -> float:
+    """OKX's clock minus ``clock``, in seconds, from one reading of OKX's server time at ``base_url`` (the
+    midpoint method diagnose uses). ``ClockSkew`` saying why when it cannot be read, or is absurd (more than
+    a day: refused, not used)."""
+    try:
+        measured = clock_offset([api.server_time(base_url, clock)])
+    except OAuthError as exc:
+        raise ClockSkew(clock_unmeasured(refused, exc), refused.code) from None
+    assert measured is not None  # a reading always carries OKX's time
+    offset = measured[0]
+    if not plausible(offset):
+        raise ClockSkew(clock_absurd(refused, round(offset * 1000)), refused.code)
+    return offset
+
+
+def _signed_account(profile: Profile, target: Target, api: OkxApi, now: float) -> AccountConfig | KeyRejected:
+    """``GET /api/v5/account/config`` signed with the profile's key at time ``now``; a refused key is an outcome,
+    every other refusal is raised."""
+    timestamp = okx_signing.iso_timestamp(now)
     headers = okx_signing.signed_headers(
         api_key=profile.api_key,
         secret_key=profile.secret_key,
@@ -93,7 +138,7 @@ def _verify_api_key(
         demo=target.demo,
     )
     try:
-        account = api.account_config(target.base_url, headers)
+        return api.account_config(target.base_url, headers)
     except Unauthorized:
         log.info("verify_credentials: OKX refused the API key of profile %s (HTTP 401)", profile.name)
         return KeyRejected(profile.name, target.site, None)
@@ -109,7 +154,6 @@ def _verify_api_key(
         if kind == "region":
             raise RegionRestricted(region_message(exc, target.site), exc.code) from None
         raise
-    return _verified(account, "api_key", target.site, profile.name, target.demo)
 
 
 def _verify_oauth(service: AuthService, site: SiteId, api: OkxApi) -> Outcome:
@@ -157,7 +201,12 @@ def _oauth_account(service: AuthService, site: SiteId, api: OkxApi, token: str) 
 
 
 def _verified(
-    account: AccountConfig, credential: Literal["api_key", "oauth"], site: SiteId, profile: str | None, demo: bool
+    account: AccountConfig,
+    credential: Literal["api_key", "oauth"],
+    site: SiteId,
+    profile: str | None,
+    demo: bool,
+    clock_offset_ms: int | None = None,
 ) -> Verified:
     log.info("verify_credentials: OKX accepted the %s credential (site %s)", credential, site)
-    return Verified(credential, site, mask_uid(account.uid), account.permissions, profile, demo)
+    return Verified(credential, site, mask_uid(account.uid), account.permissions, profile, demo, clock_offset_ms)
