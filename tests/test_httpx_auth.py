@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import re
 import threading
+import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import anyio
 import httpx2
 import pytest
 
@@ -29,6 +31,19 @@ def account_url(sandbox: RunningSandbox) -> str:
 
 def stored_access_token(service: AuthService) -> str:
     return service.bearer_token()
+
+
+def get_account(auth: OkxAuth, sandbox: RunningSandbox, mode: str) -> httpx2.Response:
+    """``GET /api/v5/account/config`` through a ``mode`` ("sync" or "async") httpx2 client signed by ``auth``."""
+    if mode == "sync":
+        with httpx2.Client(auth=auth) as client:
+            return client.get(account_url(sandbox))
+
+    async def call() -> httpx2.Response:
+        async with httpx2.AsyncClient(auth=auth) as client:
+            return await client.get(account_url(sandbox))
+
+    return anyio.run(call)
 
 
 class Refusing(ThreadingHTTPServer):
@@ -128,19 +143,7 @@ def test_a_token_the_server_dropped_early_is_refreshed_once_and_the_request_retr
     old = stored_access_token(service)
     sandbox.state.access_tokens[old].expires_at = clock.now  # the server's clock says it is over; ours not
     refreshes = sandbox.state.count("token")
-    auth = OkxAuth(service)
-    if mode == "sync":
-        with httpx2.Client(auth=auth) as client:
-            answer = client.get(account_url(sandbox))
-    else:
-
-        async def call() -> httpx2.Response:
-            async with httpx2.AsyncClient(auth=auth) as client:
-                return await client.get(account_url(sandbox))
-
-        import anyio
-
-        answer = anyio.run(call)
+    answer = get_account(OkxAuth(service), sandbox, mode)
     assert [r.status_code for r in answer.history] == [401]
     assert answer.history[0].json()["code"] == "53002"
     assert (answer.status_code, answer.json()["code"]) == (200, "0")
@@ -148,6 +151,21 @@ def test_a_token_the_server_dropped_early_is_refreshed_once_and_the_request_retr
     assert new != old and answer.request.headers["Authorization"] == f"Bearer {new}"
     assert sandbox.state.count("token") == refreshes + 1
     assert sandbox.state.reuse_detected == 0
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_every_request_and_its_retry_after_a_401_carry_the_device_id(
+    service: AuthService, sandbox: RunningSandbox, clock: FakeClock, mode: str
+) -> None:
+    """OKX-Connect wants the device id (``TERMID``) on every API call a client device makes with a token."""
+    log_in(service, sandbox)
+    sandbox.state.access_tokens[stored_access_token(service)].expires_at = clock.now  # one 401, one retry
+    answer = get_account(OkxAuth(service), sandbox, mode)
+    assert [r.status_code for r in answer.history] == [401] and answer.status_code == 200
+    device = service.store.device_id()
+    assert str(uuid.UUID(device)) == device
+    assert sandbox.state.termids == [device, device]
+    assert answer.request.headers["TERMID"] == answer.history[0].request.headers["TERMID"] == device
 
 
 @pytest.fixture

@@ -9,8 +9,12 @@
 
 Each request gets ``Authorization: Bearer <access token>`` from the session ``okx-auth-mcp login`` (or the
 MCP tools) created, refreshed under the state directory's lock when it is near expiry, so any number of
-threads and processes share one session. A ``401`` answer gets one forced refresh and one retry: the
-server may drop a token before its expiry (a refresh elsewhere, a clock ahead of ours).
+threads and processes share one session; and ``TERMID``, this installation's device id, which OKX-Connect
+wants on every API call a client device makes with an OAuth token. Every request reads the session again,
+since a refresh anywhere revokes the old access token at once; a refresh in flight has marked the stored token
+expired before it was sent, so a request meanwhile waits for it under the lock and gets its token
+(tests/test_rotated_tokens.py). A ``401`` answer gets one forced refresh and one retry: the server may drop a
+token before its expiry (a refresh elsewhere, a clock ahead of ours).
 
 The token goes only to the session's own API: the site's REST base URL (``auth.base_url``; the custom
 issuer's origin when ``OKX_OAUTH_ISSUER`` is set). A request anywhere else raises :class:`NotOkxApi` before
@@ -73,35 +77,38 @@ class OkxAuth(httpx2.Auth):
     ) -> None:
         self.close()
 
-    def _token_for(self, request: httpx2.Request) -> str:
+    def _sign(self, request: httpx2.Request) -> str:
+        """Sign ``request`` with the session's token and the device id; the token it sent."""
         api = httpx2.URL(self._service.api_base_url())
         url = request.url
         if (url.scheme, url.host, url.port) != (api.scheme, api.host, api.port):
             raise NotOkxApi(f"the OKX session's token goes to {api.scheme}://{api.netloc.decode()} only")
-        return self._service.bearer_token()
+        token = self._service.bearer_token()
+        request.headers["TERMID"] = self._service.store.device_id()
+        request.headers["Authorization"] = f"Bearer {token}"
+        return token
 
     @staticmethod
-    def _sign(request: httpx2.Request, access_token: str) -> None:
+    def _resign(request: httpx2.Request, access_token: str) -> None:
+        """The retry after a 401: the renewed token; ``TERMID`` stays as :meth:`_sign` set it."""
         request.headers["Authorization"] = f"Bearer {access_token}"
 
     def sync_auth_flow(self, request: httpx2.Request) -> Generator[httpx2.Request, httpx2.Response, None]:
         request.read()  # a streamed body is kept, so that the retry after a 401 can send it again
-        token = self._token_for(request)
-        self._sign(request, token)
+        token = self._sign(request)
         response = yield request
         if response.status_code == UNAUTHORIZED and (renewed := self._service.force_refresh(token)) is not None:
-            self._sign(request, renewed)
+            self._resign(request, renewed)
             yield request
 
     async def async_auth_flow(self, request: httpx2.Request) -> AsyncGenerator[httpx2.Request, httpx2.Response]:
         # The service blocks (a file lock, a refresh over HTTP): in a worker thread, off the event loop.
         await request.aread()
-        token = await anyio.to_thread.run_sync(self._token_for, request)
-        self._sign(request, token)
+        token = await anyio.to_thread.run_sync(self._sign, request)
         response = yield request
         if response.status_code != UNAUTHORIZED:
             return
         renewed = await anyio.to_thread.run_sync(self._service.force_refresh, token)
         if renewed is not None:
-            self._sign(request, renewed)
+            self._resign(request, renewed)
             yield request
