@@ -17,7 +17,7 @@ import pytest
 from mcp.client import Client
 
 from okx_auth_mcp.core import texts
-from okx_auth_mcp.core.okx_cli_output import OkxCliBadOutput, OkxCliTimeout
+from okx_auth_mcp.core.okx_cli_output import OkxCliBadOutput, OkxCliTimeout, parse_config
 from okx_auth_mcp.core.okx_profiles import ConfigError
 from okx_auth_mcp.edges.okx_cli import OkxCli
 from okx_auth_mcp.login.backends import open_service
@@ -104,6 +104,15 @@ def test_auto_without_okx_is_native_and_okx_cli_without_it_is_an_error(monkeypat
         Settings.from_env()
 
 
+@pytest.mark.parametrize("value", ["(not set)", " (not set) ", "", None, 42])
+def test_a_profile_whose_api_key_is_not_a_key_is_no_api_key(value: object) -> None:
+    fields = {"site": "us"} if value is None else {"api_key": value, "site": "us"}
+    config = parse_config(json.dumps({"default_profile": "main", "profiles": {"main": fields}}))
+    assert (config.api_key_profile, config.site) == (None, "us")
+    masked = parse_config(json.dumps({"profiles": {"main": {**fields, "api_key": "ab***yz"}}}))
+    assert masked.api_key_profile == "main"
+
+
 # ----- the gate and the tools, as with the native backend -------------------------------------------------
 
 
@@ -171,6 +180,18 @@ async def test_an_api_key_in_okx_config_stops_the_login(client: Client, stand_in
     # A site some profile names counts as chosen, like OKX's skill reads it.
     stand_in.set(config={"profiles": {"trade": {"site": "us"}}})
     assert data(await client.call_tool("preflight", {}))["next"] == "choose_site"
+
+
+@pytest.mark.anyio
+async def test_an_api_key_shown_as_not_set_does_not_stop_the_login(client: Client, stand_in: StandIn) -> None:
+    # OKX's skill 1.2: `okx config show --json` prints "(not set)" for a profile without a key.
+    stand_in.set(config={"default_profile": "main", "profiles": {"main": {"api_key": "(not set)", "site": "us"}}})
+    pre = data(await client.call_tool("preflight", {}))
+    assert pre["next"] == "choose_site"
+    choice = data(await client.call_tool("choose_site", {"reply": "3", "menu_ticket": pre["menu_ticket"]}))
+    assert choice["next"] == "login"
+    args = {"site": "us", "site_ticket": choice["site_ticket"], "lang": "en"}
+    assert data(await client.call_tool("auth_login_manual", args))["status"] == "pending"
 
 
 @pytest.mark.anyio

@@ -22,6 +22,9 @@ from okx_auth_mcp.core.sites import SiteId, site_id
 
 MAX_OUTPUT_CHARS = 64 * 1024
 _PROFILE_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_NO_API_KEY = ("", "(not set)")
+"""``api_key`` values that are not a key: empty, and the placeholder OKX's skill 1.2 documents for a profile
+without one."""
 
 
 class OkxCliError(Exception):
@@ -136,7 +139,9 @@ def parse_login(text: str) -> CliLoginStarted | CliLoginSkipped:
 
 def parse_config(text: str) -> CliConfig:
     """Profiles as a mapping of name to fields, or a list of objects with a ``name``; an ``api_key`` that is
-    present and not empty (it may be masked) counts as configured, like OKX's skill reads it."""
+    present, not empty and not ``(not set)`` (it may be masked) counts as configured, like OKX's skill reads it.
+    okx 1.2.4 prints the file as it is, secrets included, and leaves ``api_key`` out of a profile without one:
+    nothing but the profile's name and site leaves this function."""
     data = _json(text, "okx config show")
     if not isinstance(data, dict):
         raise OkxCliBadOutput("okx config show: unexpected output (top)")
@@ -146,10 +151,14 @@ def parse_config(text: str) -> CliConfig:
     if not isinstance(raw, dict):
         raise OkxCliBadOutput("okx config show: unexpected output (profiles)")
     profiles = {name: fields for name, fields in raw.items() if isinstance(fields, dict)}
-    keyed = [name for name, fields in profiles.items() if isinstance(fields.get("api_key"), str) and fields["api_key"]]
+    keyed = [name for name, fields in profiles.items() if _is_key(fields.get("api_key"))]
     if not all(_PROFILE_NAME_RE.match(name) for name in keyed):
         raise OkxCliBadOutput("okx config show: a profile name that is not a plain word")
     default = data.get("default_profile")
     chosen = default if default in keyed else (keyed[0] if keyed else None)
     sites = [site_id(str(fields.get("site") or "")) for fields in profiles.values()]
     return CliConfig(api_key_profile=chosen, site=next((s for s in sites if s is not None), None))
+
+
+def _is_key(value: object) -> bool:
+    return isinstance(value, str) and value.strip() not in _NO_API_KEY
