@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from okx_auth_mcp.core.diagnosis.checklist import Check, Report
@@ -22,7 +24,9 @@ from okx_auth_mcp.core.diagnosis.facts import (
 )
 from okx_auth_mcp.core.diagnosis.report import checks, plan
 from okx_auth_mcp.core.diagnosis.urls import clean_url, redact_proxy
+from okx_auth_mcp.core.login_state import BackendNote
 from okx_auth_mcp.core.records import REFRESH_MARGIN_SECONDS
+from okx_auth_mcp.core.texts import OKX_CLI_UPGRADE
 
 NOW = 1_800_000_000.0
 API = Target("https://www.okx.com", frozenset({"api", "oauth"}))
@@ -397,3 +401,42 @@ def test_the_report_renders_every_check_in_both_languages() -> None:
     assert ids[-4:] == ["oauth.session", "oauth.refresh", "state.permissions", "state.lock"]
     for check in found:
         assert check.finding.zh != check.finding.en and check.title.zh != check.title.en
+
+
+# ----- the okx CLI a backend choice passed over -----------------------------------------------------------
+
+
+def test_no_okx_cli_item_without_a_note() -> None:
+    assert all(c.id != "backend.okx_cli" for c in checks(local(), answered(0.0)))
+
+
+@pytest.mark.parametrize(
+    ("backend", "note", "status", "found", "next_step"),
+    [
+        ("native", BackendNote("okx_auth_bin_is_ours"), "ok", "OKX_AUTH_BIN names okx-auth-mcp-bin", None),
+        (
+            "native",
+            BackendNote("okx_cli_too_old", version="1.2.4"),
+            "warn",
+            "(1.2.4) has no `okx auth`",
+            OKX_CLI_UPGRADE,
+        ),
+        ("native", BackendNote("okx_cli_too_old"), "warn", "on PATH has no `okx auth`", OKX_CLI_UPGRADE),
+        ("native", BackendNote("okx_cli_error", code="okx_auth_missing"), "warn", "([okx_auth_missing])", "okx auth"),
+        ("okx-cli", BackendNote("okx_cli_too_old", version="1.2.4"), "fail", "okx 1.2.4 on PATH", OKX_CLI_UPGRADE),
+    ],
+)
+def test_the_okx_cli_item_says_why_it_does_not_log_in(
+    backend: str, note: BackendNote, status: str, found: str, next_step: str | None
+) -> None:
+    facts = dataclasses.replace(local(), backend=backend, backend_note=note)
+    all_checks = checks(facts, answered(0.0))
+    item = one(all_checks, "backend.okx_cli")
+    assert (item.status, item.title.en, item.title.zh) == (status, "OKX's okx CLI", "OKX 的 okx CLI")
+    assert found in item.finding.en and item.finding.zh != item.finding.en
+    if next_step is None:
+        assert item.next is None
+    else:
+        assert item.next is not None and next_step in item.next.en and next_step in item.next.zh
+    ids = [c.id for c in all_checks]
+    assert ids.index("clock.offset") < ids.index("backend.okx_cli") < ids.index("oauth.session")

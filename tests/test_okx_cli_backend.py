@@ -17,10 +17,11 @@ import pytest
 from mcp.client import Client
 
 from okx_auth_mcp.core import texts
-from okx_auth_mcp.core.okx_cli_output import OkxCliBadOutput, OkxCliTimeout, parse_config
+from okx_auth_mcp.core.login_state import BackendNote
+from okx_auth_mcp.core.okx_cli_output import OkxCliBadOutput, OkxCliTimeout, parse_config, parse_version
 from okx_auth_mcp.core.okx_profiles import ConfigError
 from okx_auth_mcp.edges.okx_cli import OkxCli
-from okx_auth_mcp.login.backends import open_service
+from okx_auth_mcp.login.backends import backend_note, open_service
 from okx_auth_mcp.login.okx_cli_backend import OkxCliBackend
 from okx_auth_mcp.login.refusals import error_text as error_text_of
 from okx_auth_mcp.login.service import AuthService
@@ -102,6 +103,83 @@ def test_auto_without_okx_is_native_and_okx_cli_without_it_is_an_error(monkeypat
     monkeypatch.setenv("OKX_AUTH_BACKEND", "okx")
     with pytest.raises(ConfigError, match="native, okx-cli or auto"):
         Settings.from_env()
+
+
+@pytest.mark.parametrize(
+    "bin_path",
+    [
+        "/home/u/.local/bin/okx-auth-mcp-bin",
+        r"C:\Users\u\AppData\Roaming\Python\Scripts\OKX-Auth-MCP-Bin.EXE",
+        "okx-auth-mcp-bin.cmd",
+    ],
+)
+def test_okx_auth_bin_naming_ours_is_native_without_running_okx(
+    stand_in: StandIn, monkeypatch: pytest.MonkeyPatch, bin_path: str
+) -> None:
+    # okx's `auth` commands would run okx-auth-mcp-bin, which serves the native session: a loop.
+    monkeypatch.setenv("OKX_AUTH_BIN", bin_path)
+    with pytest.raises(ConfigError, match="OKX_AUTH_BIN points at okx-auth-mcp-bin, which serves this server's native"):
+        open_service(Settings.from_env())
+    monkeypatch.setenv("OKX_AUTH_BACKEND", "auto")
+    service = open_service(Settings.from_env())
+    assert service.backend_name == "native"
+    assert backend_note(service) == BackendNote("okx_auth_bin_is_ours")
+    assert stand_in.calls() == []
+
+
+@pytest.mark.parametrize("bin_path", ["/usr/local/bin/okx-auth", "/opt/okx-auth-mcp-bin-old", "okx-auth-mcp-bins"])
+def test_okx_auth_bin_naming_another_binary_changes_nothing(
+    stand_in: StandIn, monkeypatch: pytest.MonkeyPatch, bin_path: str
+) -> None:
+    monkeypatch.setenv("OKX_AUTH_BIN", bin_path)
+    monkeypatch.setenv("OKX_AUTH_BACKEND", "auto")
+    service = open_service(Settings.from_env())
+    assert (service.backend_name, backend_note(service)) == ("okx-cli", None)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("fail", [{}, {"status": "exit"}])
+async def test_an_okx_before_1_3_is_too_old_and_auto_says_so_in_preflight(
+    stand_in: StandIn, monkeypatch: pytest.MonkeyPatch, fail: dict[str, str]
+) -> None:
+    # As okx 1.2.4: `okx auth status` is an unknown command ({}), or fails before it finds that out (exit).
+    stand_in.set(version="1.2.4 (88fac29)", fail=fail)
+    async with Client(build_server(open_service(Settings.from_env()))) as client:
+        text = error_text(await client.call_tool("preflight", {}))
+    assert text.startswith("[okx_cli_too_old] okx 1.2.4 has no `okx auth` command (OKX's CLI logs in from 1.3 on).")
+    assert texts.OKX_CLI_UPGRADE in text
+    monkeypatch.setenv("OKX_AUTH_BACKEND", "auto")
+    async with Client(build_server(open_service(Settings.from_env()))) as client:
+        pre = data(await client.call_tool("preflight", {"lang": "zh"}))
+    assert (pre["next"], pre["backend"]) == ("choose_site", "native")
+    assert pre["backend_note"] == BackendNote("okx_cli_too_old", version="1.2.4").view("zh")
+    assert "1.2.4" in pre["backend_note"] and texts.OKX_CLI_UPGRADE in pre["backend_note"]
+
+
+def test_auto_says_why_an_okx_that_fails_otherwise_was_passed_over(
+    stand_in: StandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OKX_AUTH_BACKEND", "auto")
+    stand_in.set(fail={"status": "spawn"})
+    note = backend_note(open_service(Settings.from_env()))
+    assert note == BackendNote("okx_cli_error", code="okx_auth_missing")
+    assert "([okx_auth_missing])" in note.view("en")
+
+
+@pytest.mark.parametrize(
+    ("printed", "version"),
+    [
+        ("1.2.4 (88fac29)\n", (1, 2, 4)),
+        ("v1.10.0", (1, 10, 0)),
+        ("1.3.0-beta.1 (abc)", (1, 3, 0)),
+        ("okx 1.2.4", None),
+        ("1.2", None),
+        ("1.2.4.5", None),
+        ("", None),
+    ],
+)
+def test_the_version_okx_prints(printed: str, version: tuple[int, int, int] | None) -> None:
+    assert parse_version(printed) == version
 
 
 @pytest.mark.parametrize("value", ["(not set)", " (not set) ", "", None, 42])
@@ -397,3 +475,22 @@ def test_diagnose_reads_the_login_from_the_official_cli(stand_in: StandIn, cli_s
     facts = local_facts(cli_service, ProbeOptions())
     assert facts.backend == "okx-cli"
     assert (facts.oauth.status, facts.oauth.site, facts.oauth.scopes) == ("logged_in", "eea", tuple(SCOPES))
+
+
+def test_diagnose_says_why_the_official_cli_does_not_log_in(stand_in: StandIn, monkeypatch: pytest.MonkeyPatch) -> None:
+    from okx_auth_mcp.login.diagnose import ProbeOptions, local_facts
+
+    stand_in.set(version="1.2.4 (88fac29)")
+    facts = local_facts(open_service(Settings.from_env()), ProbeOptions())
+    assert (facts.backend, facts.backend_note, facts.oauth.status) == (
+        "okx-cli",
+        BackendNote("okx_cli_too_old", "1.2.4"),
+        None,
+    )
+    monkeypatch.setenv("OKX_AUTH_BACKEND", "auto")
+    facts = local_facts(open_service(Settings.from_env()), ProbeOptions())
+    assert (facts.backend, facts.backend_note, facts.oauth.status) == (
+        "native",
+        BackendNote("okx_cli_too_old", "1.2.4"),
+        "not_logged_in",
+    )

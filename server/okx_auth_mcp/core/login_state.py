@@ -6,9 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from okx_auth_mcp.core import texts
 from okx_auth_mcp.core.gate import Gate
 from okx_auth_mcp.core.records import LoginEndReason, OAuthStatus, PendingLogin, StartedLogin
 from okx_auth_mcp.core.sites import SiteId
+from okx_auth_mcp.core.texts import Lang
 
 
 @dataclass(frozen=True)
@@ -61,3 +63,28 @@ class LoginSkipped:
 def pending_view(pending: PendingLogin | StartedLogin, now: float) -> LoginPending:
     """A recorded login's link and code, with the seconds its code has left at ``now``."""
     return LoginPending(pending.site, pending.verification_uri, pending.user_code, int(pending.expires_at - now))
+
+
+BackendNoteReason = Literal["okx_auth_bin_is_ours", "okx_cli_too_old", "okx_cli_error"]
+
+
+@dataclass(frozen=True)
+class BackendNote:
+    """Why ``OKX_AUTH_BACKEND=auto`` runs the native backend although an okx CLI may be on PATH:
+    ``OKX_AUTH_BIN`` names ``okx-auth-mcp-bin`` (okx's ``auth`` commands would call back into this server's own
+    session), the okx found has no ``okx auth`` (``version``: what it printed), or ``okx auth status`` failed
+    otherwise (``code``: the failure's code). ``diagnose`` also notes an okx-cli backend's okx that is too old."""
+
+    reason: BackendNoteReason
+    version: str | None = None
+    code: str | None = None
+
+    def text(self, lang: Lang) -> str:
+        return texts.backend_note(lang, self.reason, self.version, self.code)
+
+    def next_step(self, lang: Lang) -> str | None:
+        return texts.backend_note_next(lang, self.reason)
+
+    def view(self, lang: Lang) -> str:
+        """The note and what the user can do about it, as one text (preflight's ``backend_note``)."""
+        return " ".join(part for part in (self.text(lang), self.next_step(lang)) if part)

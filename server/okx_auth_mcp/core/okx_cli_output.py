@@ -1,7 +1,7 @@
 """What OKX's official ``okx`` CLI prints, parsed and checked before use. Pure: no I/O.
 
-The commands are those OKX's skill (okx-cex-auth) documents: ``okx config show --json``, ``okx auth status
---json``, ``okx auth login --manual --site SITE`` (one JSON line: ``{"verificationUri","userCode",
+The commands are those OKX's skill (okx-cex-auth) documents: ``okx --version``, ``okx config show --json``,
+``okx auth status --json``, ``okx auth login --manual --site SITE`` (one JSON line: ``{"verificationUri","userCode",
 "expiresIn"}``, or ``{"status":"skipped","reason":"api_key_configured","profile":...}``) and ``okx auth
 logout``. Their output is held to the same rules as an authorization server's: a shown link must be a plain
 URL, a code a short word, scopes plain words; nothing else they print reaches a user.
@@ -22,6 +22,14 @@ from okx_auth_mcp.core.sites import SiteId, site_id
 
 MAX_OUTPUT_CHARS = 64 * 1024
 _PROFILE_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+Version = tuple[int, int, int]
+AUTH_SINCE: Version = (1, 3, 0)
+"""The first okx with ``okx auth`` (OKX's CLI logs in through its okx-auth binary from 1.3 on)."""
+NO_AUTH_COMMAND = "Unknown command: auth"
+"""What okx 1.2.x prints on stderr (exit 1) for any ``okx auth ...``, once its config file has loaded (a config it
+cannot load fails first, with another message: its version tells in any case)."""
+_VERSION_RE = re.compile(r"\s*v?(\d{1,4})\.(\d{1,4})\.(\d{1,4})(?![\w.])")
 _NO_API_KEY = ("", "(not set)")
 """``api_key`` values that are not a key: empty, and the placeholder OKX's skill 1.2 documents for a profile
 without one."""
@@ -53,6 +61,19 @@ class OkxCliTimeout(OkxCliError):
 
 class OkxCliBadOutput(OkxCliError):
     code = "okx_cli_bad_output"
+
+
+class OkxCliTooOld(OkxCliError):
+    """An okx without ``okx auth`` (before :data:`AUTH_SINCE`): it cannot run a login."""
+
+    code = "okx_cli_too_old"
+
+    def __init__(self, version: Version | None) -> None:
+        self.version = None if version is None else ".".join(map(str, version))
+        """As okx printed it (digits and dots only), when it printed one."""
+        which = "this okx" if self.version is None else f"okx {self.version}"
+        since = ".".join(map(str, AUTH_SINCE[:2]))
+        super().__init__(f"{which} has no `okx auth` command (OKX's CLI logs in from {since} on)")
 
 
 class CliStatus(Frozen):
@@ -119,6 +140,12 @@ def _model(model: type[Frozen], data: Any, what: str) -> Any:
     except Unfit as exc:
         fields = sorted(field or "(top)" for field in exc.fields)
         raise OkxCliBadOutput(f"{what}: unexpected output ({', '.join(fields)})") from None
+
+
+def parse_version(text: str) -> Version | None:
+    """``okx --version`` (``1.2.4 (88fac29)``) as numbers; None when it does not start with a version."""
+    found = _VERSION_RE.match(text)
+    return None if found is None else (int(found[1]), int(found[2]), int(found[3]))
 
 
 def parse_status(text: str) -> CliStatus:

@@ -220,3 +220,46 @@ def no_credentials(lang: Lang) -> str:
         "No OKX API key is configured and you are not logged in to OKX, so there is nothing to check. "
         "Do you want to log in?"
     )
+
+
+# ----- why OKX_AUTH_BACKEND=auto did not pick OKX's okx CLI (core.login_state.BackendNote): ours ----------
+
+OKX_CLI_UPGRADE = "npm install -g @okx_ai/okx-trade-cli@latest"
+
+
+def backend_note(lang: Lang, reason: str, version: str | None, code: str | None) -> str:
+    """What ``auto`` found (see ``BackendNote``), and that this server's own OAuth client runs the login."""
+    if lang == "zh":
+        native = "因此本服务使用自己的 OAuth 客户端登录（native 后端）。"
+        if reason == "okx_auth_bin_is_ours":
+            return (
+                "OKX_AUTH_BIN 指向 okx-auth-mcp-bin，它提供的就是本服务自己的会话：okx 的 auth 命令会回调本服务，"
+                + native
+            )
+        if reason == "okx_cli_too_old":
+            shown = f"（{version}）" if version else ""
+            return f"PATH 中的 OKX okx CLI{shown}没有 `okx auth` 命令（1.3 起才有），" + native
+        return f"PATH 中的 OKX okx CLI 未能应答 `okx auth status --json`（[{code}]），" + native
+    native = "so this server logs in with its own OAuth client (native backend)."
+    if reason == "okx_auth_bin_is_ours":
+        return (
+            "OKX_AUTH_BIN names okx-auth-mcp-bin, which serves this server's own session: okx's auth commands would "
+            "call back into it, " + native
+        )
+    if reason == "okx_cli_too_old":
+        shown = f" ({version})" if version else ""
+        return f"OKX's okx CLI on PATH{shown} has no `okx auth` command (it has one from 1.3 on), " + native
+    return f"OKX's okx CLI on PATH did not answer `okx auth status --json` ([{code}]), " + native
+
+
+def backend_note_next(lang: Lang, reason: str) -> str | None:
+    """What the user can do to log in through OKX's CLI instead (nothing, when OKX_AUTH_BIN names ours)."""
+    if reason == "okx_auth_bin_is_ours":
+        return None
+    if reason == "okx_cli_too_old":
+        if lang == "zh":
+            return f"如需通过 OKX 的 CLI 登录，请升级它：{OKX_CLI_UPGRADE}"
+        return f"To log in through OKX's CLI instead, upgrade it: {OKX_CLI_UPGRADE}"
+    if lang == "zh":
+        return "运行 `okx auth status --json` 查看原因。"
+    return "Run `okx auth status --json` to see why."

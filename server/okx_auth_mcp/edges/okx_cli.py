@@ -17,14 +17,19 @@ from dataclasses import dataclass
 from typing import IO
 
 from okx_auth_mcp.core.okx_cli_output import (
+    AUTH_SINCE,
     MAX_OUTPUT_CHARS,
+    NO_AUTH_COMMAND,
     OkxAuthMissing,
     OkxCliBadOutput,
     OkxCliError,
     OkxCliFailed,
     OkxCliMissing,
     OkxCliTimeout,
+    OkxCliTooOld,
+    Version,
     parse_status,
+    parse_version,
 )
 
 
@@ -47,7 +52,7 @@ class OkxCli:
         bounded whatever it prints); on a timeout the whole process group is killed (``okx`` starts
         ``okx-auth``), and a helper that outlives ``okx`` cannot hold the answer back."""
         limit = timeout or self.timeout
-        what = "okx " + " ".join(a for a in args if not a.startswith("-"))
+        what = "okx " + (" ".join(a for a in args if not a.startswith("-")) or " ".join(args))
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             try:
                 process = subprocess.Popen(  # noqa: S603 (a fixed command line; the site is one of three ids)
@@ -69,16 +74,32 @@ class OkxCli:
         if "Failed to spawn okx-auth" in stdout + stderr:
             raise OkxAuthMissing(f"{what}: okx could not start its okx-auth binary")
         if status != 0:
+            if args[:1] == ("auth",):
+                self._refuse_if_too_old(stderr)
             raise OkxCliFailed(f"{what} exited with status {status}")
         return stdout
 
-    def answers(self) -> bool:
-        """Whether ``okx auth status --json`` works here (how ``auto`` decides)."""
+    def version(self) -> Version | None:
+        """``okx --version`` as numbers; None when it fails or prints no version."""
+        try:
+            return parse_version(self.run("--version"))
+        except OkxCliError:
+            return None
+
+    def problem(self) -> OkxCliError | None:
+        """Why ``okx auth status --json`` does not work here (how ``auto`` decides), or None when it does."""
         try:
             parse_status(self.run("auth", "status", "--json"))
-        except OkxCliError:
-            return False
-        return True
+        except OkxCliError as exc:
+            return exc
+        return None
+
+    def _refuse_if_too_old(self, stderr: str) -> None:
+        """After an ``okx auth`` command failed: :class:`OkxCliTooOld` when this okx has none (it says so, or
+        its version does: 1.2.x fails on a config it cannot load before it finds the command unknown)."""
+        version = self.version()
+        if NO_AUTH_COMMAND in stderr or (version is not None and version < AUTH_SINCE):
+            raise OkxCliTooOld(version)
 
 
 def _bounded(file: IO[bytes], what: str) -> str:

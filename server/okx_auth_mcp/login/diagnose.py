@@ -2,7 +2,7 @@
 
 The probes (``edges.local_probes``: the config file, the proxy variables, the state directory and its lock;
 ``edges.net_probes``: DNS, TCP/TLS, OKX's server time, the token endpoint) do the I/O; this module adds the
-facts only the service knows (the backend in use, the OAuth state, the session record, where the API key
+facts only the service knows (the backend in use and why, the OAuth state, the session record, where the API key
 goes, as ``verify_credentials`` sends it) and hands them to :mod:`okx_auth_mcp.core.diagnosis.report`.
 
 It never logs in, refreshes, polls a pending login, or writes a state file. (Reading the OAuth state takes
@@ -18,11 +18,14 @@ from okx_auth_mcp.core.api_keys import ProfileUnusable, api_key_target
 from okx_auth_mcp.core.diagnosis import report
 from okx_auth_mcp.core.diagnosis.checklist import Report
 from okx_auth_mcp.core.diagnosis.facts import ConfigFacts, LocalFacts, OAuthFacts, StateDirFacts
+from okx_auth_mcp.core.login_state import BackendNote
 from okx_auth_mcp.core.oauth_errors import OAuthError
+from okx_auth_mcp.core.okx_cli_output import OkxCliTooOld
 from okx_auth_mcp.core.records import Session
 from okx_auth_mcp.edges.local_probes import config_facts, proxy_env, state_dir_facts
 from okx_auth_mcp.edges.net_probes import ProbeOptions, network_facts
 from okx_auth_mcp.edges.state_store import SESSION_FILE, StoreError
+from okx_auth_mcp.login.backends import backend_note
 from okx_auth_mcp.login.service import AuthService
 
 __all__ = ["ProbeOptions", "diagnose", "local_facts"]
@@ -37,10 +40,15 @@ def diagnose(service: AuthService, options: ProbeOptions | None = None) -> Repor
 
 
 def local_facts(service: AuthService, options: ProbeOptions) -> LocalFacts:
-    """Everything but the network: the state directory, the OAuth state, the config, the proxy variables."""
+    """Everything but the network: the state directory, the OAuth state, the config, the proxy variables, and
+    why the okx CLI does not run the login when it does not."""
     now = options.wall()
     state = state_dir_facts(service.store.directory, options.lock_wait)
-    oauth = oauth_facts(service, state, now)
+    note = backend_note(service)
+    try:
+        oauth = oauth_facts(service, state, now)
+    except OkxCliTooOld as exc:  # the okx-cli backend, on an okx that cannot log in
+        oauth, note = OAuthFacts(None), BackendNote("okx_cli_too_old", version=exc.version)
     return LocalFacts(
         backend=service.backend_name,
         now=now,
@@ -49,6 +57,7 @@ def local_facts(service: AuthService, options: ProbeOptions) -> LocalFacts:
         state=state,
         proxy_env=proxy_env(),
         issuer_override=service.settings.issuer_override,
+        backend_note=note,
     )
 
 
@@ -85,6 +94,8 @@ def oauth_facts(service: AuthService, state: StateDirFacts, now: float) -> OAuth
         session = service.store.read_model(SESSION_FILE, Session)
     except (StoreError, OAuthError) as exc:
         return OAuthFacts(None, error=str(exc).rstrip("."))
+    except OkxCliTooOld:
+        raise  # local_facts says why
     except Exception as exc:  # another backend's failure: its name only, its text may carry anything
         return OAuthFacts(None, error=type(exc).__name__)
     if session is None:  # another backend keeps its tokens elsewhere (or a logout came between the reads)

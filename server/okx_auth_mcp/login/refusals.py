@@ -16,7 +16,7 @@ from okx_auth_mcp.core.oauth_errors import (
     OkxError,
     PhishingGuard,
 )
-from okx_auth_mcp.core.okx_cli_output import OkxAuthMissing, OkxCliError, OkxCliMissing, OkxCliTimeout
+from okx_auth_mcp.core.okx_cli_output import OkxAuthMissing, OkxCliError, OkxCliMissing, OkxCliTimeout, OkxCliTooOld
 from okx_auth_mcp.core.okx_profiles import ConfigError
 from okx_auth_mcp.core.replies import LOGIN_COMMAND
 from okx_auth_mcp.core.tickets import TicketError, TicketExpired, TicketInvalid
@@ -115,6 +115,12 @@ _NEXT: list[tuple[type[Exception], str, str]] = [
         "okx_cli_missing",
         "Next: tell the user to install OKX's CLI (npm install -g @okx_ai/okx-trade-cli) or set "
         "OKX_AUTH_BACKEND=native.",
+    ),
+    (
+        OkxCliTooOld,
+        "okx_cli_too_old",
+        f"Next: tell the user to upgrade OKX's CLI ({texts.OKX_CLI_UPGRADE}), or to set OKX_AUTH_BACKEND=native "
+        "(or auto) so that this server logs in with its own OAuth client.",
     ),
     (OkxCliTimeout, "okx_cli_timeout", "Next: tell the user OKX's CLI did not answer in time; retry later."),
     (
@@ -225,6 +231,7 @@ _TERMINAL_NEXT: dict[str, str] = {
     "cannot use)",
     "state_busy": "retry in a minute; if it says the same, end the process named above",
     "ticket_used": "run okx-auth-mcp login again",
+    "okx_cli_too_old": f"upgrade OKX's CLI ({texts.OKX_CLI_UPGRADE}), or set OKX_AUTH_BACKEND=native",
 }
 
 

@@ -19,6 +19,7 @@ from okx_auth_mcp.core.records import LoginEndReason
 from okx_auth_mcp.core.sites import SiteId
 from okx_auth_mcp.core.texts import Lang
 from okx_auth_mcp.core.tickets import MAX_TICKET_LENGTH
+from okx_auth_mcp.login.backends import backend_note
 from okx_auth_mcp.login.errors import ReplyMissing
 from okx_auth_mcp.login.refusals import error_text
 from okx_auth_mcp.login.service import AuthService
@@ -34,6 +35,12 @@ class PreflightOut(ToolOut):
     next: Literal["choose_site", "api_key_configured", "logged_in", "pending"]
     backend: BackendName = Field(
         description="What runs the login: this server's own OAuth client, or OKX's official okx CLI."
+    )
+    backend_note: str | None = Field(
+        None,
+        description="Why this server's own OAuth client runs the login although OKX's okx CLI may be installed "
+        "(OKX_AUTH_BACKEND=auto), and what the user can do about it. Not part of `reply`: mention it only when the "
+        "user asks which login is used or why OKX's CLI is not.",
     )
     menu_ticket: str | None = Field(None, description="Pass to choose_site with the user's reply to the menu.")
     profile: str | None = Field(None, description="The API-key profile in use (api_key_configured).")
@@ -112,12 +119,13 @@ def register(mcp: MCPServer, service: AuthService) -> None:
     @boundary
     async def preflight(lang: LangArg = "en") -> Annotated[CallToolResult, PreflightOut]:
         pre = await run_sync(service.preflight)
-        login = pre.login
+        login, note = pre.login, backend_note(service)
         return result(
             PreflightOut(
                 reply=replies.preflight(lang, pre),
                 next=pre.next,
                 backend=service.backend_name,
+                backend_note=note.view(lang) if note else None,
                 menu_ticket=pre.menu_ticket,
                 profile=pre.profile,
                 site=pre.site,

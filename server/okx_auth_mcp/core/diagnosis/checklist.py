@@ -59,6 +59,7 @@ TITLES: dict[str, Words] = {
     "network.connect": Words("Connection", "连接"),
     "network.latency": Words("Round trip", "往返延迟"),
     "clock.offset": Words("Clock", "系统时钟"),
+    "backend.okx_cli": Words("OKX's okx CLI", "OKX 的 okx CLI"),
     "oauth.session": Words("OAuth login", "OAuth 登录"),
     "oauth.refresh": Words("Token refresh", "令牌刷新"),
     "state.permissions": Words("State directory permissions", "状态目录权限"),

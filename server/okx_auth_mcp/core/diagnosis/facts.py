@@ -23,6 +23,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from okx_auth_mcp.core.diagnosis.urls import clean_url, display
+from okx_auth_mcp.core.login_state import BackendNote
 from okx_auth_mcp.core.records import REFRESH_MARGIN_SECONDS, LoginEndReason, OAuthStatus
 from okx_auth_mcp.core.sites import SITE_IDS, SITES, SiteId
 
@@ -136,6 +137,8 @@ class LocalFacts:
     proxy_env: tuple[tuple[str, str], ...] = ()
     """The standard proxy variables that are set: (name, value), URLs redacted."""
     issuer_override: str | None = None
+    backend_note: BackendNote | None = None
+    """Why the okx CLI on PATH does not run the login: ``auto`` passed it over, or (okx-cli) it is too old."""
 
 
 @dataclass(frozen=True)

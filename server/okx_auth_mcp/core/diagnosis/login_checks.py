@@ -1,11 +1,37 @@
-"""The login checks of ``diagnose``: the OAuth state (logged in, pending, ended), whether a refresh is due and
-the token endpoint answers, the state directory's permissions and its lock. Pure. Token lifetimes are never
-shown: they mislead users into thinking they will be logged out soon."""
+"""The login checks of ``diagnose``: the okx CLI a backend choice passed over, the OAuth state (logged in,
+pending, ended), whether a refresh is due and the token endpoint answers, the state directory's permissions and
+its lock. Pure. Token lifetimes are never shown: they mislead users into thinking they will be logged out soon."""
 
 from __future__ import annotations
 
-from okx_auth_mcp.core.diagnosis.checklist import LOGIN_NEXT, NET_NEXT, Check, Words, item, ms, octal
+from okx_auth_mcp.core import texts
+from okx_auth_mcp.core.diagnosis.checklist import LOGIN_NEXT, NET_NEXT, Check, Status, Words, item, ms, octal
 from okx_auth_mcp.core.diagnosis.facts import LocalFacts, NetworkFacts, StateDirFacts, TokenProbe, refresh_due
+
+
+def backend_checks(local: LocalFacts) -> list[Check]:
+    """The okx CLI on PATH, when it does not run the login: ``auto`` passed it over (ok when ``OKX_AUTH_BIN``
+    names ours, as meant; else flagged), or the okx-cli backend cannot use it (it is too old)."""
+    note = local.backend_note
+    if note is None:
+        return []
+    if local.backend == "okx-cli":  # chosen, and too old (nothing else makes a note for it)
+        shown = f" {note.version}" if note.version else ""
+        finding = Words(
+            f"OKX_AUTH_BACKEND=okx-cli, but the okx{shown} on PATH has no `okx auth` command (it has one from 1.3 "
+            "on): it cannot log in.",
+            f"OKX_AUTH_BACKEND=okx-cli，但 PATH 中的 okx{shown} 没有 `okx auth` 命令（1.3 起才有）：无法登录。",
+        )
+        upgrade = Words(
+            f"Upgrade it: {texts.OKX_CLI_UPGRADE}, or set OKX_AUTH_BACKEND=native.",
+            f"升级它：{texts.OKX_CLI_UPGRADE}，或设置 OKX_AUTH_BACKEND=native。",
+        )
+        return [item("backend.okx_cli", "fail", finding, upgrade)]
+    en, zh = note.next_step("en"), note.next_step("zh")
+    status: Status = "ok" if note.reason == "okx_auth_bin_is_ours" else "warn"
+    return [
+        item("backend.okx_cli", status, Words(note.text("en"), note.text("zh")), Words(en, zh) if en and zh else None)
+    ]
 
 
 def oauth_checks(local: LocalFacts, network: NetworkFacts) -> list[Check]:

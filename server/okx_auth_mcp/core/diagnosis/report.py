@@ -12,19 +12,21 @@ from __future__ import annotations
 from okx_auth_mcp.core.diagnosis.checklist import Check, Report
 from okx_auth_mcp.core.diagnosis.config_checks import config_checks
 from okx_auth_mcp.core.diagnosis.facts import LocalFacts, NetworkFacts, Plan, plan
-from okx_auth_mcp.core.diagnosis.login_checks import oauth_checks, state_checks
+from okx_auth_mcp.core.diagnosis.login_checks import backend_checks, oauth_checks, state_checks
 from okx_auth_mcp.core.diagnosis.network_checks import clock_check, proxy_check, target_checks
 
 __all__ = ["checks", "plan", "report"]
 
 
 def checks(local: LocalFacts, network: NetworkFacts) -> tuple[Check, ...]:
-    """The whole checklist, in a fixed order: config, network, clock, OAuth, state directory."""
+    """The whole checklist, in a fixed order: config, network, clock, the okx CLI (when it has a note), OAuth,
+    state directory."""
     out = config_checks(local.config)
     out.append(proxy_check(local, network))
     for t in network.targets:
         out.extend(target_checks(t))
     out.append(clock_check(network))
+    out.extend(backend_checks(local))
     out.extend(oauth_checks(local, network))
     out.extend(state_checks(local.state))
     return tuple(out)
