@@ -88,15 +88,17 @@ def require_component(found: object, what: str) -> None:
 
 
 REAL_OKX_VARIABLE = "OKX_AUTH_MCP_REAL_OKX"
+NPM_INSTALL_OKX = "npm install --prefix .ci/npm --no-audit --no-fund @okx_ai/okx-trade-cli@1.2.4"
 LOCAL_OKX = Path(__file__).resolve().parent.parent / ".ci" / "npm" / "node_modules" / ".bin" / "okx"
 
 
 def real_okx_cli() -> str:
     """OKX's real ``okx`` CLI (``@okx_ai/okx-trade-cli``): ``$OKX_AUTH_MCP_REAL_OKX`` (``.ci/run`` sets it), else
-    where ``npm install --prefix .ci/npm @okx_ai/okx-trade-cli`` put it. Skips (fails in CI) without one."""
+    where :data:`NPM_INSTALL_OKX` put it. Skips (fails in CI) without one."""
     found = os.environ.get(REAL_OKX_VARIABLE) or (str(LOCAL_OKX) if LOCAL_OKX.exists() else "")
     require_component(
-        found, f"OKX's okx CLI (${REAL_OKX_VARIABLE}, or: npm install --prefix .ci/npm @okx_ai/okx-trade-cli)"
+        found and os.access(found, os.X_OK),
+        f"OKX's okx CLI (${REAL_OKX_VARIABLE}, or in this clone: {NPM_INSTALL_OKX})",
     )
     return found
 

@@ -28,7 +28,6 @@ from tests.helpers import (
     log_in,
     one_error_line,
     read_until,
-    real_okx_cli,
     require_component,
     snapshot,
     start_login,
@@ -403,37 +402,3 @@ def test_node_spawning_as_okx_kit_gets_the_token(me: AuthService, live: RunningS
     log_in(me, live, "us")
     assert node_kit("token") == {"code": 0, "token": session_token(me), "stdout": ""}
     assert node_kit("status") == {"loggedIn": True}
-
-
-# ----- OKX's own okx CLI on our session ------------------------------------------------------------------
-
-
-def okx_version(okx: str) -> tuple[int, ...]:
-    done = subprocess.run([okx, "--version"], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
-    assert done.returncode == 0, done.stderr
-    return tuple(int(part) for part in done.stdout.split()[0].split("."))
-
-
-def test_okx_cli_reads_the_account_with_our_session(me: AuthService, live: RunningSandbox) -> None:
-    """End to end: the gate's login, then OKX's own CLI (1.3+, which runs OKX_AUTH_BIN for its token) reads the
-    account at the sandbox with our Bearer token. Older CLIs have no ``okx auth`` and never run OKX_AUTH_BIN."""
-    okx = real_okx_cli()
-    version = okx_version(okx)
-    if version < (1, 3):
-        pytest.skip(
-            f"okx {'.'.join(map(str, version))} does not read OKX_AUTH_BIN (1.3+ does): "
-            "tests/node/okx_kit.mjs stands in for OKX's kit"
-        )
-    log_in(me, live, "global")
-    env = dict(os.environ, OKX_AUTH_BIN=str(BIN), OKX_API_BASE_URL=live.url)
-    done = subprocess.run(
-        [okx, "account", "config", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        stdin=subprocess.DEVNULL,
-    )
-    assert done.returncode == 0, done.stderr
-    assert live.state.count("account") >= 1
-    assert session_token(me) not in done.stdout + done.stderr

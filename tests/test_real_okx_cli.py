@@ -1,8 +1,9 @@
 """OKX's real ``okx`` CLI (``@okx_ai/okx-trade-cli``; this registry serves 1.2.4) as the service runs it: an
 executable named ``okx`` first on the PATH of the environment the service runs with, HOME under tmp_path.
 
-The CLI is found through ``OKX_AUTH_MCP_REAL_OKX`` (``.ci/run`` installs it into ``.ci/npm`` and sets it), else
-in this clone's ``.ci/npm`` (:data:`NPM_INSTALL`, by hand); the tests skip without it, and fail in CI.
+The CLI is found by ``tests.helpers.real_okx_cli``: ``OKX_AUTH_MCP_REAL_OKX`` (``.ci/run`` installs it into
+``.ci/npm`` and sets it), else this clone's ``.ci/npm`` (installed by hand); the tests skip without it, and
+fail in CI.
 
 What 1.2.4 does, as these tests found it: it reads ``$HOME/.okx/config.toml`` only (it ignores ``OKX_HOME``, so
 the tests point ``OKX_HOME`` at that same directory for this package); ``okx config show --json`` prints the
@@ -14,8 +15,9 @@ status`` on stderr and exits 1, unless the profile fails to load first (a partia
 Offline: on every start 1.2.4 asks registry.npmjs.org for a newer version unless ``~/.okx/update-check.json``
 says it asked within a day, so each test writes that file first (and, without it, a failed check holds every
 command 3 s). A preload given in ``NODE_OPTIONS`` replaces ``fetch``, the CLI's only way out, with one that
-records the attempt and fails: each test ends by checking that nothing tried. Only commands that work offline
-run: ``--version``, ``config show --json``, ``auth status --json``, ``auth logout`` (unknown in 1.2.4).
+records the attempt and fails (loopback, the sandbox, excepted): each test ends by checking that nothing tried.
+Only commands that work offline run: ``--version``, ``config show --json``, ``auth status --json``, ``auth
+logout`` (unknown in 1.2.4), and against the sandbox, ``account config``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import logging
 import os
 import secrets
 import subprocess
+import sysconfig
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,15 +44,17 @@ from okx_auth_mcp.login.backends import backend_note, open_service
 from okx_auth_mcp.login.diagnose import ProbeOptions, diagnose
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
-from tests.helpers import connected, data, error_text, free_port, one_error_line, require_component, run_cli
+from okx_auth_mcp.sandbox.runner import RunningSandbox
+from tests.helpers import connected, data, error_text, free_port, log_in, one_error_line, real_okx_cli, run_cli
 
-REAL_OKX = "OKX_AUTH_MCP_REAL_OKX"
 PACKAGE = "@okx_ai/okx-trade-cli"
-NPM_INSTALL = f"npm install --prefix .ci/npm --no-audit --no-fund {PACKAGE}@1.2.4"
-LOCAL_INSTALL = Path(__file__).resolve().parents[1] / ".ci" / "npm" / "node_modules" / ".bin" / "okx"
 OFFLINE = """\
-globalThis.fetch = async (url) => {
-  require("fs").appendFileSync(process.env.OKX_TEST_FETCHED, String(url) + "\\n");
+const loopback = new Set(["127.0.0.1", "localhost", "[::1]"]);
+const realFetch = globalThis.fetch;
+globalThis.fetch = async (resource, ...rest) => {
+  const url = String(resource?.url ?? resource);
+  if (loopback.has(new URL(url).hostname)) return realFetch(resource, ...rest);  // the sandbox
+  require("fs").appendFileSync(process.env.OKX_TEST_FETCHED, url + "\\n");
   throw new Error("no network in tests");
 };
 """
@@ -64,15 +69,9 @@ esac
 """
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def real_okx() -> Path:
-    """Module-scoped, so it reads the environment before each test's is cleared of ``OKX_*`` (conftest): in CI
-    ``require_component`` then sees ``OKX_AUTH_MCP_CI`` and fails instead of skipping."""
-    named = os.environ.get(REAL_OKX) or (str(LOCAL_INSTALL) if LOCAL_INSTALL.exists() else "")
-    require_component(
-        named and os.access(named, os.X_OK), f"OKX's okx CLI ({REAL_OKX}, or run `{NPM_INSTALL}` in this clone)"
-    )
-    return Path(named).absolute()
+    return Path(real_okx_cli()).absolute()
 
 
 @dataclass
@@ -290,3 +289,27 @@ async def test_auto_on_an_okx_without_okx_auth_logs_in_natively_and_says_why(
     assert err == ""
     assert f"[warn] OKX's okx CLI: OKX's okx CLI on PATH ({version}) has no `okx auth` command" in out, out
     assert f"Next: To log in through OKX's CLI instead, upgrade it: {texts.OKX_CLI_UPGRADE}" in out
+
+
+# ----- OKX's own okx CLI trading on this package's session (OKX_AUTH_BIN) ---------------------------------
+
+
+def test_okx_reads_the_account_with_our_session(okx: Okx, me: AuthService, live: RunningSandbox) -> None:
+    """End to end: the gate's login, then OKX's own CLI, which from 1.3 runs OKX_AUTH_BIN for its token, reads
+    the account at the sandbox with our Bearer token. Older CLIs have no ``okx auth`` and never run it."""
+    version = installed_version()
+    if version < AUTH_SINCE:
+        pytest.skip(
+            f"okx {'.'.join(map(str, version))} does not read OKX_AUTH_BIN (1.3+ does): "
+            "tests/node/okx_kit.mjs (test_okx_auth_bin.py) stands in for OKX's kit"
+        )
+    log_in(me, live, "global")
+    bin_path = Path(sysconfig.get_path("scripts")) / "okx-auth-mcp-bin"
+    env = dict(os.environ, OKX_AUTH_BIN=str(bin_path), OKX_API_BASE_URL=live.url)
+    done = subprocess.run(
+        ["okx", "account", "config", "--json"], capture_output=True, text=True, timeout=60, env=env, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert live.state.count("account") >= 1
+    token = me.bearer_token()
+    assert token not in done.stdout + done.stderr
