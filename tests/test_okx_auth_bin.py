@@ -10,9 +10,11 @@ import os
 import pty
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import sysconfig
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -139,6 +141,141 @@ def test_token_refuses_fd_3_that_is_not_a_pipe(
     assert not log.exists() or log.read_bytes() == b""
 
 
+@pytest.mark.parametrize("onto", ["3>&1", "3>&2"])
+def test_token_refuses_fd_3_that_is_stdout_or_stderr(me: AuthService, live: RunningSandbox, onto: str) -> None:
+    """``3>&1`` under a program that captures stdout (as an agent's shell tool does) would print the token."""
+    log_in(me, live, "global")
+    done = subprocess.run(f'"{BIN}" token {onto}', shell=True, capture_output=True, text=True, timeout=60)  # noqa: S602
+    assert done.returncode == 1
+    assert session_token(me) not in done.stdout + done.stderr
+    one_error_line(done.stderr, "caller_refused")
+    assert done.stdout == ""
+
+
+def test_token_refuses_a_network_socket_and_a_read_only_fd_3_before_reading_the_session(
+    me: AuthService, live: RunningSandbox
+) -> None:
+    live.state.config.access_ttl = 30  # a token due for a refresh: reading the session would send one
+    log_in(me, live, "global")
+    requests = live.state.count("token")
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        with socket.create_connection(server.getsockname()) as tcp:
+            run = spawn("token", fd3=tcp.fileno())
+        assert (run.code, run.out) == (1, "")
+        assert "network socket" in run.err
+        server.settimeout(1)
+        accepted, _ = server.accept()
+        with accepted:
+            accepted.settimeout(5)
+            assert accepted.recv(100) == b""  # closed with nothing sent
+    read_end, write_end = os.pipe()
+    try:
+        run = spawn("token", fd3=read_end)
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    assert run.code == 1 and "not open for writing" in run.err
+    assert live.state.count("token") == requests
+
+
+def test_a_closed_stderr_keeps_the_exit_code(me: AuthService) -> None:
+    """OKX's kit inherits stderr; when its host has closed it, the exit code still says what happened (2: not
+    logged in), though the line is lost."""
+    token_read, token_write = os.pipe()
+    err_read, err_write = os.pipe()
+    os.close(err_read)  # nobody reads stderr: writing to it fails with EPIPE
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", ON_FD_3, str(token_write), str(BIN), "token"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=err_write,
+            pass_fds=(token_write,),
+            timeout=60,
+        )
+    finally:
+        for fd in (token_read, token_write, err_write):
+            os.close(fd)
+    assert done.returncode == 2
+
+
+def test_the_named_pipe_channel_as_the_kit_uses_it_on_windows(
+    me: AuthService, live: RunningSandbox, tmp_path: Path
+) -> None:
+    """OKX_AUTH_TOKEN_PIPE: on Windows a named pipe \\\\.\\pipe\\okx-auth-...; on POSIX (as the kit's own
+    tests run that path) a UNIX socket the caller listens on. fd 3 is not used then."""
+    log_in(me, live, "global")
+    path = tmp_path / "token.sock"
+    with socket.socket(socket.AF_UNIX) as listener:
+        listener.bind(str(path))
+        listener.listen(1)
+        listener.settimeout(30)
+        child = subprocess.Popen(
+            [str(BIN), "token"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=dict(os.environ, OKX_AUTH_TOKEN_PIPE=str(path)),
+        )
+        connection, _ = listener.accept()
+        with connection:
+            got = b""
+            while chunk := connection.recv(4096):
+                got += chunk
+        out, err = child.communicate(timeout=60)
+    assert (child.returncode, out, err) == (0, b"", b"")
+    assert got.decode() == session_token(me)
+    not_a_socket = dict(os.environ, OKX_AUTH_TOKEN_PIPE=str(tmp_path / "token.txt"))
+    (tmp_path / "token.txt").touch()
+    run = spawn("token", env=not_a_socket)
+    assert run.code == 1 and "must name a socket" in run.err
+    assert (tmp_path / "token.txt").read_bytes() == b""
+
+
+@pytest.mark.parametrize(
+    ("name", "ok"),
+    [
+        ("\\\\.\\pipe\\okx-auth-" + "ab" * 32, True),
+        ("\\\\.\\pipe\\okx-auth-", False),
+        ("\\\\.\\pipe\\other", False),
+        ("C:\\token.txt", False),
+    ],
+)
+def test_on_windows_the_pipe_must_be_the_kits(monkeypatch: pytest.MonkeyPatch, name: str, ok: bool) -> None:
+    """The Windows branch, taken here by making this look like Windows: only OKX's kit's pipe names."""
+    monkeypatch.setattr(os, "name", "nt")
+    if ok:
+        assert token_pipe.channel({"OKX_AUTH_TOKEN_PIPE": name}) == token_pipe.Channel(name)
+    else:
+        with pytest.raises(token_pipe.NotAPipe, match="must name a pipe"):
+            token_pipe.channel({"OKX_AUTH_TOKEN_PIPE": name})
+
+
+def test_without_fcntl_the_write_itself_says_the_fd_is_read_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows has no fcntl: the access-mode check is skipped, and a write to a read-only fd fails cleanly."""
+    monkeypatch.setitem(sys.modules, "fcntl", None)
+    read_end, write_end = os.pipe()
+    os.close(write_end)
+    token_pipe.check_fd(read_end)  # a pipe; whether it is writable cannot be asked
+    with pytest.raises(token_pipe.TokenPipeError, match="stopped reading"):
+        token_pipe.send_token("token", token_pipe.Channel(fd=read_end))  # closes it
+    with pytest.raises(OSError, match="Bad file descriptor"):
+        os.fstat(read_end)
+
+
+def test_a_session_without_a_refresh_token_serves_until_it_expires(me: AuthService, live: RunningSandbox) -> None:
+    log_in(me, live, "global")
+    session = stored_session(me)
+    assert session is not None
+    near = session.model_copy(update={"refresh_token": None, "access_expires_at": time.time() + 30})
+    me.store.write_model(SESSION_FILE, near)  # inside the refresh margin, nothing to refresh with
+    assert spawn("token").fd3.decode() == session.access_token
+    me.store.write_model(SESSION_FILE, near.model_copy(update={"access_expires_at": time.time() - 1}))
+    run = spawn("token")
+    assert run.code == 3
+    one_error_line(run.err, "session_expired")
+
+
 def test_token_exit_codes_not_logged_in_pending_refresh_failed(me: AuthService, live: RunningSandbox) -> None:
     run = spawn("token")
     assert (run.code, run.fd3, run.out) == (2, b"", "")
@@ -228,18 +365,18 @@ def status_json(env: dict[str, str] | None = None) -> tuple[int, dict[str, Any],
 def test_status_json_from_local_state_without_a_request(me: AuthService, live: RunningSandbox) -> None:
     assert status_json()[:2] == (
         0,
-        {"profile": None, "site": "", "status": "not_logged_in", "scopes": [], "apiKey": False},
+        {"profile": "", "site": "", "status": "not_logged_in", "scopes": [], "apiKey": False},
     )
     start_login(me, "tr")
     before = sum(live.state.requests.values())
-    assert status_json()[1] == {"profile": None, "site": "tr", "status": "pending", "scopes": [], "apiKey": False}
+    assert status_json()[1] == {"profile": "", "site": "tr", "status": "pending", "scopes": [], "apiKey": False}
     me.logout()
     live.state.config.access_ttl = 30  # due for a refresh: status does not do it
     log_in(me, live, "eea")
     before = sum(live.state.requests.values())
     code, view, err = status_json()
     assert (code, err) == (0, "")
-    assert view == {"profile": None, "site": "eea", "status": "logged_in", "scopes": view["scopes"], "apiKey": False}
+    assert view == {"profile": "", "site": "eea", "status": "logged_in", "scopes": view["scopes"], "apiKey": False}
     assert view["scopes"] and "expiresAt" not in view and "ttl" not in view
     assert sum(live.state.requests.values()) == before
 
@@ -259,16 +396,27 @@ def test_logout_ends_the_session(me: AuthService, live: RunningSandbox) -> None:
     assert me.auth_state().status == "not_logged_in"
 
 
-@pytest.mark.parametrize("argv", [["login", "--manual"], ["login", "--manual", "--site", "us"], ["login"]])
-def test_login_without_a_terminal_is_refused_with_where_the_gate_is(me: AuthService, argv: list[str]) -> None:
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["login", "--manual"],
+        ["login", "--manual", "--site", "us"],
+        ["login", "--man", "--site", "eea"],
+        ["login", "--manual", "--site", "bogus", "--json"],
+        ["login", "--site", "global"],
+        ["login"],
+    ],
+)
+def test_login_without_a_terminal_or_with_manual_is_refused_with_where_the_gate_is(
+    me: AuthService, argv: list[str]
+) -> None:
+    """Whatever else the arguments say; the command it names carries no site (the user types theirs)."""
     done = subprocess.run([str(BIN), *argv], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
-    assert done.returncode == 1
+    assert (done.returncode, done.stderr) == (1, "")
     refusal = json.loads(done.stdout)
     assert (refusal["status"], refusal["reason"]) == ("refused", "use_gate")
     assert refusal["tools"] == ["preflight", "choose_site", "auth_login_manual"]
-    assert refusal["command"] == (
-        "okx-auth-mcp login --site us" if "us" in argv else "okx-auth-mcp login --site global|eea|us|tr"
-    )
+    assert refusal["command"] == "okx-auth-mcp login --site global|eea|us|tr"
     assert not (Path(os.environ["OKX_AUTH_MCP_STATE_DIR"]) / "pending.json").exists()
 
 
@@ -308,7 +456,7 @@ def test_the_installed_console_scripts_start(script: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("argv", "code"), [([], 2), (["frob"], 2), (["--version"], 0), (["--help"], 0), (["login", "--site", "mars"], 2)]
+    ("argv", "code"), [([], 2), (["frob"], 2), (["--version"], 0), (["--help"], 0), (["login", "--help"], 0)]
 )
 def test_the_command_line(argv: list[str], code: int) -> None:
     done = subprocess.run([str(BIN), *argv], capture_output=True, text=True, timeout=60)
@@ -396,9 +544,13 @@ def node_kit(*args: str) -> dict[str, Any]:
     return answer
 
 
-def test_node_spawning_as_okx_kit_gets_the_token(me: AuthService, live: RunningSandbox) -> None:
+def test_node_spawning_as_okx_kit_gets_the_token(me: AuthService, live: RunningSandbox, tmp_path: Path) -> None:
+    """Both of the kit's channels: fd 3 (POSIX) and the named pipe (its Windows path, a UNIX socket here)."""
+    pipe = str(tmp_path / "kit.sock")
     assert node_kit("token") == {"code": 2, "token": "", "stdout": ""}
+    assert node_kit("token-pipe", pipe) == {"code": 2, "token": "", "stdout": ""}
     assert node_kit("status") == {"loggedIn": False}
     log_in(me, live, "us")
     assert node_kit("token") == {"code": 0, "token": session_token(me), "stdout": ""}
+    assert node_kit("token-pipe", pipe) == {"code": 0, "token": session_token(me), "stdout": ""}
     assert node_kit("status") == {"loggedIn": True}

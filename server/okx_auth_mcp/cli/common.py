@@ -66,7 +66,10 @@ def encodable_output() -> None:
 
 
 def report(exc: Exception, code: str | None = None, next_step: str | None = None) -> None:
-    print(terminal_line(exc, code, next_step), file=sys.stderr)
+    """The failure's one line on stderr; a stderr that is gone (a closed pipe) loses the line, never the exit
+    code the caller reads."""
+    with contextlib.suppress(OSError):
+        print(terminal_line(exc, code, next_step), file=sys.stderr, flush=True)
 
 
 def guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:

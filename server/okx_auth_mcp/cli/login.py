@@ -193,21 +193,25 @@ def _interrupted(service: AuthService, attempt: _Attempt) -> int:
 
 @guarded
 def _login(args: argparse.Namespace) -> int:
-    lang = lang_of(args)
-    site: SiteId = args.site
-    attempt = _Attempt()
     with service() as svc:
-        try:
-            started = _start(svc, site, lang, attempt)
-            if isinstance(started, str):
-                print(started)
-                return EXIT_OK
-            print(replies.login(lang, started, "terminal"), flush=True)
-            if args.open:
-                _open_browser(started.verification_uri)
-            return _wait(svc, lang)
-        except KeyboardInterrupt:
-            return _interrupted(svc, attempt)
+        return run_login(svc, args.site, lang_of(args), open_link=args.open)
+
+
+def run_login(svc: AuthService, site: SiteId, lang: Lang, *, open_link: bool = False) -> int:
+    """The login for the site the person typed, on ``svc``: started (or the pending one shown), then waited
+    for; Ctrl-C cancels a login this call started. The exit code."""
+    attempt = _Attempt()
+    try:
+        started = _start(svc, site, lang, attempt)
+        if isinstance(started, str):
+            print(started)
+            return EXIT_OK
+        print(replies.login(lang, started, "terminal"), flush=True)
+        if open_link:
+            _open_browser(started.verification_uri)
+        return _wait(svc, lang)
+    except KeyboardInterrupt:
+        return _interrupted(svc, attempt)
 
 
 def _site_argument(value: str) -> SiteId:

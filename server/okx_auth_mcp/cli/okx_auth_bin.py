@@ -6,7 +6,8 @@ session the site gate created, and their own ungated ``login`` is refused: the g
 
 ::
 
-    token            the access token (refreshed first under the lock when near expiry) to fd 3, nothing on stdout
+    token            the access token (refreshed first under the lock when near expiry) to fd 3 (on Windows: the
+                     named pipe OKX_AUTH_TOKEN_PIPE names), nothing on stdout
     status --json    {"profile", "site", "status", "scopes", "apiKey"} from local state: no poll, no refresh
     logout           as ``okx-auth-mcp logout``
     login --manual   refused ({"status": "refused", "reason": "use_gate", ...}): an agent logs in through the
@@ -36,6 +37,7 @@ from collections.abc import Sequence
 
 from okx_auth_mcp import __version__
 from okx_auth_mcp.cli.common import EXIT_FAILED, EXIT_OK, encodable_output, lang_of, lang_option, report
+from okx_auth_mcp.cli.login import run_login
 from okx_auth_mcp.cli.session import token_or_exit_code
 from okx_auth_mcp.core import replies, texts
 from okx_auth_mcp.core.okx_profiles import ConfigError
@@ -45,7 +47,7 @@ from okx_auth_mcp.core.texts import Lang
 from okx_auth_mcp.login.refusals import KNOWN_FAILURES, error_code
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
-from okx_auth_mcp.login.token_handoff import CallerRefused, check_caller, hand_over
+from okx_auth_mcp.login.token_handoff import PIPE_VARIABLE, CallerRefused, checked_channel, hand_over
 
 PROG = "okx-auth-mcp-bin"
 EXIT_REFUSED = EXIT_FAILED
@@ -69,10 +71,11 @@ def native_service() -> AuthService:
 def _token(args: argparse.Namespace) -> int:
     """The caller is checked before anything is read: a refused caller learns nothing about the session."""
     try:
-        check_caller(os.environ)
+        to = checked_channel(os.environ)
     except CallerRefused as exc:
         report(exc, next_step=CALLER_NEXT)
         return EXIT_REFUSED
+    os.environ.pop(PIPE_VARIABLE, None)  # read once; nothing started from here inherits it
     svc = native_service()
     try:
         token = token_or_exit_code(svc)
@@ -81,7 +84,7 @@ def _token(args: argparse.Namespace) -> int:
     if isinstance(token, int):
         return token
     try:
-        hand_over(token)
+        hand_over(token, to)
     except CallerRefused as exc:
         report(exc, next_step=CALLER_NEXT)
         return EXIT_REFUSED
@@ -97,7 +100,7 @@ def _status(args: argparse.Namespace) -> int:
         svc.close()
     if args.json:
         view = {
-            "profile": profile,
+            "profile": profile or "",
             "site": "" if state.status == "not_logged_in" else state.site or "",  # never a placeholder
             "status": state.status,
             "scopes": state.scopes if state.status == "logged_in" else [],
@@ -120,31 +123,45 @@ def _logout(args: argparse.Namespace) -> int:
 
 
 def _login(args: argparse.Namespace) -> int:
-    """The gate is the only door: an agent (``--manual``, or no terminal) is refused with where the door is; a
-    person at a terminal gets the interactive login, with the site menu when ``--site`` was not typed."""
-    if args.manual or not (sys.stdin.isatty() and sys.stdout.isatty()):
-        print(json.dumps(_refusal(args.site)))
-        return EXIT_REFUSED
-    site = args.site or _ask_site(lang_of(args))
+    """A person at a terminal gets the interactive login, with the site menu when ``--site`` was not typed.
+    (An agent's ``--manual``, and any call without a terminal, was refused before the arguments were read.)"""
+    lang = lang_of(args)
+    site = args.site or _ask_site(lang)
     if site is None:
         return EXIT_REFUSED
-    from okx_auth_mcp.cli.main import main
+    svc = native_service()
+    try:
+        return run_login(svc, site, lang)
+    finally:
+        svc.close()
 
-    return main(["login", "--site", site, "--lang", lang_of(args)])
+
+def _at_a_terminal() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
 
 
-def _refusal(site: SiteId | None) -> dict[str, object]:
-    command = f"okx-auth-mcp login --site {site}" if site else LOGIN_COMMAND
-    return {
-        "status": "refused",
-        "reason": "use_gate",
-        "tools": list(GATE_TOOLS),
-        "command": command,
-        "message": (
-            "Logins go through the site gate: call the MCP tools preflight, then choose_site with the user's "
-            f"reply to the site menu, then auth_login_manual; or the user runs {command} in a terminal."
-        ),
-    }
+def _refused_login(argv: Sequence[str]) -> bool:
+    """``login`` with ``--manual`` (in any spelling argparse would take), or without a terminal: whatever else
+    the arguments say, the gate is the only door."""
+    if argv[:1] != ["login"]:
+        return False
+    manual = any(arg == "--manual" or (arg.startswith("--m") and "--manual".startswith(arg)) for arg in argv[1:])
+    asks_help = any(arg in ("-h", "--help") for arg in argv[1:])
+    return manual or not (asks_help or _at_a_terminal())
+
+
+REFUSAL = {
+    "status": "refused",
+    "reason": "use_gate",
+    "tools": list(GATE_TOOLS),
+    "command": LOGIN_COMMAND,
+    "message": (
+        "Logins go through the site gate: call the MCP tools preflight, then choose_site with the user's reply "
+        f"to the site menu, then auth_login_manual; or the user types {LOGIN_COMMAND} with the site they "
+        "choose, in a terminal of their own."
+    ),
+}
+"""Never with a site in it: the command is the user's to type, with the site the user chooses."""
 
 
 def _ask_site(lang: Lang) -> SiteId | None:
@@ -195,7 +212,11 @@ def _site(value: str) -> SiteId:
 
 def main(argv: Sequence[str] | None = None) -> int:
     encodable_output()
-    args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
+    given = sys.argv[1:] if argv is None else list(argv)
+    if _refused_login(given):
+        print(json.dumps(REFUSAL))
+        return EXIT_REFUSED
+    args = _parser().parse_args(given)
     try:
         return int(args.run(args))
     except ConfigError as exc:

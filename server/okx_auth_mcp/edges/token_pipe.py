@@ -1,26 +1,38 @@
-"""Where ``okx-auth-mcp-bin token`` may put an access token: into a pipe on file descriptor 3, and only there.
+r"""Where ``okx-auth-mcp-bin token`` may put an access token: the channel OKX's kit reads, and nothing else.
 
-OKX's kit spawns its ``okx-auth`` binary with stdio ``[ignore, ignore, inherit, pipe]`` and reads the token
-from fd 3 to EOF (Node's ``pipe`` is a socket pair on POSIX and a named pipe on Windows, where the CRT hands
-fd 3 to the child). So fd 3 must be a pipe or a socket: a terminal would put the token in a scrollback, a
-regular file in a log, and a closed fd 3 means no OKX tool is reading.
+OKX's kit reads the token from one of two channels, as its okx-auth binary writes it:
 
-What the check does not do: it does not know *who* reads the pipe. ``okx-auth-mcp-bin token 3>&1 | cat``
-passes it. The optional allow-list (``OKX_AUTH_MCP_TOKEN_CALLERS``: the executable paths the parent process
-may have) narrows that to the programs named, as far as the operating system reports the parent truthfully;
-for OKX's Node tools that is ``node`` itself, so it admits every Node program of the user. Neither stops
-another program of the same user, which can read the state directory anyway.
+- POSIX: file descriptor 3. The kit spawns the binary with stdio ``[ignore, ignore, inherit, pipe]`` (Node's
+  ``pipe`` is a UNIX socket pair) and reads fd 3 to EOF. So fd 3 must be a pipe or a UNIX socket, open for
+  writing, and neither stdout nor stderr: a terminal would put the token in a scrollback, a file in a log, a
+  TCP or UDP socket on the network, and a closed fd 3 means no OKX tool is reading.
+- Windows (no inherited descriptors): the kit listens on a named pipe ``\\.\pipe\okx-auth-<random>`` and
+  names it in ``OKX_AUTH_TOKEN_PIPE``; the binary opens it for writing, writes the token and closes it. The
+  name must have that prefix. Where the variable is set on POSIX (as the kit's own tests run its Windows path),
+  it names a UNIX socket to connect to.
+
+What the check does not do: it does not know *who* reads. ``okx-auth-mcp-bin token 3>&1 | cat`` passes it.
+The optional allow-list (``OKX_AUTH_MCP_TOKEN_CALLERS``: the executable paths the parent process may have)
+narrows that to the programs named, as far as the operating system reports the parent truthfully; for OKX's
+Node tools that is ``node`` itself, so it admits every Node program of the user. Neither stops another program
+of the same user, which can read the state directory anyway.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import stat
 import sysconfig
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 
 TOKEN_FD = 3
 CALLERS_VARIABLE = "OKX_AUTH_MCP_TOKEN_CALLERS"
+PIPE_VARIABLE = "OKX_AUTH_TOKEN_PIPE"
+WINDOWS_PIPE_PREFIX = "\\\\.\\pipe\\okx-auth-"
+CONNECT_TIMEOUT_SECONDS = 5.0
 
 
 class TokenPipeError(Exception):
@@ -28,25 +40,62 @@ class TokenPipeError(Exception):
 
 
 class NotAPipe(TokenPipeError):
-    """fd 3 is closed, a terminal, a file or another thing that is not a pipe."""
+    """The channel is closed, a terminal, a file, stdout or stderr, or another thing no OKX tool reads."""
 
 
 class CallerNotAllowed(TokenPipeError):
     """The allow-list is set and the parent process is not on it (or cannot be identified)."""
 
 
-def check_pipe(fd: int = TOKEN_FD) -> None:
-    """``NotAPipe`` unless ``fd`` is an open pipe or socket."""
+@dataclass(frozen=True)
+class Channel:
+    """Where the token goes: ``fd`` (3), or the named pipe (a UNIX socket on POSIX) OKX_AUTH_TOKEN_PIPE names."""
+
+    pipe_name: str | None = None
+    fd: int = TOKEN_FD
+
+
+def channel(environ: Mapping[str, str]) -> Channel:
+    """The channel the caller opened, checked (``NotAPipe`` otherwise) before anything is read."""
+    name = environ.get(PIPE_VARIABLE)
+    if name is None:
+        check_fd(TOKEN_FD)
+        return Channel()
+    if os.name == "nt":
+        if not name.startswith(WINDOWS_PIPE_PREFIX) or len(name) == len(WINDOWS_PIPE_PREFIX):
+            raise NotAPipe(f"{PIPE_VARIABLE} must name a pipe {WINDOWS_PIPE_PREFIX}...")
+    else:
+        try:
+            mode = os.stat(name).st_mode
+        except OSError:
+            raise NotAPipe(f"{PIPE_VARIABLE} names nothing that exists") from None
+        if not stat.S_ISSOCK(mode):
+            raise NotAPipe(f"{PIPE_VARIABLE} must name a socket")
+    return Channel(name)
+
+
+def check_fd(fd: int) -> None:
+    """``NotAPipe`` unless ``fd`` is an open pipe or UNIX socket, writable, and not stdout's or stderr's."""
     try:
-        mode = os.fstat(fd).st_mode
+        status = os.fstat(fd)
     except OSError:
         raise NotAPipe(f"file descriptor {fd} is not open: the token goes only to a program reading fd {fd}") from None
+    mode = status.st_mode
     if os.isatty(fd):
         raise NotAPipe(f"file descriptor {fd} is a terminal: a token must not land in a scrollback")
     if stat.S_ISREG(mode):
         raise NotAPipe(f"file descriptor {fd} is a file: a token must not land in a file or a log")
     if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
         raise NotAPipe(f"file descriptor {fd} is not a pipe")
+    for std, name in ((1, "stdout"), (2, "stderr")):
+        with contextlib.suppress(OSError):  # no stdout: nothing to be confused with
+            other = os.fstat(std)
+            if (other.st_dev, other.st_ino) == (status.st_dev, status.st_ino):
+                raise NotAPipe(f"file descriptor {fd} is {name}'s pipe: the token would be printed")
+    if stat.S_ISSOCK(mode) and _socket_family(fd) != getattr(socket, "AF_UNIX", None):
+        raise NotAPipe(f"file descriptor {fd} is a network socket: a token never leaves the machine")
+    if not _writable(fd):
+        raise NotAPipe(f"file descriptor {fd} is not open for writing")
 
 
 def allowed_callers(environ: Mapping[str, str]) -> list[str] | None:
@@ -99,16 +148,52 @@ def parent_executable(launchers: Collection[str] = ()) -> str | None:
         return None
 
 
-def send_token(token: str, fd: int = TOKEN_FD) -> None:
-    """Write the token to ``fd`` and close it (the reader's EOF). ``TokenPipeError`` when the reader is gone."""
+def send_token(token: str, to: Channel) -> None:
+    """Write the token and close the channel (the reader's EOF). ``TokenPipeError`` when the reader is gone."""
     data = token.encode("ascii")
+    try:
+        if to.pipe_name is None:
+            _write_all(to.fd, data)
+        elif os.name == "nt":  # the kit's named pipe: a client end opened for writing
+            with open(to.pipe_name, "wb", buffering=0) as pipe:
+                pipe.write(data)
+        else:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+                connection.settimeout(CONNECT_TIMEOUT_SECONDS)
+                connection.connect(to.pipe_name)
+                connection.sendall(data)
+                connection.shutdown(socket.SHUT_WR)
+    except OSError as exc:
+        raise TokenPipeError(f"the program reading the token stopped reading ({exc.strerror or exc})") from None
+
+
+def _write_all(fd: int, data: bytes) -> None:
     try:
         while data:
             data = data[os.write(fd, data) :]
-    except OSError as exc:
-        raise TokenPipeError(f"the program reading file descriptor {fd} stopped reading ({exc.strerror})") from None
     finally:
         os.close(fd)
+
+
+def _socket_family(fd: int) -> int | None:
+    """The address family of the socket on ``fd``, without closing it."""
+    try:
+        probe = socket.socket(fileno=fd)
+    except OSError:
+        return None
+    try:
+        return int(probe.family)
+    finally:
+        probe.detach()
+
+
+def _writable(fd: int) -> bool:
+    """Whether ``fd`` was opened for writing (where ``fcntl`` exists; elsewhere the write says so)."""
+    try:
+        import fcntl
+    except ImportError:
+        return True
+    return (fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE) in (os.O_WRONLY, os.O_RDWR)
 
 
 def _same_file_key(path: str) -> str:

@@ -236,6 +236,8 @@ class NativeBackend:
             if fresh(session, now):
                 return session
             if session.refresh_token is None:
+                if session.access_expires_at > now:
+                    return session  # nothing to refresh it with: it serves until it expires
                 self.store.delete(SESSION_FILE)
                 raise InvalidGrant("invalid_grant", "the access token expired and there is no refresh token")
             e = session.endpoints
