@@ -214,7 +214,7 @@ def run_login(svc: AuthService, site: SiteId, lang: Lang, *, open_link: bool = F
         return _interrupted(svc, attempt)
 
 
-def _site_argument(value: str) -> SiteId:
+def site_argument(value: str) -> SiteId:
     """``--site``: the user's answer to the site menu, read by the same rule as ``choose_site``'s reply."""
     site = parse_site_reply(value)
     if site is None:  # argparse adds "argument --site:"; the value is not repeated
@@ -229,7 +229,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     login.add_argument(
         "--site",
         required=True,
-        type=_site_argument,
+        type=site_argument,
         metavar="SITE",
         help=f"the OKX site you choose: {SITE_LIST}, or its number in the site menu (there is no default)",
     )

@@ -37,12 +37,12 @@ from collections.abc import Sequence
 
 from okx_auth_mcp import __version__
 from okx_auth_mcp.cli.common import EXIT_FAILED, EXIT_OK, encodable_output, lang_of, lang_option, report
-from okx_auth_mcp.cli.login import run_login
+from okx_auth_mcp.cli.login import run_login, site_argument
 from okx_auth_mcp.cli.session import token_or_exit_code
 from okx_auth_mcp.core import replies, texts
 from okx_auth_mcp.core.okx_profiles import ConfigError
 from okx_auth_mcp.core.replies import LOGIN_COMMAND
-from okx_auth_mcp.core.sites import SITE_IDS, SiteId, parse_site_reply
+from okx_auth_mcp.core.sites import SiteId, parse_site_reply
 from okx_auth_mcp.core.texts import Lang
 from okx_auth_mcp.login.refusals import KNOWN_FAILURES, error_code
 from okx_auth_mcp.login.service import AuthService
@@ -53,7 +53,7 @@ PROG = "okx-auth-mcp-bin"
 EXIT_REFUSED = EXIT_FAILED
 EXIT_UNUSABLE = 4
 GATE_TOOLS = ("preflight", "choose_site", "auth_login_manual")
-CALLER_NEXT = f"{PROG} token gives the token only to a program reading a pipe on fd 3 (as OKX's tools do)"
+CALLER_NEXT = f"{PROG} token gives the token only to the pipe OKX's tools open (fd 3; on Windows OKX_AUTH_TOKEN_PIPE)"
 STATE_CODES = ("state_error", "state_busy")
 
 
@@ -197,17 +197,10 @@ def _parser() -> argparse.ArgumentParser:
     logout.set_defaults(run=_logout)
     login = commands.add_parser("login", help="refused for agents: the MCP tools' site gate is the only door")
     login.add_argument("--manual", action="store_true", help="what an agent runs: always refused")
-    login.add_argument("--site", type=_site, metavar="SITE", help="the site the user typed")
+    login.add_argument("--site", type=site_argument, metavar="SITE", help="the site the user typed")
     lang_option(login)
     login.set_defaults(run=_login)
     return parser
-
-
-def _site(value: str) -> SiteId:
-    site = parse_site_reply(value)
-    if site is None:
-        raise argparse.ArgumentTypeError(f"choose {', '.join(SITE_IDS)}")
-    return site
 
 
 def main(argv: Sequence[str] | None = None) -> int:
