@@ -38,6 +38,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, s
         "OKX_AUTH_MCP_STATE_DIR": str(tmp_path / "state"),
         "NO_PROXY": "127.0.0.1,localhost",
         "OKX_AUTH_BACKEND": "native",  # an okx CLI installed on this machine must not change what is tested
+        "OKX_AUTH_STORAGE": "file",  # a keyring on this machine neither: the keyring tests ask for it
     }
     for name, value in values.items():
         monkeypatch.setenv(name, value)

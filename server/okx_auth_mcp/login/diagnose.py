@@ -21,11 +21,11 @@ from okx_auth_mcp.core.diagnosis.facts import ConfigFacts, LocalFacts, OAuthFact
 from okx_auth_mcp.core.login_state import BackendNote
 from okx_auth_mcp.core.oauth_errors import OAuthError
 from okx_auth_mcp.core.okx_cli_output import OkxCliTooOld
-from okx_auth_mcp.core.records import Session
 from okx_auth_mcp.edges.local_probes import config_facts, proxy_env, state_dir_facts
 from okx_auth_mcp.edges.net_probes import ProbeOptions, network_facts
-from okx_auth_mcp.edges.state_store import SESSION_FILE, StoreError
+from okx_auth_mcp.edges.state_store import StoreError
 from okx_auth_mcp.login.backends import backend_note
+from okx_auth_mcp.login.native import NativeBackend
 from okx_auth_mcp.login.service import AuthService
 
 __all__ = ["ProbeOptions", "diagnose", "local_facts"]
@@ -91,7 +91,8 @@ def oauth_facts(service: AuthService, state: StateDirFacts, now: float) -> OAuth
             )
         if current.status != "logged_in":
             return OAuthFacts(current.status, reason=current.reason)
-        session = service.store.read_model(SESSION_FILE, Session)
+        backend = service.backend
+        session = backend.session() if isinstance(backend, NativeBackend) else None
     except (StoreError, OAuthError) as exc:
         return OAuthFacts(None, error=str(exc).rstrip("."))
     except OkxCliTooOld:

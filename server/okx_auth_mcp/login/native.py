@@ -33,8 +33,6 @@ from okx_auth_mcp.core.sites import SiteId
 from okx_auth_mcp.core.stored_trust import untrusted_endpoint
 from okx_auth_mcp.edges.oauth_client import OAuthHttp
 from okx_auth_mcp.edges.state_store import (
-    PENDING_FILE,
-    SESSION_FILE,
     StateStore,
     StoreCorrupt,
     StoreError,
@@ -130,7 +128,7 @@ class NativeBackend:
                 return started
             claim.check()
             pending = self._start_device_login(site, now, policy, metadata, client_id)
-            self.store.write_model(PENDING_FILE, pending)
+            self.records.write_pending(pending)
             claim.spend()  # after the login is on disk: a retry that sees the choice spent also sees the login
         return pending_view(pending, now)
 
@@ -184,9 +182,9 @@ class NativeBackend:
         with self.store.locked("logging out"):
             session = or_none_if_unusable(self.session)
             stored("logged_in" if session is not None else "not_logged_in").apply(Event.LOGGED_OUT)
-            for name in (SESSION_FILE, PENDING_FILE):
+            for delete in (self.records.delete_session, self.records.delete_pending, self.records.storage.forget_all):
                 try:
-                    self.store.delete(name)
+                    delete()
                 except StoreError as exc:
                     failures.append(exc)
         revoked = session is not None and self._revoke(session)  # even when its file could not be deleted
@@ -216,7 +214,7 @@ class NativeBackend:
             pending = or_none_if_unusable(self.pending)  # a file that holds no login is deleted too
             if pending is not None and user_code is not None and pending.user_code != user_code:
                 return False
-            return self.store.delete(PENDING_FILE)
+            return self.records.delete_pending()
 
     # ----- the tokens ------------------------------------------------------------------------------
 
@@ -238,18 +236,18 @@ class NativeBackend:
             if session.refresh_token is None:
                 if session.access_expires_at > now:
                     return session  # nothing to refresh it with: it serves until it expires
-                self.store.delete(SESSION_FILE)
+                self.records.delete_session()
                 raise InvalidGrant("invalid_grant", "the access token expired and there is no refresh token")
             e = session.endpoints
             try:
                 tokens = self._http.refresh(e.token_endpoint, e.client_id, session.refresh_token)
             except (InvalidGrant, AccessDenied, ExpiredToken) as exc:
-                self.store.delete(SESSION_FILE)  # the grant is over, however the server words it
+                self.records.delete_session()  # the grant is over, however the server words it
                 raise InvalidGrant(exc.error, exc.description) from exc
             # The server has rotated the refresh token: the new pair is saved before anything else happens, so a
             # process killed from here on loses nothing. Killed before this line, the session is lost.
             renewed = session_from(session.site, e, tokens, now, " ".join(session.scopes), session.refresh_token)
-            self.store.write_model(SESSION_FILE, renewed)
+            self.records.write_session(renewed)
             return renewed
 
     def bearer_token(self) -> str:
@@ -283,7 +281,7 @@ class NativeBackend:
             if session.refresh_token is None:
                 return None
             if session.access_token == rejected_access_token:
-                self.store.write_model(SESSION_FILE, session.model_copy(update={"access_expires_at": 0.0}))
+                self.records.write_session(session.model_copy(update={"access_expires_at": 0.0}))
             return self.fresh_session().access_token
 
     # ----- internals -------------------------------------------------------------------------------
@@ -335,20 +333,20 @@ class NativeBackend:
         except (ExpiredToken, AccessDenied, InvalidGrant) as exc:
             ended = gate.apply(Event.LOGIN_ENDED)
             outcome: Literal["expired", "denied"] = "denied" if isinstance(exc, AccessDenied) else "expired"
-            self.store.write_model(PENDING_FILE, polled.model_copy(update={"outcome": outcome}))
+            self.records.write_pending(polled.model_copy(update={"outcome": outcome}))
             return AuthState(status_of(ended), reason=outcome)
         except OAuthError as exc:
             # Pending, slow_down, or a failure: the poll counts either way, so a failing server is not hammered.
             if isinstance(exc, SlowDown):
                 slower = min(pending.interval + SLOW_DOWN_STEP, MAX_INTERVAL_SECONDS)
                 polled = polled.model_copy(update={"interval": slower})
-            self.store.write_model(PENDING_FILE, polled)
+            self.records.write_pending(polled)
             if isinstance(exc, TokenError) and exc.retriable:
                 return AuthState("pending", pending.site, pending=polled, login=pending_view(polled, now))
             raise
         authorized = gate.apply(Event.AUTHORIZED)
         assert authorized.site is not None
         session = session_from(authorized.site, e, tokens, now, pending.scope, None)
-        self.store.write_model(SESSION_FILE, session)
-        self.store.delete(PENDING_FILE)
+        self.records.write_session(session)
+        self.records.delete_pending()
         return AuthState(status_of(authorized), session.site, list(session.scopes))

@@ -20,6 +20,7 @@ from okx_auth_mcp.edges.state_store import (
     UnsafeDirectory,
 )
 from okx_auth_mcp.login.settings import Settings
+from okx_auth_mcp.login.token_storage import Kind, TokenStorage
 
 _R = TypeVar("_R")
 _Stored = TypeVar("_Stored", PendingLogin, Session)
@@ -29,6 +30,7 @@ class NativeRecords:
     def __init__(self, settings: Settings, store: StateStore) -> None:
         self.settings = settings
         self.store = store
+        self.storage = TokenStorage(settings, store)
 
     def issuer_and_policy(self, site: SiteId) -> tuple[str, TrustPolicy]:
         """The issuer this site logs in at now (the override, else the site's REST base URL) and the trust
@@ -41,20 +43,34 @@ class NativeRecords:
 
     def pending(self) -> PendingLogin | None:
         """The pending login, checked as its server answer was (``StoreCorrupt`` when it fails)."""
-        return self._checked(PENDING_FILE, PendingLogin, pending_problem)
+        return self._checked(PENDING_FILE, "pending", PendingLogin, pending_problem)
 
     def session(self) -> Session | None:
         """The session, checked as its server answers were (``StoreCorrupt`` when it fails)."""
-        return self._checked(SESSION_FILE, Session, session_problem)
+        return self._checked(SESSION_FILE, "session", Session, session_problem)
+
+    def write_pending(self, pending: PendingLogin) -> None:
+        self.storage.write(PENDING_FILE, "pending", pending.model_dump(mode="json"))
+
+    def write_session(self, session: Session) -> None:
+        self.storage.write(SESSION_FILE, "session", session.model_dump(mode="json"))
+
+    def delete_pending(self) -> bool:
+        return self.storage.delete(PENDING_FILE, "pending")
+
+    def delete_session(self) -> bool:
+        return self.storage.delete(SESSION_FILE, "session")
 
     def _checked(
-        self, name: str, model: type[_Stored], problem: Callable[[_Stored, TrustPolicy], str | None]
+        self, name: str, kind: Kind, model: type[_Stored], problem: Callable[[_Stored, TrustPolicy], str | None]
     ) -> _Stored | None:
-        record = self.store.read_model(name, model)
-        if record is not None:
-            why = problem(record, self.issuer_and_policy(record.site)[1])
-            if why is not None:
-                raise self.store.corrupt(name, why)
+        data = self.store.read_json(name)
+        if data is None:
+            return None
+        record = self.store.as_record(name, model, self.storage.merged(name, kind, data))
+        why = problem(record, self.issuer_and_policy(record.site)[1])
+        if why is not None:
+            raise self.store.corrupt(name, why)
         return record
 
     def registrations(self) -> tuple[dict[str, object], Registrations]:

@@ -18,6 +18,8 @@ DEFAULT_SCOPE = "read_only trade"
 
 BackendName = Literal["native", "okx-cli"]
 BackendChoice = Literal["native", "okx-cli", "auto"]
+StorageChoice = Literal["auto", "keyring", "file"]
+DEFAULT_KEYRING_TIMEOUT_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,11 @@ class Settings:
     backend: BackendChoice = "auto"
     """OKX_AUTH_BACKEND: ``native`` (this package's OAuth client), ``okx-cli`` (OKX's official CLI), or
     ``auto`` (the official CLI when it is installed and answers, else native)."""
+    storage: StorageChoice = "auto"
+    """OKX_AUTH_STORAGE: where the native backend keeps the tokens and the device code: ``keyring`` (the OS
+    keyring), ``file`` (the 0600 state files), or ``auto`` (the keyring when a real one answers, else file)."""
+    keyring_timeout: float = DEFAULT_KEYRING_TIMEOUT_SECONDS
+    """OKX_AUTH_KEYRING_TIMEOUT: the longest wait for one keyring call (a locked keyring prompts, or hangs)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -42,16 +49,15 @@ class Settings:
                 "OKX_OAUTH_ISSUER must be an https URL without credentials, query or fragment "
                 "(plain http only on 127.0.0.1 / localhost)"
             )
-        try:
-            timeout = float(env.get("OKX_AUTH_HTTP_TIMEOUT") or DEFAULT_TIMEOUT_SECONDS)
-        except ValueError:
-            timeout = -1.0
-        if not 0 < timeout <= 300:
-            raise ConfigError("OKX_AUTH_HTTP_TIMEOUT must be a number of seconds between 0 and 300")
+        timeout = _seconds(env, "OKX_AUTH_HTTP_TIMEOUT", DEFAULT_TIMEOUT_SECONDS)
         hosts = env.get("OKX_AUTH_ALLOWED_HOSTS", "")
         backend = env.get("OKX_AUTH_BACKEND") or "auto"
         if backend not in get_args(BackendChoice):
             raise ConfigError("OKX_AUTH_BACKEND must be native, okx-cli or auto")
+        storage = env.get("OKX_AUTH_STORAGE") or "auto"
+        if storage not in get_args(StorageChoice):
+            raise ConfigError("OKX_AUTH_STORAGE must be auto, keyring or file")
+        keyring_timeout = _seconds(env, "OKX_AUTH_KEYRING_TIMEOUT", DEFAULT_KEYRING_TIMEOUT_SECONDS)
         return cls(
             state_dir=default_state_dir(env),
             environ=env,
@@ -60,7 +66,19 @@ class Settings:
             allowed_hosts=tuple(h.strip().lower() for h in hosts.split(",") if h.strip()),
             http_timeout=timeout,
             backend=cast(BackendChoice, backend),
+            storage=cast(StorageChoice, storage),
+            keyring_timeout=keyring_timeout,
         )
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    try:
+        value = float(env.get(name) or default)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 300:
+        raise ConfigError(f"{name} must be a number of seconds between 0 and 300")
+    return value
 
 
 def load_okx_config(settings: Settings) -> OkxConfig:

@@ -1,0 +1,118 @@
+"""The operating system's keyring, for the secrets of the state directory: the OAuth session's tokens and a
+pending login's device code. Through the ``keyring`` library's public API only (``get_keyring``,
+``get_password``, ``set_password``, ``delete_password``): the macOS Keychain, the Windows Credential Locker, the
+freedesktop Secret Service on Linux.
+
+One entry per state directory and site: service ``okx-auth-mcp``, user name ``<kind>:<site>:<state
+directory>`` (``session`` or ``pending``), so the label the Secret Service shows (``Password for 'session:eea:
+/home/me/.local/state/okx-auth-mcp' on 'okx-auth-mcp'``) names the program and the site, never a token. The
+value is a small JSON object of the secrets.
+
+Every call has a bounded wait (``timeout``): a locked collection makes the Secret Service prompt or hang, and a
+tool call must not. Past it, :class:`KeyringLocked`; any other failure of the backend, :class:`KeyringFailed`.
+The call that timed out is left to finish in a daemon thread (the library has no way to cancel it).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from okx_auth_mcp.edges.state_files import StoreError
+
+SERVICE = "okx-auth-mcp"
+DEFAULT_TIMEOUT_SECONDS = 10.0
+
+_T = TypeVar("_T")
+
+
+class KeyringError(StoreError):
+    """The keyring could not be used (a state-store failure: what holds the secrets cannot be used)."""
+
+
+class KeyringUnavailable(KeyringError):
+    """No real keyring backend answers here (none installed, only keyring's fail or null backends, or a
+    plaintext keyrings.alt one)."""
+
+
+class KeyringLocked(KeyringError):
+    """The keyring did not answer within the bounded wait: locked (waiting on an unlock prompt) or hung."""
+
+
+class KeyringFailed(KeyringError):
+    """The keyring answered with an error (a locked collection that refused, the daemon gone, D-Bus)."""
+
+
+def backend_name() -> str | None:
+    """The name of the real backend ``keyring`` would use here (``SecretService``, ``macOS``, ``Windows``...), or
+    None when there is none. Loading the library's backends costs a few tens of milliseconds: done on first use."""
+    import keyring
+    from keyring.backends import chainer, fail, null
+
+    backend = keyring.get_keyring()
+    if isinstance(backend, chainer.ChainerBackend):
+        real = [b for b in backend.backends if not isinstance(b, (fail.Keyring, null.Keyring))]
+        backend = real[0] if real else backend
+    if isinstance(backend, (fail.Keyring, null.Keyring, chainer.ChainerBackend)):
+        return None
+    if type(backend).__module__.startswith("keyrings.alt"):  # plaintext or weakly encrypted files
+        return None
+    return type(backend).__module__.rsplit(".", 1)[-1]
+
+
+@dataclass(frozen=True)
+class Keyring:
+    """The keyring's entries for one state directory; ``timeout`` bounds each call."""
+
+    state_dir: str
+    timeout: float = DEFAULT_TIMEOUT_SECONDS
+
+    def user(self, kind: str, site: str) -> str:
+        return f"{kind}:{site}:{self.state_dir}"
+
+    def get(self, kind: str, site: str) -> str | None:
+        import keyring
+
+        return self._bounded(lambda: keyring.get_password(SERVICE, self.user(kind, site)))
+
+    def set(self, kind: str, site: str, value: str) -> None:
+        import keyring
+
+        self._bounded(lambda: keyring.set_password(SERVICE, self.user(kind, site), value))
+
+    def delete(self, kind: str, site: str) -> bool:
+        """True when there was an entry to delete."""
+        import keyring
+        from keyring.errors import PasswordDeleteError
+
+        def delete() -> bool:
+            try:
+                keyring.delete_password(SERVICE, self.user(kind, site))
+            except PasswordDeleteError:
+                return False
+            return True
+
+        return self._bounded(delete)
+
+    def _bounded(self, call: Callable[[], _T]) -> _T:
+        outcome: list[_T] = []
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                outcome.append(call())
+            except Exception as exc:  # the backend's errors vary by platform: all of them are a failed call
+                failure.append(exc)
+
+        worker = threading.Thread(target=run, name="okx-auth-mcp keyring", daemon=True)
+        worker.start()
+        worker.join(self.timeout)
+        if worker.is_alive():
+            raise KeyringLocked(
+                f"the keyring did not answer within {self.timeout:g} s (a locked keyring waits for its unlock prompt)"
+            )
+        if failure:
+            raise KeyringFailed(f"the keyring refused ({type(failure[0]).__name__})") from None
+        return outcome[0]
