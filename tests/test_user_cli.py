@@ -62,9 +62,12 @@ def session_tokens(me: AuthService) -> list[str]:
 
 # ----- status ---------------------------------------------------------------------------------------------
 
+STORED = "\nToken storage: file (OKX_AUTH_STORAGE=file)\n"
+"""The line after the status text (the tests pin OKX_AUTH_STORAGE=file)."""
+
 
 def test_status_when_not_logged_in_exits_one(capsys: pytest.CaptureFixture[str], me: AuthService) -> None:
-    assert run_cli(capsys, "status", "--lang", "en") == (1, terminal("en", AuthState("not_logged_in")) + "\n", "")
+    assert run_cli(capsys, "status", "--lang", "en") == (1, terminal("en", AuthState("not_logged_in")) + STORED, "")
     code, out, _ = run_cli(capsys, "status", "--json")
     assert code == 1
     assert json.loads(out) == {
@@ -73,6 +76,7 @@ def test_status_when_not_logged_in_exits_one(capsys: pytest.CaptureFixture[str],
         "scopes": [],
         "reason": None,
         "api_key_profile": None,
+        "storage": "file (OKX_AUTH_STORAGE=file)",
     }
 
 
@@ -81,7 +85,7 @@ def test_status_when_logged_in_exits_zero_and_shows_no_token(
 ) -> None:
     log_in(me, live, "eea")
     code, out, err = run_cli(capsys, "status", "--lang", "zh")
-    assert (code, out, err) == (0, texts.logged_in("zh", "eea", ["read_only", "trade"]) + "\n", "")
+    assert (code, out, err) == (0, texts.logged_in("zh", "eea", ["read_only", "trade"]) + STORED, "")
     code, out, _ = run_cli(capsys, "status", "--json")
     assert code == 0
     assert json.loads(out) == {
@@ -90,6 +94,7 @@ def test_status_when_logged_in_exits_zero_and_shows_no_token(
         "scopes": ["read_only", "trade"],
         "reason": None,
         "api_key_profile": None,
+        "storage": "file (OKX_AUTH_STORAGE=file)",
     }
     for token in session_tokens(me):
         assert token not in out
@@ -100,9 +105,9 @@ def test_status_of_a_pending_login_in_the_locale_language(
 ) -> None:
     start_login(me, "us")
     monkeypatch.setenv("LANG", "zh_CN.UTF-8")
-    assert run_cli(capsys, "status") == (1, terminal("zh", AuthState("pending", "us")) + "\n", "")
+    assert run_cli(capsys, "status") == (1, terminal("zh", AuthState("pending", "us")) + STORED, "")
     monkeypatch.setenv("LC_ALL", "en_US.UTF-8")
-    assert run_cli(capsys, "status") == (1, terminal("en", AuthState("pending", "us")) + "\n", "")
+    assert run_cli(capsys, "status") == (1, terminal("en", AuthState("pending", "us")) + STORED, "")
 
 
 def test_the_default_language_follows_the_locale() -> None:
@@ -117,7 +122,7 @@ def test_status_shows_an_api_key_profile(
 ) -> None:
     write_config(isolated_env["OKX_HOME"], f'[profiles.main]\napi_key = "{SECRETS["file_key"]}"\nsite = "eea"\n')
     code, out, _ = run_cli(capsys, "status", "--lang", "en")
-    expected = texts.api_key_configured("main") + "\n" + texts.login_ended("en", None) + "\n"  # no login hint
+    expected = texts.api_key_configured("main") + "\n" + texts.login_ended("en", None) + STORED  # no login hint
     assert (code, out) == (1, expected)
     assert json.loads(run_cli(capsys, "status", "--json")[1])["api_key_profile"] == "main"
 

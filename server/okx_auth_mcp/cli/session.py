@@ -30,6 +30,7 @@ def _status(args: argparse.Namespace) -> int:
     with service() as svc:
         profile = svc.api_key_profile_name()
         state = svc.status()
+        storage = svc.token_storage()
     if args.json:
         view = {
             "status": state.status,
@@ -37,15 +38,19 @@ def _status(args: argparse.Namespace) -> int:
             "scopes": state.scopes,
             "reason": state.reason,
             "api_key_profile": profile,
+            "storage": storage,
         }
         print(json.dumps(view, ensure_ascii=False))
-    elif profile is None:
+        return EXIT_OK if state.status == "logged_in" else EXIT_FAILED
+    if profile is None:
         print(replies.status(lang_of(args), state, "terminal"))
     else:  # the key is what OKX's tools use: no hint to log in, which would be skipped anyway
         print(texts.api_key_configured(profile))
         lang = lang_of(args)
         ended = state.status == "not_logged_in"
         print(texts.login_ended(lang, state.reason) if ended else replies.status(lang, state, "terminal"))
+    if storage is not None:
+        print(f"Token storage: {storage}")
     return EXIT_OK if state.status == "logged_in" else EXIT_FAILED
 
 

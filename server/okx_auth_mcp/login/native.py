@@ -105,7 +105,9 @@ class NativeBackend:
 
     def begin_login(self, site: SiteId, claim: Claim) -> LoginSkipped | LoginPending:
         """Discovery and registration without the lock (they change no grant); then, under it, the one request
-        that starts the device login, so two processes never start two."""
+        that starts the device login, so two processes never start two. Where its device code would be stored
+        is settled first: a keyring that is asked for and absent starts nothing."""
+        self.records.storage.chosen()
         started = self._started(site, self._clock())
         if started is not None:
             return started

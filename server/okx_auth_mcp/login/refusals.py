@@ -20,6 +20,7 @@ from okx_auth_mcp.core.okx_cli_output import OkxAuthMissing, OkxCliError, OkxCli
 from okx_auth_mcp.core.okx_profiles import ConfigError
 from okx_auth_mcp.core.replies import LOGIN_COMMAND
 from okx_auth_mcp.core.tickets import TicketError, TicketExpired, TicketInvalid
+from okx_auth_mcp.edges.secret_store import KeyringError, KeyringLocked
 from okx_auth_mcp.edges.state_store import StoreError, StoreLockTimeout
 from okx_auth_mcp.login.errors import (
     AlreadyLoggedIn,
@@ -103,6 +104,18 @@ _NEXT: list[tuple[type[Exception], str, str]] = [
         "state_busy",
         "Nothing was changed. Next: retry in a minute; if it says the same, tell the user to end the process "
         "named above.",
+    ),
+    (
+        KeyringLocked,
+        "keyring_locked",
+        "Nothing was changed. Next: tell the user to unlock their login keyring (the desktop's keyring prompt, "
+        "or the Passwords and Keys app; macOS: Keychain Access), then try again.",
+    ),
+    (
+        KeyringError,
+        "storage_unavailable",
+        "Nothing was written. Next: show this to the user; on Linux a Secret Service (gnome-keyring, KeePassXC) "
+        "in the desktop session stores the tokens, or OKX_AUTH_STORAGE=file keeps them in the 0600 state file.",
     ),
     (StoreError, "state_error", "Next: show this to the user."),
     (
@@ -231,6 +244,10 @@ _TERMINAL_NEXT: dict[str, str] = {
     "cannot use)",
     "state_busy": "retry in a minute; if it says the same, end the process named above",
     "ticket_used": "run okx-auth-mcp login again",
+    "keyring_locked": "unlock the login keyring (the desktop's prompt, or Passwords and Keys; macOS: Keychain "
+    "Access), then retry",
+    "storage_unavailable": "start a Secret Service in the desktop session (gnome-keyring, KeePassXC), or set "
+    "OKX_AUTH_STORAGE=file to keep the tokens in the 0600 state file",
     "okx_cli_too_old": f"upgrade OKX's CLI ({texts.OKX_CLI_UPGRADE}), or set OKX_AUTH_BACKEND=native",
 }
 

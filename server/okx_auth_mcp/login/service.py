@@ -22,7 +22,7 @@ from okx_auth_mcp.core.records import MAX_USED_TICKETS, UsedTickets
 from okx_auth_mcp.core.sites import SiteId, parse_site_reply
 from okx_auth_mcp.edges.http import request_worst_case
 from okx_auth_mcp.edges.oauth_client import OAuthHttp
-from okx_auth_mcp.edges.state_store import USED_TICKETS_FILE, StateStore, StoreError, UnsafeDirectory
+from okx_auth_mcp.edges.state_store import SESSION_FILE, USED_TICKETS_FILE, StateStore, StoreError, UnsafeDirectory
 from okx_auth_mcp.login.backend import Backend, Tokens
 from okx_auth_mcp.login.errors import (
     BackendUnsupported,
@@ -84,6 +84,13 @@ class AuthService:
 
     def api_key_profile_name(self) -> str | None:
         return self.api_key_and_site()[0]
+
+    def token_storage(self) -> str | None:
+        """Where the native backend keeps (or would keep) the session's tokens, in words; None for a backend
+        that keeps them itself."""
+        if not isinstance(self.backend, NativeBackend):
+            return None
+        return self.backend.records.storage.describe(SESSION_FILE)
 
     def auth_state(self, now: float | None = None) -> AuthState:
         """The OAuth status from local state: no request, no poll, no refresh."""

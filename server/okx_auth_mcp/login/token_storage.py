@@ -69,6 +69,16 @@ class TokenStorage:
             return None, "file (no keyring available)"
         return self.keyring, f"keyring ({name})"
 
+    def describe(self, name: str) -> str:
+        """Where the record ``name`` keeps its secrets, in the words ``status`` shows."""
+        stored = self._storage_of(name)
+        if stored == "keyring":
+            return f"keyring ({backend_name()})"
+        keyring, words = self.chosen()
+        if keyring is not None and stored == "file":
+            return "file (the keyring refused the last write; the next one moves it back)"
+        return words
+
     # ----- a record's file data, with its secrets -----------------------------------------------------
 
     def merged(self, name: str, kind: Kind, data: Mapping[str, Any]) -> dict[str, Any]:
