@@ -19,7 +19,7 @@ from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.sandbox.runner import RunningSandbox
 from okx_auth_mcp.sandbox.state import SandboxConfig
-from tests.helpers import CI_FLAG, CLIENT_KINDS, REAL_OKX_VARIABLE, STDIO, FakeClock, connected
+from tests.helpers import CI_FLAG, CLIENT_KINDS, REAL_OKX_VARIABLE, STDIO, FakeClock, connected, use_storage
 
 HARNESS_VARIABLES = (CI_FLAG, REAL_OKX_VARIABLE)
 """What ``.ci/run`` tells the tests (in CI; where OKX's real CLI is), kept when every other OKX_ variable goes."""
@@ -63,7 +63,17 @@ def sandbox(clock: FakeClock) -> Iterator[RunningSandbox]:
 
 
 @pytest.fixture
-def settings(sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch) -> Settings:
+def token_storage(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """``OKX_AUTH_STORAGE`` for the test's settings: ``file`` unless the test asks for others with
+    ``@pytest.mark.parametrize("token_storage", ["file", "keyring"], indirect=True)`` (keyring: a real Secret
+    Service, or the test skips; in CI it fails)."""
+    storage = str(getattr(request, "param", "file"))
+    use_storage(storage, monkeypatch)
+    return storage
+
+
+@pytest.fixture
+def settings(sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch, token_storage: str) -> Settings:
     monkeypatch.setenv("OKX_OAUTH_ISSUER", sandbox.url)
     monkeypatch.setenv("OKX_AUTH_HTTP_TIMEOUT", "2")
     return Settings.from_env()

@@ -28,6 +28,7 @@ from okx_auth_mcp.core.records import Session
 from okx_auth_mcp.core.sites import SiteId
 from okx_auth_mcp.edges.loopback import LOOPBACK, BackgroundServer
 from okx_auth_mcp.edges.state_store import SESSION_FILE
+from okx_auth_mcp.login.native import NativeBackend
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.mcp.http_transport import MCP_PATH, http_app
 from okx_auth_mcp.mcp.server import build_server
@@ -103,6 +104,18 @@ def real_okx_cli() -> str:
     return found
 
 
+def use_storage(storage: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``OKX_AUTH_STORAGE`` for this test (the conftest pins ``file``); ``keyring`` needs a real Secret Service:
+    the test skips without one (fails in CI)."""
+    if storage == "keyring":
+        from okx_auth_mcp.edges.secret_store import backend_name
+
+        require_component(
+            backend_name() == "SecretService", "a Secret Service (run the tests under .ci/keyring-session)"
+        )
+    monkeypatch.setenv("OKX_AUTH_STORAGE", storage)
+
+
 def ipv6_loopback() -> bool:
     """Whether this machine can listen on ::1 (tests of both loopback families skip without it)."""
     if not socket.has_ipv6:
@@ -132,7 +145,12 @@ def oauth_requests(sandbox: RunningSandbox) -> int:
 
 
 def stored_session(service: AuthService) -> Session | None:
-    """The OAuth session as the state directory holds it (no refresh, no request)."""
+    """The OAuth session as the state directory holds it (no refresh, no request); with its tokens from the
+    keyring when they are there."""
+    data = service.store.read_json(SESSION_FILE)
+    if data is not None and data.get("storage") == "keyring":
+        assert isinstance(service.backend, NativeBackend)
+        return service.backend.session()
     return service.store.read_model(SESSION_FILE, Session)
 
 

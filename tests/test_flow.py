@@ -23,6 +23,9 @@ from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.sandbox.runner import RunningSandbox
 from tests.helpers import FakeClock, log_in, oauth_requests, site_ticket, start_login, stored_session, write_config
 
+pytestmark = pytest.mark.parametrize("token_storage", ["file", "keyring"], indirect=True)
+"""Every test here with the tokens in the state file and in the OS keyring."""
+
 
 def signed_site_ticket(service: AuthService, site: SiteId, now: float) -> str:
     """A genuine site ticket, for states where preflight rightly offers no menu."""

@@ -15,14 +15,16 @@ import httpx2
 import pytest
 
 from okx_auth_mcp.core.oauth_errors import InvalidGrant
-from okx_auth_mcp.core.records import Session
-from okx_auth_mcp.edges.state_store import SESSION_FILE
 from okx_auth_mcp.httpx_auth import NotOkxApi, OkxAuth
 from okx_auth_mcp.login.errors import NotLoggedIn
+from okx_auth_mcp.login.native import NativeBackend
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.sandbox.runner import RunningSandbox
-from tests.helpers import FakeClock, log_in
+from tests.helpers import FakeClock, log_in, stored_session
+
+pytestmark = pytest.mark.parametrize("token_storage", ["file", "keyring"], indirect=True)
+"""Every test here with the tokens in the state file and in the OS keyring."""
 
 
 def account_url(sandbox: RunningSandbox) -> str:
@@ -248,8 +250,9 @@ def test_one_refusal_does_not_end_a_session_without_a_refresh_token(
     service: AuthService, sandbox: RunningSandbox, refusing: Refusing, refusing_api: AuthService
 ) -> None:
     log_in(service, sandbox)
-    session = Session.model_validate(service.store.read_json(SESSION_FILE))
-    service.store.write_json(SESSION_FILE, session.model_copy(update={"refresh_token": None}).model_dump(mode="json"))
+    session = stored_session(service)
+    assert session is not None and isinstance(service.backend, NativeBackend)
+    service.backend.records.write_session(session.model_copy(update={"refresh_token": None}))
     with httpx2.Client(auth=OkxAuth(refusing_api)) as client:
         answer = client.post(refusing.url, content=b"{}")
     assert answer.status_code == 401 and answer.history == [] and len(refusing.seen) == 1

@@ -23,22 +23,23 @@ from okx_auth_mcp.login.native import NativeBackend
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.sandbox.runner import RunningSandbox
-from tests.helpers import CLI, FakeClock, log_in, one_error_line, require_component, start_login
+from tests.helpers import CLI, FakeClock, log_in, one_error_line, start_login, use_storage
 
 
 @pytest.fixture(autouse=True)
 def secret_service(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test here runs with OKX_AUTH_STORAGE=keyring on a real Secret Service."""
-    found = secret_store.backend_name() == "SecretService"
-    require_component(found, "a Secret Service (run the tests under .ci/keyring-session)")
-    monkeypatch.setenv("OKX_AUTH_STORAGE", "keyring")
+    use_storage("keyring", monkeypatch)
 
 
 @pytest.fixture
-def keyed(settings: Settings, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[AuthService]:
-    svc = AuthService(Settings.from_env(), clock=clock)
-    yield svc
-    svc.close()
+def token_storage() -> str:
+    return "keyring"
+
+
+@pytest.fixture
+def keyed(service: AuthService) -> AuthService:
+    return service
 
 
 def native(service: AuthService) -> NativeBackend:

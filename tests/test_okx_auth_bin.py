@@ -98,6 +98,7 @@ def session_token(me: AuthService) -> str:
 # ----- token ----------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("token_storage", ["file", "keyring"], indirect=True)
 def test_token_goes_to_fd_3_alone_and_works_at_the_api(me: AuthService, live: RunningSandbox) -> None:
     log_in(me, live, "global")
     run = spawn("token")
@@ -544,6 +545,7 @@ def node_kit(*args: str) -> dict[str, Any]:
     return answer
 
 
+@pytest.mark.parametrize("token_storage", ["file", "keyring"], indirect=True)
 def test_node_spawning_as_okx_kit_gets_the_token(me: AuthService, live: RunningSandbox, tmp_path: Path) -> None:
     """Both of the kit's channels: fd 3 (POSIX) and the named pipe (its Windows path, a UNIX socket here)."""
     pipe = str(tmp_path / "kit.sock")

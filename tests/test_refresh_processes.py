@@ -19,7 +19,7 @@ from okx_auth_mcp.edges.state_store import SESSION_FILE
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.sandbox.runner import RunningSandbox
-from tests.helpers import log_in, stored_session
+from tests.helpers import log_in, stored_session, use_storage
 
 _REFRESHER = """
 import sys, time
@@ -33,7 +33,11 @@ print(service.bearer_token())
 """
 
 
-def test_two_processes_refreshing_at_once_keep_the_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("storage", ["file", "keyring"])
+def test_two_processes_refreshing_at_once_keep_the_session(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, storage: str
+) -> None:
+    use_storage(storage, monkeypatch)
     with RunningSandbox() as sandbox:
         monkeypatch.setenv("OKX_OAUTH_ISSUER", sandbox.url)
         service = AuthService(Settings.from_env())

@@ -20,6 +20,9 @@ from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.sandbox.runner import RunningSandbox
 from tests.helpers import FakeClock, log_in, run_cli, stored_session
 
+pytestmark = pytest.mark.parametrize("token_storage", ["file", "keyring"], indirect=True)
+"""Every test here with the tokens in the state file and in the OS keyring."""
+
 ACCESS_TTL = 3600
 
 
