@@ -130,6 +130,7 @@ def test_everything_is_ok_or_explained_on_a_fresh_machine(
         "oauth.refresh": "skip",
         "state.permissions": "ok",
         "state.lock": "skip",
+        "storage": "warn",  # the tests pin OKX_AUTH_STORAGE=file: the tokens would be in a file
     }
     assert (report.plan.source, [t.base for t in report.plan.targets]) == ("issuer", [sandbox.url])
     assert not service.store.directory.exists()  # nothing was created

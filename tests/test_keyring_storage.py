@@ -23,7 +23,7 @@ from okx_auth_mcp.login.native import NativeBackend
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.sandbox.runner import RunningSandbox
-from tests.helpers import CLI, FakeClock, log_in, one_error_line, start_login, use_storage
+from tests.helpers import CLI, FakeClock, connected, data, log_in, one_error_line, start_login, use_storage
 
 
 @pytest.fixture(autouse=True)
@@ -283,3 +283,18 @@ def test_a_locked_keyring_read_is_keyring_locked_within_the_timeout_never_a_fall
     faulty.hanging.clear()
     faulty.hang.set()
     service.close()
+
+
+@pytest.mark.anyio
+async def test_auth_status_diagnose_and_status_say_where_the_tokens_are(
+    keyed: AuthService, sandbox: RunningSandbox
+) -> None:
+    log_in(keyed, sandbox, "eea")
+    async with connected(keyed, "legacy") as client:
+        status = data(await client.call_tool("auth_status", {"lang": "en"}))
+        checks = data(await client.call_tool("diagnose", {"lang": "en"}))["checks"]
+    assert status["storage"] == "keyring (SecretService)"
+    assert "keyring" not in status["reply"]  # OKX's template, unchanged
+    item = next(c for c in checks if c["id"] == "storage")
+    assert item["status"] == "ok" and "SecretService" in item["finding"]
+    assert keyed.token_storage() == "keyring (SecretService)"

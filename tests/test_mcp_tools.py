@@ -81,6 +81,7 @@ async def test_the_whole_login_through_the_tools(client: Client, sandbox: Runnin
         "status": "logged_in",
         "site": "global",
         "scopes": ["read_only", "trade"],
+        "storage": "file (OKX_AUTH_STORAGE=file)",
         "reply": "登录成功。\n站点：global\n权限：read_only, trade",
     }
     pre = data(await client.call_tool("preflight", {"lang": "en"}))

@@ -58,7 +58,15 @@ def local_facts(service: AuthService, options: ProbeOptions) -> LocalFacts:
         proxy_env=proxy_env(),
         issuer_override=service.settings.issuer_override,
         backend_note=note,
+        **_storage(service),
     )
+
+
+def _storage(service: AuthService) -> dict[str, str | None]:
+    try:
+        return {"storage": service.token_storage()}
+    except StoreError as exc:  # a keyring asked for and absent, or locked
+        return {"storage_error": str(exc).rstrip(".")}
 
 
 def key_config_facts(service: AuthService) -> ConfigFacts:

@@ -76,6 +76,9 @@ class StatusOut(ToolOut):
     site: SiteId | None = None
     scopes: list[str] | None = None
     reason: LoginEndReason | None = None
+    storage: str | None = None
+    """Where a logged-in session's tokens are (``keyring (SecretService)``, ``file (...)``); not in ``reply``,
+    which stays OKX's template."""
 
 
 class LogoutOut(ToolOut):
@@ -88,13 +91,14 @@ MAX_REPLY_LENGTH = 2000
 """The longest menu reply taken: whatever a user types as an answer, not a document."""
 
 
-def status_out(lang: Lang, state: AuthState) -> StatusOut:
+def status_out(lang: Lang, state: AuthState, storage: str | None = None) -> StatusOut:
     return StatusOut(
         reply=replies.status(lang, state, "agent"),
         status=state.status,
         site=state.site,
         scopes=state.scopes or None,
         reason=state.reason,
+        storage=storage if state.status == "logged_in" else None,
     )
 
 
@@ -257,7 +261,8 @@ def register(mcp: MCPServer, service: AuthService) -> None:
     )
     @boundary
     async def auth_status(lang: LangArg) -> Annotated[CallToolResult, StatusOut]:
-        return result(status_out(lang, await run_sync(service.status)))
+        state = await run_sync(service.status)
+        return result(status_out(lang, state, await run_sync(service.token_storage)))
 
     @mcp.tool(
         title="Log out of OKX",

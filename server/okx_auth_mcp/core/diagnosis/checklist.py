@@ -64,6 +64,7 @@ TITLES: dict[str, Words] = {
     "oauth.refresh": Words("Token refresh", "令牌刷新"),
     "state.permissions": Words("State directory permissions", "状态目录权限"),
     "state.lock": Words("State lock", "状态锁"),
+    "storage": Words("Token storage", "令牌存放位置"),
 }
 LOGIN_NEXT = Words(
     "Log in again: call preflight (or run okx-auth-mcp login --site global|eea|us|tr).",

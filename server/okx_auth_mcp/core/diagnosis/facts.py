@@ -139,6 +139,10 @@ class LocalFacts:
     issuer_override: str | None = None
     backend_note: BackendNote | None = None
     """Why the okx CLI on PATH does not run the login: ``auto`` passed it over, or (okx-cli) it is too old."""
+    storage: str | None = None
+    """Where the native backend keeps the tokens, in words (``keyring (...)``, ``file (...)``); None for a
+    backend that keeps them itself, or when it could not be said (``storage_error``)."""
+    storage_error: str | None = None
 
 
 @dataclass(frozen=True)

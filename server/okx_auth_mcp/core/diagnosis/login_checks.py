@@ -365,3 +365,28 @@ def state_checks(state: StateDirFacts) -> list[Check]:
             ),
         )
     return [perms, lock_check]
+
+
+KEYRING_HOWTO = Words(
+    "To keep the tokens out of files, run a keyring: on Linux a Secret Service in the desktop session "
+    "(gnome-keyring or KeePassXC), then log out and in again; OKX_AUTH_STORAGE=keyring makes its absence an error.",
+    "如需让令牌不落在文件中，请运行系统密钥环：Linux 上在桌面会话中运行 Secret Service（gnome-keyring 或 "
+    "KeePassXC），然后退出并重新登录；设置 OKX_AUTH_STORAGE=keyring 时缺少密钥环会报错。",
+)
+
+
+def storage_check(local: LocalFacts) -> list[Check]:
+    """Where the tokens are: the OS keyring is ok, the 0600 state file a warning (with how to get a keyring)."""
+    if local.storage_error is not None:
+        said = local.storage_error
+        return [item("storage", "fail", Words(f"The keyring cannot be used: {said}.", f"无法使用系统密钥环：{said}。"))]
+    if local.storage is None:
+        return []
+    where = local.storage
+    if where.startswith("keyring"):
+        return [item("storage", "ok", Words(f"The tokens are in the {where}.", f"令牌保存在系统密钥环中：{where}。"))]
+    found = Words(
+        f"The tokens are in the state directory's 0600 files: {where}.",
+        f"令牌保存在状态目录的 0600 文件中：{where}。",
+    )
+    return [item("storage", "warn", found, KEYRING_HOWTO)]

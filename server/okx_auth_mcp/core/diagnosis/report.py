@@ -12,7 +12,7 @@ from __future__ import annotations
 from okx_auth_mcp.core.diagnosis.checklist import Check, Report
 from okx_auth_mcp.core.diagnosis.config_checks import config_checks
 from okx_auth_mcp.core.diagnosis.facts import LocalFacts, NetworkFacts, Plan, plan
-from okx_auth_mcp.core.diagnosis.login_checks import backend_checks, oauth_checks, state_checks
+from okx_auth_mcp.core.diagnosis.login_checks import backend_checks, oauth_checks, state_checks, storage_check
 from okx_auth_mcp.core.diagnosis.network_checks import clock_check, proxy_check, target_checks
 
 __all__ = ["checks", "plan", "report"]
@@ -20,7 +20,7 @@ __all__ = ["checks", "plan", "report"]
 
 def checks(local: LocalFacts, network: NetworkFacts) -> tuple[Check, ...]:
     """The whole checklist, in a fixed order: config, network, clock, the okx CLI (when it has a note), OAuth,
-    state directory."""
+    state directory, token storage (native backend)."""
     out = config_checks(local.config)
     out.append(proxy_check(local, network))
     for t in network.targets:
@@ -29,6 +29,7 @@ def checks(local: LocalFacts, network: NetworkFacts) -> tuple[Check, ...]:
     out.extend(backend_checks(local))
     out.extend(oauth_checks(local, network))
     out.extend(state_checks(local.state))
+    out.extend(storage_check(local))
     return tuple(out)
 
 
