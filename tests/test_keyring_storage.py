@@ -298,3 +298,7 @@ async def test_auth_status_diagnose_and_status_say_where_the_tokens_are(
     item = next(c for c in checks if c["id"] == "storage")
     assert item["status"] == "ok" and "SecretService" in item["finding"]
     assert keyed.token_storage() == "keyring (SecretService)"
+    shown = json.dumps([status, checks])
+    session = native(keyed).session()
+    assert session is not None and session.refresh_token is not None
+    assert session.access_token not in shown and session.refresh_token not in shown

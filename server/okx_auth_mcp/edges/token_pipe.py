@@ -15,7 +15,7 @@ What the check does not do: it does not know *who* reads. ``okx-auth-mcp-bin tok
 The optional allow-list (``OKX_AUTH_MCP_TOKEN_CALLERS``: the executable paths the parent process may have)
 narrows that to the programs named, as far as the operating system reports the parent truthfully; for OKX's
 Node tools that is ``node`` itself, so it admits every Node program of the user. Neither stops another program
-of the same user, which can read the state directory anyway.
+of the same user, which can ask the user's unlocked keyring (or read the state directory) anyway.
 """
 
 from __future__ import annotations
