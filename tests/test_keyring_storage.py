@@ -179,10 +179,16 @@ class Faulty(KeyringBackend):
         self.fail: set[str] = set()
         self.hang = threading.Event()
         self.hanging: set[str] = set()
+        self.released = threading.Event()
+        """Set when a call that hung has finished (its late effect has happened)."""
 
     def _call(self, name: str, call: Any) -> Any:
         if name in self.hanging:
             self.hang.wait(30)
+            try:
+                return call()
+            finally:
+                self.released.set()
         if name in self.fail:
             raise keyring.errors.KeyringError(f"{name} refused on command")
         return call()
@@ -251,15 +257,25 @@ def test_a_keyring_that_refuses_the_read_before_the_request_sends_nothing(
 def test_a_keyring_write_that_hangs_past_the_timeout_falls_back_and_loses_nothing(
     sandbox: RunningSandbox, clock: FakeClock, faulty: Faulty, monkeypatch: pytest.MonkeyPatch, settings: Settings
 ) -> None:
+    """The hung write finishes late, with the older pair: by then the file holds the newer one, and no keyring
+    write started while it hung (which could have finished first and been overwritten)."""
     monkeypatch.setenv("OKX_AUTH_KEYRING_TIMEOUT", "0.5")
     service = AuthService(Settings.from_env(), clock=clock)
+    path = service.store.directory / SESSION_FILE
     due(service, sandbox, clock)
     faulty.hanging.add("set")
-    renewed = service.bearer_token()
-    assert json.loads((service.store.directory / SESSION_FILE).read_text())["access_token"] == renewed
-    faulty.hanging.clear()
+    first = service.bearer_token()  # the write hangs: the pair goes to the file
+    assert json.loads(path.read_text())["access_token"] == first
+    clock.advance(7200)
+    faulty.hanging.clear()  # the keyring would answer now, but the stuck write has not finished
+    second = service.bearer_token()
+    assert second != first and json.loads(path.read_text())["access_token"] == second
     faulty.hang.set()
-    assert service.bearer_token() == renewed
+    assert faulty.released.wait(10)  # the stuck write lands now, with the older pair
+    assert service.bearer_token() == second  # the file's, not the keyring's stale one
+    clock.advance(7200)
+    third = service.bearer_token()  # the next write reaches the keyring again
+    assert json.loads(path.read_text())["storage"] == "keyring" and service.bearer_token() == third
     assert sandbox.state.reuse_detected == 0
     service.close()
 

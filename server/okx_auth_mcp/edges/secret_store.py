@@ -97,6 +97,13 @@ class Keyring:
         return self._bounded(delete)
 
     def _bounded(self, call: Callable[[], _T]) -> _T:
+        """``call`` in a worker thread, waited for at most ``timeout``. While a call that timed out is still
+        running, no other starts: the stuck one may be a write, and one started after it could finish first,
+        leaving the older secrets in the keyring when it completes."""
+        with _stuck_lock:
+            if any(worker.is_alive() for worker in _stuck):
+                raise KeyringLocked("an earlier keyring call has not finished (the keyring is locked or hung)")
+            _stuck.clear()
         outcome: list[_T] = []
         failure: list[BaseException] = []
 
@@ -110,9 +117,16 @@ class Keyring:
         worker.start()
         worker.join(self.timeout)
         if worker.is_alive():
+            with _stuck_lock:
+                _stuck.append(worker)
             raise KeyringLocked(
                 f"the keyring did not answer within {self.timeout:g} s (a locked keyring waits for its unlock prompt)"
             )
         if failure:
             raise KeyringFailed(f"the keyring refused ({type(failure[0]).__name__})") from None
         return outcome[0]
+
+
+_stuck: list[threading.Thread] = []
+"""Keyring calls of this process that timed out and still run (the library cannot cancel them)."""
+_stuck_lock = threading.Lock()
