@@ -51,8 +51,16 @@ def every_file(directory: Path) -> str:
     return "".join(path.read_bytes().decode("utf-8", "replace") for path in directory.rglob("*") if path.is_file())
 
 
-def entry(service: AuthService, kind: str, site: str) -> dict[str, Any] | None:
-    raw = keyring.get_password(secret_store.SERVICE, native(service).records.storage.keyring.user(kind, site))
+def entry_id(service: AuthService, kind: str) -> str:
+    """The keyring entry the state file names for ``kind``."""
+    name = SESSION_FILE if kind == "session" else PENDING_FILE
+    data = json.loads((service.store.directory / name).read_text())
+    assert data["storage"] == "keyring", data
+    return str(data["entry"])
+
+
+def entry(kind: str, site: str, entry: str) -> dict[str, Any] | None:
+    raw = keyring.get_password(secret_store.SERVICE, secret_store.Keyring.user(kind, site, entry))
     return None if raw is None else dict(json.loads(raw))
 
 
@@ -66,7 +74,8 @@ def test_a_login_and_a_refresh_leave_no_secret_in_the_state_directory(
     login = start_login(keyed, "eea")
     device_codes = list(sandbox.state.devices)
     assert device_codes and device_codes[0] not in every_file(keyed.store.directory)
-    assert entry(keyed, "pending", "eea") == {"device_code": device_codes[0]}
+    pending_entry = entry_id(keyed, "pending")
+    assert entry("pending", "eea", pending_entry) == {"device_code": device_codes[0]}
     assert json.loads((keyed.store.directory / PENDING_FILE).read_text())["storage"] == "keyring"
     assert sandbox.state.decide(login.user_code, approve=True)
     assert keyed.status().status == "logged_in"
@@ -80,10 +89,10 @@ def test_a_login_and_a_refresh_leave_no_secret_in_the_state_directory(
     logs = caplog.text
     for secret in secrets:
         assert secret not in files and secret not in logs
-    stored = entry(keyed, "session", "eea")
+    stored = entry("session", "eea", entry_id(keyed, "session"))
     assert stored is not None and stored["access_token"] == second
     assert stored["refresh_token"] in sandbox.state.refresh_tokens
-    assert entry(keyed, "pending", "eea") is None  # the finished login's device code is gone
+    assert entry("pending", "eea", pending_entry) is None  # the finished login's device code is gone
     assert sandbox.state.reuse_detected == 0
 
 
@@ -95,7 +104,7 @@ def test_the_entry_names_the_program_and_the_site_never_a_token(keyed: AuthServi
     connection = secretstorage.dbus_init()
     try:
         collection = secretstorage.get_default_collection(connection)
-        user = native(keyed).records.storage.keyring.user("session", "tr")
+        user = secret_store.Keyring.user("session", "tr", entry_id(keyed, "session"))
         items = list(collection.search_items({"service": "okx-auth-mcp", "username": user}))
         assert len(items) == 1
         label = items[0].get_label()
@@ -106,9 +115,10 @@ def test_the_entry_names_the_program_and_the_site_never_a_token(keyed: AuthServi
 
 def test_logout_deletes_the_entries_and_the_files(keyed: AuthService, sandbox: RunningSandbox) -> None:
     log_in(keyed, sandbox, "us")
-    assert entry(keyed, "session", "us") is not None
+    named = entry_id(keyed, "session")
+    assert entry("session", "us", named) is not None
     keyed.logout()
-    assert entry(keyed, "session", "us") is None
+    assert entry("session", "us", named) is None
     assert not (keyed.store.directory / SESSION_FILE).exists()
 
 
@@ -151,7 +161,8 @@ def test_a_session_in_the_file_moves_to_the_keyring_on_its_next_write_and_back_o
     renewed = new.bearer_token()  # the next locked write: the secrets move
     text = path.read_text()
     assert renewed not in text and token not in text and json.loads(text)["storage"] == "keyring"
-    assert entry(new, "session", "global") is not None
+    moved = entry_id(new, "session")
+    assert entry("session", "global", moved) is not None
     new.close()
 
     monkeypatch.setenv("OKX_AUTH_STORAGE", "file")
@@ -160,7 +171,7 @@ def test_a_session_in_the_file_moves_to_the_keyring_on_its_next_write_and_back_o
     clock.advance(7200)
     last = back.bearer_token()
     assert last in path.read_text() and json.loads(path.read_text())["storage"] == "file"
-    assert entry(back, "session", "global") is None
+    assert entry("session", "global", moved) is None
     assert sandbox.state.reuse_detected == 0
     back.close()
 
@@ -179,10 +190,14 @@ class Faulty(KeyringBackend):
         self.fail: set[str] = set()
         self.hang = threading.Event()
         self.hanging: set[str] = set()
+        self.locked = False
+        """Answer as a locked collection that refuses to unlock does."""
         self.released = threading.Event()
         """Set when a call that hung has finished (its late effect has happened)."""
 
     def _call(self, name: str, call: Any) -> Any:
+        if self.locked:
+            raise keyring.errors.KeyringLocked("Failed to unlock the collection!")
         if name in self.hanging:
             self.hang.wait(30)
             try:
@@ -318,3 +333,92 @@ async def test_auth_status_diagnose_and_status_say_where_the_tokens_are(
     session = native(keyed).session()
     assert session is not None and session.refresh_token is not None
     assert session.access_token not in shown and session.refresh_token not in shown
+
+
+# ----- what the adversarial review found ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("before", ["file", "keyring"])
+def test_killed_after_the_entry_is_written_the_next_read_finds_the_new_pair(
+    sandbox: RunningSandbox, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, settings: Settings, before: str
+) -> None:
+    """The last file write (the one naming the new entry) never happens, as if the process died there: from a
+    session in the file (a migration) and from one in the keyring."""
+    monkeypatch.setenv("OKX_AUTH_STORAGE", before)
+    first = AuthService(Settings.from_env(), clock=clock)
+    due(first, sandbox, clock)
+    first.close()
+    monkeypatch.setenv("OKX_AUTH_STORAGE", "keyring")
+    dying = AuthService(Settings.from_env(), clock=clock)
+    real_write = dying.store.write_json
+
+    def dies_at_the_last_write(name: str, data: Any) -> None:
+        if name == SESSION_FILE and "entry" in data and "next_entry" not in data:  # the one naming the new entry
+            raise SystemExit("killed")  # nothing after this line runs
+        real_write(name, data)
+
+    monkeypatch.setattr(dying.store, "write_json", dies_at_the_last_write)
+    with pytest.raises(SystemExit):
+        dying.bearer_token()  # the server rotated the pair; only the entry (and next_entry) made it
+    dying.close()
+    survivor = AuthService(Settings.from_env(), clock=clock)
+    assert survivor.bearer_token()  # the rotated pair, found through next_entry: the old one would be reuse
+    assert sandbox.state.reuse_detected == 0
+    clock.advance(7200)
+    assert survivor.bearer_token() and sandbox.state.reuse_detected == 0
+    survivor.close()
+
+
+def test_a_locked_collection_is_keyring_locked_and_logout_refuses_before_deleting(
+    keyed: AuthService, sandbox: RunningSandbox, faulty: Faulty
+) -> None:
+    log_in(keyed, sandbox, "eea")
+    faulty.locked = True
+    with pytest.raises(secret_store.KeyringLocked):
+        keyed.bearer_token()
+    with pytest.raises(secret_store.KeyringLocked):
+        keyed.logout()
+    assert (keyed.store.directory / SESSION_FILE).exists()  # nothing deleted: the token would be orphaned
+    assert sandbox.state.revoked == []
+    faulty.locked = False
+    keyed.logout()
+    assert sandbox.state.revoked == ["refresh_token"] and not (keyed.store.directory / SESSION_FILE).exists()
+
+
+def test_storage_keyring_on_a_locked_keyring_starts_no_login(
+    keyed: AuthService, sandbox: RunningSandbox, faulty: Faulty
+) -> None:
+    faulty.locked = True
+    with pytest.raises(secret_store.KeyringLocked):
+        start_login(keyed, "eea")
+    assert sandbox.state.count("device") == 0
+    assert not (keyed.store.directory / PENDING_FILE).exists()
+
+
+def test_the_state_directory_through_a_symlink_finds_its_entry(
+    keyed: AuthService, sandbox: RunningSandbox, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    log_in(keyed, sandbox, "eea")
+    link = tmp_path / "state-link"
+    link.symlink_to(keyed.store.directory)
+    monkeypatch.setenv("OKX_AUTH_MCP_STATE_DIR", str(link))
+    through = AuthService(Settings.from_env(), clock=clock)
+    assert through.bearer_token() == keyed.bearer_token()
+    through.close()
+
+
+def test_a_session_of_an_earlier_version_is_described_as_in_its_file(
+    sandbox: RunningSandbox, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    monkeypatch.setenv("OKX_AUTH_STORAGE", "file")
+    old = AuthService(Settings.from_env(), clock=clock)
+    log_in(old, sandbox, "eea")
+    path = old.store.directory / SESSION_FILE
+    record = json.loads(path.read_text())
+    del record["storage"]  # as an earlier version wrote it
+    path.write_text(json.dumps(record))
+    old.close()
+    monkeypatch.setenv("OKX_AUTH_STORAGE", "keyring")
+    new = AuthService(Settings.from_env(), clock=clock)
+    assert (new.token_storage() or "").startswith("file (written by an earlier version")
+    new.close()

@@ -3,9 +3,10 @@ pending login's device code. Through the ``keyring`` library's public API only (
 ``get_password``, ``set_password``, ``delete_password``): the macOS Keychain, the Windows Credential Locker, the
 freedesktop Secret Service on Linux.
 
-One entry per state directory and site: service ``okx-auth-mcp``, user name ``<kind>:<site>:<state
-directory>`` (``session`` or ``pending``), so the label the Secret Service shows (``Password for 'session:eea:
-/home/me/.local/state/okx-auth-mcp' on 'okx-auth-mcp'``) names the program and the site, never a token. The
+An entry per record and write: service ``okx-auth-mcp``, user name ``<kind>:<site>:<entry id>`` (``session`` or
+``pending``; the id is random, new at every write, and the state file names it), so the label the Secret
+Service shows (``Password for 'session:eea:3f9c...' on 'okx-auth-mcp'``) names the program and the site, never a
+token, and a write that lands late (from a call that timed out, in any process) lands where nothing reads. The
 value is a small JSON object of the secrets.
 
 Every call has a bounded wait (``timeout``): a locked collection makes the Secret Service prompt or hang, and a
@@ -23,6 +24,9 @@ from typing import TypeVar
 from okx_auth_mcp.edges.state_files import StoreError
 
 SERVICE = "okx-auth-mcp"
+LOCKED_ERRORS = frozenset({"KeyringLocked", "LockedException"})
+"""What keyring (``keyring.errors.KeyringLocked``) and secretstorage (``LockedException``) raise for a locked
+collection that refused to unlock, by name: the backends differ by platform, and none is imported here."""
 DEFAULT_TIMEOUT_SECONDS = 10.0
 
 _T = TypeVar("_T")
@@ -64,32 +68,32 @@ def backend_name() -> str | None:
 
 @dataclass(frozen=True)
 class Keyring:
-    """The keyring's entries for one state directory; ``timeout`` bounds each call."""
+    """The keyring's entries of okx-auth-mcp; ``timeout`` bounds each call."""
 
-    state_dir: str
     timeout: float = DEFAULT_TIMEOUT_SECONDS
 
-    def user(self, kind: str, site: str) -> str:
-        return f"{kind}:{site}:{self.state_dir}"
+    @staticmethod
+    def user(kind: str, site: str, entry: str) -> str:
+        return f"{kind}:{site}:{entry}"
 
-    def get(self, kind: str, site: str) -> str | None:
+    def get(self, kind: str, site: str, entry: str) -> str | None:
         import keyring
 
-        return self._bounded(lambda: keyring.get_password(SERVICE, self.user(kind, site)))
+        return self._bounded(lambda: keyring.get_password(SERVICE, self.user(kind, site, entry)))
 
-    def set(self, kind: str, site: str, value: str) -> None:
+    def set(self, kind: str, site: str, entry: str, value: str) -> None:
         import keyring
 
-        self._bounded(lambda: keyring.set_password(SERVICE, self.user(kind, site), value))
+        self._bounded(lambda: keyring.set_password(SERVICE, self.user(kind, site, entry), value))
 
-    def delete(self, kind: str, site: str) -> bool:
+    def delete(self, kind: str, site: str, entry: str) -> bool:
         """True when there was an entry to delete."""
         import keyring
         from keyring.errors import PasswordDeleteError
 
         def delete() -> bool:
             try:
-                keyring.delete_password(SERVICE, self.user(kind, site))
+                keyring.delete_password(SERVICE, self.user(kind, site, entry))
             except PasswordDeleteError:
                 return False
             return True
@@ -123,7 +127,10 @@ class Keyring:
                 f"the keyring did not answer within {self.timeout:g} s (a locked keyring waits for its unlock prompt)"
             )
         if failure:
-            raise KeyringFailed(f"the keyring refused ({type(failure[0]).__name__})") from None
+            name = type(failure[0]).__name__
+            if name in LOCKED_ERRORS:
+                raise KeyringLocked(f"the keyring is locked ({name})") from None
+            raise KeyringFailed(f"the keyring refused ({name})") from None
         return outcome[0]
 
 

@@ -32,6 +32,7 @@ from okx_auth_mcp.core.records import (
 from okx_auth_mcp.core.sites import SiteId
 from okx_auth_mcp.core.stored_trust import untrusted_endpoint
 from okx_auth_mcp.edges.oauth_client import OAuthHttp
+from okx_auth_mcp.edges.secret_store import KeyringLocked
 from okx_auth_mcp.edges.state_store import (
     StateStore,
     StoreCorrupt,
@@ -182,9 +183,11 @@ class NativeBackend:
         deleted does not stop the revocation: its failure is raised after it."""
         failures: list[StoreError] = []
         with self.store.locked("logging out"):
-            session = or_none_if_unusable(self.session)
+            # A keyring that is locked keeps the tokens from us: refused before anything is deleted, or the live
+            # refresh token would stay in the keyring, unrevoked, with no file naming it.
+            session = or_none_if_unusable(self.session, keep=KeyringLocked)
             stored("logged_in" if session is not None else "not_logged_in").apply(Event.LOGGED_OUT)
-            for delete in (self.records.delete_session, self.records.delete_pending, self.records.storage.forget_all):
+            for delete in (self.records.delete_session, self.records.delete_pending):
                 try:
                     delete()
                 except StoreError as exc:

@@ -103,12 +103,12 @@ def fresh(session: Session, now: float) -> bool:
     return session.access_expires_at - REFRESH_MARGIN_SECONDS > now
 
 
-def or_none_if_unusable(read: Callable[[], _R | None]) -> _R | None:
+def or_none_if_unusable(read: Callable[[], _R | None], keep: type[StoreError] = UnsafeDirectory) -> _R | None:
     """What ``read`` gives, or None when its file cannot be used (damaged, unreadable, planted); a directory
-    that may not be used at all is still an error."""
+    that may not be used at all is still an error, and so is ``keep``."""
     try:
         return read()
-    except UnsafeDirectory:
+    except (UnsafeDirectory, keep):
         raise
     except StoreError:
         return None

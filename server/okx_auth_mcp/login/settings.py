@@ -57,7 +57,7 @@ class Settings:
         storage = env.get("OKX_AUTH_STORAGE") or "auto"
         if storage not in get_args(StorageChoice):
             raise ConfigError("OKX_AUTH_STORAGE must be auto, keyring or file")
-        keyring_timeout = _seconds(env, "OKX_AUTH_KEYRING_TIMEOUT", DEFAULT_KEYRING_TIMEOUT_SECONDS)
+        keyring_timeout = _seconds(env, "OKX_AUTH_KEYRING_TIMEOUT", DEFAULT_KEYRING_TIMEOUT_SECONDS, least=0.1)
         return cls(
             state_dir=default_state_dir(env),
             environ=env,
@@ -71,13 +71,13 @@ class Settings:
         )
 
 
-def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+def _seconds(env: Mapping[str, str], name: str, default: float, least: float = 0.0) -> float:
     try:
         value = float(env.get(name) or default)
     except ValueError:
         value = -1.0
-    if not 0 < value <= 300:
-        raise ConfigError(f"{name} must be a number of seconds between 0 and 300")
+    if not least < value <= 300:
+        raise ConfigError(f"{name} must be a number of seconds above {least:g} and at most 300")
     return value
 
 
