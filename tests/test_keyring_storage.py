@@ -17,6 +17,7 @@ import keyring
 import pytest
 from keyring.backend import KeyringBackend
 
+from okx_auth_mcp.core.sites import SiteId
 from okx_auth_mcp.edges import secret_store
 from okx_auth_mcp.edges.state_store import PENDING_FILE, SESSION_FILE
 from okx_auth_mcp.login.native import NativeBackend
@@ -143,12 +144,20 @@ def test_no_keyring_with_storage_keyring_is_storage_unavailable_and_writes_nothi
 # ----- migration and the way back out -------------------------------------------------------------------
 
 
+def logged_in_with_file_storage(
+    sandbox: RunningSandbox, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, site: SiteId
+) -> AuthService:
+    """A service that logged in with OKX_AUTH_STORAGE=file (the tokens in session.json)."""
+    monkeypatch.setenv("OKX_AUTH_STORAGE", "file")
+    service = AuthService(Settings.from_env(), clock=clock)
+    log_in(service, sandbox, site)
+    return service
+
+
 def test_a_session_in_the_file_moves_to_the_keyring_on_its_next_write_and_back_out(
     sandbox: RunningSandbox, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, settings: Settings
 ) -> None:
-    monkeypatch.setenv("OKX_AUTH_STORAGE", "file")
-    old = AuthService(Settings.from_env(), clock=clock)
-    log_in(old, sandbox, "global")
+    old = logged_in_with_file_storage(sandbox, clock, monkeypatch, "global")
     path = old.store.directory / SESSION_FILE
     token = old.bearer_token()
     assert token in path.read_text()
@@ -410,9 +419,7 @@ def test_the_state_directory_through_a_symlink_finds_its_entry(
 def test_a_session_of_an_earlier_version_is_described_as_in_its_file(
     sandbox: RunningSandbox, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, settings: Settings
 ) -> None:
-    monkeypatch.setenv("OKX_AUTH_STORAGE", "file")
-    old = AuthService(Settings.from_env(), clock=clock)
-    log_in(old, sandbox, "eea")
+    old = logged_in_with_file_storage(sandbox, clock, monkeypatch, "eea")
     path = old.store.directory / SESSION_FILE
     record = json.loads(path.read_text())
     del record["storage"]  # as an earlier version wrote it
