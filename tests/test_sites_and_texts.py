@@ -36,14 +36,23 @@ def test_anything_else_chooses_nothing(reply: str) -> None:
     assert parse_site_reply(reply) is None
 
 
-ACCEPTED = {"1", "2", "3", "global", "eea", "us"}
+ACCEPTED = {"1", "2", "3", "4", "global", "eea", "us", "tr"}
+FULL_WIDTH = ("１", "２", "３", "４")
 
 
-@given(st.text())
+@given(st.one_of(st.text(), st.sampled_from(sorted(ACCEPTED) + list(FULL_WIDTH) + [" 4 ", "TR", "５", "5"])))
 def test_a_reply_never_defaults_to_a_site(reply: str) -> None:
+    """Only a menu number (ASCII or full-width) or a site id chooses a site; the menu's four are always tried
+    (a random text alone found the missing fourth only by chance)."""
     chosen = parse_site_reply(reply)
     text = reply.strip()
-    assert (chosen is not None) == (text in ("１", "２", "３") or (text.isascii() and text.lower() in ACCEPTED))
+    assert (chosen is not None) == (text in FULL_WIDTH or (text.isascii() and text.lower() in ACCEPTED))
+
+
+def test_the_accepted_replies_are_the_menus() -> None:
+    numbers = [str(n) for n in range(1, len(SITES) + 1)]
+    assert set(numbers) | set(SITES) == ACCEPTED
+    assert [chr(ord("０") + int(n)) for n in numbers] == list(FULL_WIDTH)
 
 
 def test_the_site_registry_matches_okx() -> None:
