@@ -39,7 +39,10 @@ from mcp.types import CallToolResult
 from okx_auth_mcp.core import texts
 from okx_auth_mcp.core.login_state import BackendNote
 from okx_auth_mcp.core.okx_cli_output import AUTH_SINCE, parse_config
+from okx_auth_mcp.core.okx_config_edit import NewProfile
+from okx_auth_mcp.core.sites import SITE_IDS, SITES, SiteId
 from okx_auth_mcp.edges.okx_cli import OkxCli
+from okx_auth_mcp.edges.okx_config_writer import save_profile
 from okx_auth_mcp.login.backends import backend_note, open_service
 from okx_auth_mcp.login.diagnose import ProbeOptions, diagnose
 from okx_auth_mcp.login.service import AuthService
@@ -313,3 +316,25 @@ def test_okx_reads_the_account_with_our_session(okx: Okx, me: AuthService, live:
     assert live.state.count("account") >= 1
     token = me.bearer_token()
     assert token not in done.stdout + done.stderr
+
+
+# ----- what our config writer writes, as OKX's CLI reads it ---------------------------------------------
+
+
+@pytest.mark.parametrize("site", SITE_IDS)
+def test_okx_reads_the_profile_our_writer_wrote(okx: Okx, site: SiteId) -> None:
+    okx.config('[profiles.demo]\nsite = "us"\ndemo = true\n')
+    (okx.directory / "config.toml").chmod(0o600)
+    secret, passphrase = secrets.token_hex(16), "Pp-" + secrets.token_hex(6)
+    new = NewProfile(
+        "okx-prod", site, demo=False, api_key="ak-" + secrets.token_hex(8), secret_key=secret, passphrase=passphrase
+    )
+    save_profile(os.environ, new)
+    done = okx.run("config", "show", "--json")
+    assert done.returncode == 0, done.stderr
+    shown = json.loads(done.stdout)["profiles"]
+    assert shown["demo"] == {"site": "us", "demo": True}
+    ours = shown["okx-prod"]
+    assert (ours["api_key"], ours["secret_key"], ours["passphrase"]) == (new.api_key, secret, passphrase)
+    assert ours["site"] == site and ours.get("demo") is False
+    assert ours.get("base_url") == (None if site == "global" else SITES[site].api_base_url)

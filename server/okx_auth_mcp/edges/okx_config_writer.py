@@ -1,0 +1,153 @@
+"""The one writer of OKX's config file, ``$OKX_HOME/config.toml`` (default ``~/.okx``): read with ``tomllib``,
+changed as data (``core.okx_config_edit``), written with ``tomli-w``.
+
+- Under a lock of its own next to the file (``config.toml.lock``, a bounded wait), so two writers never
+  lose each other's change; the file is read again just before it is replaced, and a change made meanwhile
+  (by OKX's own wizard, an editor) is met by doing the edit once more, then refused.
+- Atomic (a private temporary file, fsync, rename) and 0600; a directory it creates is 0700. A symlinked
+  ``config.toml`` has its target written (with the same owner and mode checks); the link stays a link.
+- A file it cannot parse is never overwritten: ``[config_error]`` with the line. Before the first rewrite of a
+  file that may have comments (tomli-w keeps none), a 0600 copy ``config.toml.bak`` is kept; a removal keeps a
+  timestamped copy ``config.toml.bak-<UTC time>``. The result says which.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import time
+import tomllib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import filelock
+import tomli_w
+
+from okx_auth_mcp.core.okx_config_edit import NewProfile, may_have_comments, with_profile, without_profile
+from okx_auth_mcp.core.okx_profiles import ConfigError, ConfigParseError
+from okx_auth_mcp.edges.okx_config import config_path
+from okx_auth_mcp.edges.state_files import StoreError, make_directory, read_file, write_file
+
+LOCK_TIMEOUT_SECONDS = 5.0
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Written:
+    path: Path
+    """The file written (a symlink's target)."""
+    backup: Path | None = None
+    """The copy of the file as it was, when one was kept."""
+    replaced: bool = False
+    """Whether a profile of that name was replaced (``save_profile``)."""
+
+
+def save_profile(environ: Mapping[str, str], profile: NewProfile, *, replace: bool = False) -> Written:
+    """Add ``profile`` (or, with ``replace``, put it in the place of the one of that name)."""
+    replaced: list[bool] = []
+
+    def change(document: dict[str, Any]) -> dict[str, Any]:
+        changed, existed = with_profile(document, profile.checked(), replace=replace)
+        replaced[:] = [existed]
+        return changed
+
+    written = _edit(environ, change, timestamped_backup=False)
+    return Written(written.path, written.backup, replaced[0])
+
+
+def remove_profile(environ: Mapping[str, str], name: str) -> Written:
+    """Remove the profile ``name`` (and ``default_profile`` when it named it); a timestamped copy is kept."""
+    return _edit(environ, lambda document: without_profile(document, name), timestamped_backup=True)
+
+
+def _edit(
+    environ: Mapping[str, str], change: Callable[[dict[str, Any]], dict[str, Any]], *, timestamped_backup: bool
+) -> Written:
+    path = _target(config_path(environ))
+    with _locked(path):
+        for _ in range(2):
+            before = _read(path)
+            document = _parse(path, before)
+            data = tomli_w.dumps(change(document)).encode("utf-8")
+            if _read(path) != before:
+                continue  # changed while we worked: once more, on what it is now
+            backup = _backup(path, before, timestamped_backup)
+            _write(path, data)
+            return Written(path, backup)
+    raise ConfigError(f"{path} kept changing while it was being written; it was not changed. Try again")
+
+
+def _target(path: Path) -> Path:
+    """The file to write: a symlink's target (the link itself is never replaced)."""
+    if path.is_symlink():
+        return path.resolve()
+    return path
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    try:
+        make_directory(path.parent)
+        lock = filelock.FileLock(str(path.with_name(path.name + ".lock")), timeout=LOCK_TIMEOUT_SECONDS)
+        with lock:
+            yield
+    except filelock.Timeout:
+        raise ConfigError(f"another program is writing {path}; try again in a moment") from None
+    except StoreError as exc:
+        raise ConfigError(str(exc)) from None
+    except OSError as exc:
+        raise ConfigError(f"{path.parent} cannot be written: {exc.strerror}") from None
+
+
+def _read(path: Path) -> bytes | None:
+    """The file's bytes (None when there is none), after the checks a file holding secrets must pass: this
+    user's, and writable by nobody else (the state files' reader adds: a regular file, a bounded size)."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ConfigError(f"{path} cannot be read: {exc.strerror}") from None
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        raise ConfigError(f"{path} belongs to another user; it was not changed (chown it back to your user)")
+    if os.name == "posix" and info.st_mode & 0o022:
+        mode = oct(stat.S_IMODE(info.st_mode))[2:]
+        raise ConfigError(f"{path} can be changed by other users (mode {mode}); it was not changed: chmod 600 {path}")
+    try:
+        return read_file(path, MAX_CONFIG_BYTES)
+    except StoreError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _parse(path: Path, raw: bytes | None) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigParseError(f"{path} is not UTF-8 text; it was not changed") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigParseError(f"{path} is not valid TOML ({exc}); it was not changed") from None
+
+
+def _backup(path: Path, before: bytes | None, timestamped: bool) -> Path | None:
+    if before is None:
+        return None
+    if timestamped:
+        name = f"{path.name}.bak-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
+    elif may_have_comments(before) and not path.with_name(path.name + ".bak").exists():
+        name = path.name + ".bak"
+    else:
+        return None
+    _write(path.with_name(name), before)
+    return path.with_name(name)
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        write_file(path.parent, path.name, data)
+    except StoreError as exc:
+        raise ConfigError(str(exc)) from None

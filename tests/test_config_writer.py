@@ -1,0 +1,168 @@
+"""The one writer of OKX's config file (``edges.okx_config_writer``), on real files under tmp_path: what it keeps,
+how it writes, and what it refuses with the file unchanged. OKX's real CLI reads what it wrote in
+tests/test_real_okx_cli.py."""
+
+from __future__ import annotations
+
+import os
+import stat
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from okx_auth_mcp.core.okx_config_edit import InvalidProfile, NewProfile, NoSuchProfile, ProfileExists
+from okx_auth_mcp.core.okx_profiles import ConfigError, ConfigParseError
+from okx_auth_mcp.core.sites import SiteId
+from okx_auth_mcp.edges import okx_config
+from okx_auth_mcp.edges.okx_config_writer import remove_profile, save_profile
+
+SECRET = "S3CRET-9f8e7d6c5b4a3210"
+PASS = "Pass-phrase-01"
+
+
+def profile(name: str = "okx-prod", site: SiteId = "eea", /, **fields: str) -> NewProfile:
+    values = {"api_key": "ak-0123456789", "secret_key": SECRET, "passphrase": PASS, **fields}
+    return NewProfile(name, site, demo=False, **values)
+
+
+@pytest.fixture
+def home(isolated_env: dict[str, str]) -> Path:
+    return Path(isolated_env["OKX_HOME"])
+
+
+def read(home: Path) -> dict[str, object]:
+    return tomllib.loads((home / "config.toml").read_text(encoding="utf-8"))
+
+
+def test_a_new_file_in_a_new_directory_is_0600_in_0700_and_reads_back(home: Path) -> None:
+    written = save_profile(os.environ, profile())
+    assert written.path == home / "config.toml" and written.backup is None and not written.replaced
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    assert stat.S_IMODE(written.path.stat().st_mode) == 0o600
+    assert read(home)["profiles"] == {
+        "okx-prod": {
+            "api_key": "ak-0123456789",
+            "secret_key": SECRET,
+            "passphrase": PASS,
+            "demo": False,
+            "site": "eea",
+            "base_url": "https://eea.okx.com",
+        }
+    }
+    loaded = okx_config.load(os.environ).api_key_profile()
+    assert loaded is not None and (loaded.name, loaded.site, loaded.secret_key) == ("okx-prod", "eea", SECRET)
+
+
+def test_a_global_profile_has_no_base_url(home: Path) -> None:
+    save_profile(os.environ, profile("main", "global"))
+    assert "base_url" not in read(home)["profiles"]["main"]  # type: ignore[index]
+
+
+def test_everything_else_in_the_file_is_kept(home: Path) -> None:
+    home.mkdir(mode=0o700)
+    (home / "config.toml").write_text(
+        'default_profile = "demo"\nfuture_key = [1, 2]\n[profiles.demo]\nsite = "us"\ndemo = true\nextra = "x"\n'
+    )
+    save_profile(os.environ, profile("okx-prod", "tr"))
+    document = read(home)
+    assert document["default_profile"] == "demo" and document["future_key"] == [1, 2]
+    assert document["profiles"]["demo"] == {"site": "us", "demo": True, "extra": "x"}  # type: ignore[index]
+    assert document["profiles"]["okx-prod"]["base_url"] == "https://tr.okx.com"  # type: ignore[index]
+
+
+def test_a_file_with_comments_is_copied_once_before_its_first_rewrite(home: Path) -> None:
+    home.mkdir(mode=0o700)
+    original = '# my settings\n[profiles.demo]\nsite = "us"  # the US site\n'
+    (home / "config.toml").write_text(original)
+    first = save_profile(os.environ, profile("a"))
+    assert first.backup == home / "config.toml.bak"
+    assert first.backup.read_text() == original and stat.S_IMODE(first.backup.stat().st_mode) == 0o600
+    second = save_profile(os.environ, profile("b"))
+    assert second.backup is None and first.backup.read_text() == original  # the first copy is never overwritten
+
+
+def test_an_existing_profile_is_replaced_only_when_asked(home: Path) -> None:
+    save_profile(os.environ, profile())
+    before = (home / "config.toml").read_bytes()
+    with pytest.raises(ProfileExists):
+        save_profile(os.environ, profile(passphrase="Another-pass-1"))
+    assert (home / "config.toml").read_bytes() == before
+    assert save_profile(os.environ, profile(passphrase="Another-pass-1"), replace=True).replaced
+    assert read(home)["profiles"]["okx-prod"]["passphrase"] == "Another-pass-1"  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"name": "a b"}, "profile name"),
+        ({"name": 'x"]\n[evil'}, "profile name"),
+        ({"name": ""}, "profile name"),
+        ({"api_key": ""}, "api_key"),
+        ({"secret_key": "x" * (10 * 1024 * 1024)}, "secret_key"),
+        ({"secret_key": "sécret-key"}, "secret_key"),
+        ({"passphrase": "short"}, "passphrase"),
+        ({"passphrase": "p" * 33}, "passphrase"),
+        ({"api_key": " ak-with-space"}, "api_key"),
+        ({"secret_key": "line\nbreak"}, "secret_key"),
+    ],
+)
+def test_bad_input_is_refused_naming_the_field_and_the_file_is_unchanged(
+    home: Path, changes: dict[str, str], named: str
+) -> None:
+    save_profile(os.environ, profile("kept"))
+    before = (home / "config.toml").read_bytes()
+    name = changes.pop("name", "okx-prod")
+    with pytest.raises(InvalidProfile) as refused:
+        save_profile(os.environ, profile(name, **changes))
+    assert named in str(refused.value)
+    for value in changes.values():
+        assert not value or value not in str(refused.value)
+    assert (home / "config.toml").read_bytes() == before
+
+
+def test_a_file_that_is_not_toml_is_never_overwritten(home: Path) -> None:
+    home.mkdir(mode=0o700)
+    (home / "config.toml").write_text('[profiles.a]\napi_key = "unterminated\n')
+    before = (home / "config.toml").read_bytes()
+    with pytest.raises(ConfigParseError, match="line 2"):
+        save_profile(os.environ, profile())
+    assert (home / "config.toml").read_bytes() == before and not (home / "config.toml.bak").exists()
+
+
+def test_a_symlinked_file_has_its_target_written_and_stays_a_link(home: Path, tmp_path: Path) -> None:
+    home.mkdir(mode=0o700)
+    elsewhere = tmp_path / "dotfiles"
+    elsewhere.mkdir(mode=0o700)
+    (elsewhere / "okx.toml").write_text('[profiles.demo]\nsite = "us"\n')
+    (elsewhere / "okx.toml").chmod(0o600)
+    (home / "config.toml").symlink_to(elsewhere / "okx.toml")
+    written = save_profile(os.environ, profile())
+    assert written.path == (elsewhere / "okx.toml").resolve()
+    assert (home / "config.toml").is_symlink()
+    assert "okx-prod" in read(home)["profiles"]  # type: ignore[operator]
+
+
+def test_a_file_others_can_write_is_refused(home: Path) -> None:
+    save_profile(os.environ, profile("kept"))
+    (home / "config.toml").chmod(0o666)
+    before = (home / "config.toml").read_bytes()
+    with pytest.raises(ConfigError, match="chmod"):
+        save_profile(os.environ, profile())
+    assert (home / "config.toml").read_bytes() == before
+
+
+def test_a_removal_takes_the_block_and_its_default_and_keeps_a_timestamped_copy(home: Path) -> None:
+    save_profile(os.environ, profile("a"))
+    save_profile(os.environ, profile("b"))
+    path = home / "config.toml"
+    path.write_text('default_profile = "a"\n' + path.read_text())
+    before = path.read_text()
+    written = remove_profile(os.environ, "a")
+    assert written.backup is not None and written.backup.name.startswith("config.toml.bak-")
+    assert written.backup.read_text() == before and stat.S_IMODE(written.backup.stat().st_mode) == 0o600
+    document = read(home)
+    profiles = document["profiles"]
+    assert "default_profile" not in document and isinstance(profiles, dict) and set(profiles) == {"b"}
+    with pytest.raises(NoSuchProfile):
+        remove_profile(os.environ, "a")
