@@ -14,7 +14,6 @@ changed as data (``core.okx_config_edit``), written with ``tomli-w``.
 from __future__ import annotations
 
 import contextlib
-import os
 import stat
 import time
 import tomllib
@@ -29,7 +28,14 @@ import tomli_w
 from okx_auth_mcp.core.okx_config_edit import NewProfile, may_have_comments, with_profile, without_profile
 from okx_auth_mcp.core.okx_profiles import ConfigError, ConfigParseError
 from okx_auth_mcp.edges.okx_config import config_path
-from okx_auth_mcp.edges.state_files import StoreError, make_directory, read_file, write_file
+from okx_auth_mcp.edges.state_files import (
+    StoreError,
+    foreign,
+    make_directory,
+    read_file,
+    writable_by_others,
+    write_file,
+)
 
 LOCK_TIMEOUT_SECONDS = 5.0
 MAX_CONFIG_BYTES = 1024 * 1024
@@ -111,9 +117,9 @@ def _read(path: Path) -> bytes | None:
         return None
     except OSError as exc:
         raise ConfigError(f"{path} cannot be read: {exc.strerror}") from None
-    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+    if foreign(info):
         raise ConfigError(f"{path} belongs to another user; it was not changed (chown it back to your user)")
-    if os.name == "posix" and info.st_mode & 0o022:
+    if writable_by_others(info):
         mode = oct(stat.S_IMODE(info.st_mode))[2:]
         raise ConfigError(f"{path} can be changed by other users (mode {mode}); it was not changed: chmod 600 {path}")
     try:

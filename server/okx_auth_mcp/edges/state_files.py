@@ -56,12 +56,12 @@ def _posix_owner() -> int | None:
     return None if getuid is None else int(getuid())
 
 
-def _foreign(info: os.stat_result) -> bool:
+def foreign(info: os.stat_result) -> bool:
     uid = _posix_owner()
     return uid is not None and info.st_uid != uid
 
 
-def _writable_by_others(info: os.stat_result) -> bool:
+def writable_by_others(info: os.stat_result) -> bool:
     return _posix_owner() is not None and bool(stat.S_IMODE(info.st_mode) & 0o022)
 
 
@@ -79,12 +79,12 @@ def check_directory(directory: Path) -> bool:
             f"the state directory {directory} is not a directory; move that file away, or set "
             "OKX_AUTH_MCP_STATE_DIR to another place"
         )
-    if _foreign(info):
+    if foreign(info):
         raise UnsafeDirectory(
             f"the state directory {directory} belongs to another user (uid {info.st_uid}); nothing in it is "
             f"used. Run: chown -R $(id -un) {directory}"
         )
-    if _writable_by_others(info):
+    if writable_by_others(info):
         raise UnsafeDirectory(
             f"the state directory {directory} can be changed by other users (mode {stat.S_IMODE(info.st_mode):04o}); "
             f"nothing in it is used. Run: chmod 700 {directory}"
@@ -110,12 +110,12 @@ def _not_regular(path: Path) -> StoreCorrupt:
 def _check_file(path: Path, info: os.stat_result, limit: int) -> None:
     if not stat.S_ISREG(info.st_mode):
         raise _not_regular(path)
-    if _foreign(info):
+    if foreign(info):
         raise UnsafeFile(
             f"{path} belongs to another user (uid {info.st_uid}) and was not used; delete it (okx-auth-mcp "
             "logout does that for the session and a pending login)"
         )
-    if _writable_by_others(info):
+    if writable_by_others(info):
         raise UnsafeFile(
             f"{path} can be changed by other users (mode {stat.S_IMODE(info.st_mode):04o}) and was not used. "
             "Delete it (okx-auth-mcp logout does that for the session and a pending login) and log in again"
