@@ -8,6 +8,7 @@ import os
 import stat
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -166,3 +167,39 @@ def test_a_removal_takes_the_block_and_its_default_and_keeps_a_timestamped_copy(
     assert "default_profile" not in document and isinstance(profiles, dict) and set(profiles) == {"b"}
     with pytest.raises(NoSuchProfile):
         remove_profile(os.environ, "a")
+
+
+def test_a_change_made_while_writing_is_kept_and_one_that_never_stops_is_refused(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another program (OKX's wizard, an editor) writes the file between our read and our write: the edit is
+    done once more on what the file is now; a file that changes every time is refused, left as it is."""
+    import tomli_w
+
+    save_profile(os.environ, profile("first"))
+    path = home / "config.toml"
+    real_dumps = tomli_w.dumps
+    changes = iter(["theirs", "again", "and-again"])
+    pending = [1]  # how many of the next edits someone else overtakes
+
+    def someone_else_writes(document: dict[str, Any]) -> str:
+        data = real_dumps(document)
+        if pending[0] > 0:
+            pending[0] -= 1
+            path.write_text(path.read_text() + f'\n[profiles.{next(changes)}]\nsite = "us"\n')
+        return data
+
+    monkeypatch.setattr(tomli_w, "dumps", someone_else_writes)  # the writer's serialiser, at its every call
+    save_profile(os.environ, profile("ours"))
+    assert names(home) == {"first", "theirs", "ours"}
+
+    pending[0] = 2
+    with pytest.raises(ConfigError, match="kept changing"):
+        save_profile(os.environ, profile("never"))
+    assert names(home) == {"first", "theirs", "ours", "again", "and-again"}  # theirs kept; ours not written
+
+
+def names(home: Path) -> set[str]:
+    profiles = read(home)["profiles"]
+    assert isinstance(profiles, dict)
+    return set(profiles)
