@@ -153,15 +153,14 @@ class TokenStorage:
     def delete(self, name: str, kind: Kind) -> bool:
         """Delete the record's file, then its keyring entries (a logout, an ended grant, a finished login).
         True when there was a file."""
-        try:
-            old = self._raw(name)
-        except StoreCorrupt:
-            old = None  # removed unread: logout is the recovery from damaged state
+        old = self._raw(name)
         deleted = self.store.delete(name)
         self._forget_entries(kind, old)
         return deleted
 
     def _raw(self, name: str) -> dict[str, Any] | None:
+        """The file as JSON; None when there is none, or when it is damaged (it is then rewritten or removed
+        unread: logout is the recovery from damaged state)."""
         try:
             return self.store.read_json(name)
         except StoreCorrupt:
