@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from okx_auth_mcp.core.okx_config_edit import InvalidProfile, NewProfile, NoSuchProfile, ProfileExists
+from okx_auth_mcp.core.okx_config_edit import ConfigChanged, InvalidProfile, NewProfile, NoSuchProfile, ProfileExists
 from okx_auth_mcp.core.okx_profiles import ConfigError, ConfigParseError
 from okx_auth_mcp.core.sites import SiteId
 from okx_auth_mcp.edges import okx_config
-from okx_auth_mcp.edges.okx_config_writer import remove_profile, save_profile
+from okx_auth_mcp.edges.okx_config_writer import config_digest, remove_profile, save_profile
 
 SECRET = "S3CRET-9f8e7d6c5b4a3210"
 PASS = "Pass-phrase-01"
@@ -151,6 +151,36 @@ def test_a_file_others_can_write_is_refused(home: Path) -> None:
     with pytest.raises(ConfigError, match="chmod"):
         save_profile(os.environ, profile())
     assert (home / "config.toml").read_bytes() == before
+
+
+def test_make_default_names_the_new_profile_as_okx_wizard_does(home: Path) -> None:
+    save_profile(os.environ, profile("old"), make_default=True)
+    save_profile(os.environ, profile("new"))
+    assert read(home)["default_profile"] == "old"
+    save_profile(os.environ, profile("new", passphrase="Another-pass-1"), replace=True, make_default=True)
+    assert read(home)["default_profile"] == "new"
+    loaded = okx_config.load(os.environ).api_key_profile()
+    assert loaded is not None and loaded.name == "new"
+
+
+def test_a_removal_bound_to_a_digest_is_refused_once_the_file_changed(home: Path) -> None:
+    save_profile(os.environ, profile("a"))
+    confirmed = config_digest(os.environ)
+    assert confirmed == config_digest(os.environ) and len(confirmed) == 64
+    save_profile(os.environ, profile("b"))
+    before = (home / "config.toml").read_bytes()
+    with pytest.raises(ConfigChanged, match="changed after the user confirmed"):
+        remove_profile(os.environ, "a", expected_digest=confirmed)
+    assert (home / "config.toml").read_bytes() == before
+    assert not list(home.glob("config.toml.bak-*"))
+    remove_profile(os.environ, "a", expected_digest=config_digest(os.environ))
+    assert set(read(home)["profiles"]) == {"b"}  # type: ignore[arg-type]
+
+
+def test_the_digest_of_no_file_is_stable_and_differs_from_any_file(home: Path) -> None:
+    assert config_digest(os.environ) == "none"
+    save_profile(os.environ, profile())
+    assert config_digest(os.environ) != "none"
 
 
 def test_a_removal_takes_the_block_and_its_default_and_keeps_a_timestamped_copy(home: Path) -> None:

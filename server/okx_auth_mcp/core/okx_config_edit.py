@@ -35,6 +35,10 @@ class NoSuchProfile(ConfigError):
     """The profile to remove is not in the file."""
 
 
+class ConfigChanged(ConfigError):
+    """The file is no longer what the user saw when they confirmed the change."""
+
+
 @dataclass(frozen=True)
 class NewProfile:
     name: str
@@ -85,13 +89,19 @@ def profiles_of(document: dict[str, Any]) -> dict[str, Any]:
     return profiles
 
 
-def with_profile(document: dict[str, Any], profile: NewProfile, *, replace: bool) -> tuple[dict[str, Any], bool]:
-    """The document with ``profile`` in it, and whether one of that name was replaced."""
+def with_profile(
+    document: dict[str, Any], profile: NewProfile, *, replace: bool, make_default: bool = False
+) -> tuple[dict[str, Any], bool]:
+    """The document with ``profile`` in it (and, with ``make_default``, named by ``default_profile``, as OKX's
+    own wizard does), and whether one of that name was replaced."""
     profiles = profiles_of(document)
     existed = profile.name in profiles
     if existed and not replace:
         raise ProfileExists(f"a profile named {profile.name} exists; replace it, or choose another name")
-    return {**document, "profiles": {**profiles, profile.name: profile.checked().table()}}, existed
+    changed = {**document, "profiles": {**profiles, profile.name: profile.checked().table()}}
+    if make_default:
+        changed["default_profile"] = profile.name
+    return changed, existed
 
 
 def without_profile(document: dict[str, Any], name: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ changed as data (``core.okx_config_edit``), written with ``tomli-w``.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import stat
 import time
 import tomllib
@@ -25,7 +26,13 @@ from typing import Any
 import filelock
 import tomli_w
 
-from okx_auth_mcp.core.okx_config_edit import NewProfile, may_have_comments, with_profile, without_profile
+from okx_auth_mcp.core.okx_config_edit import (
+    ConfigChanged,
+    NewProfile,
+    may_have_comments,
+    with_profile,
+    without_profile,
+)
 from okx_auth_mcp.core.okx_profiles import ConfigError, ConfigParseError
 from okx_auth_mcp.edges.okx_config import config_path
 from okx_auth_mcp.edges.state_files import (
@@ -51,12 +58,15 @@ class Written:
     """Whether a profile of that name was replaced (``save_profile``)."""
 
 
-def save_profile(environ: Mapping[str, str], profile: NewProfile, *, replace: bool = False) -> Written:
-    """Add ``profile`` (or, with ``replace``, put it in the place of the one of that name)."""
+def save_profile(
+    environ: Mapping[str, str], profile: NewProfile, *, replace: bool = False, make_default: bool = False
+) -> Written:
+    """Add ``profile`` (or, with ``replace``, put it in the place of the one of that name); with
+    ``make_default``, ``default_profile`` names it (as OKX's own wizard does)."""
     replaced: list[bool] = []
 
     def change(document: dict[str, Any]) -> dict[str, Any]:
-        changed, existed = with_profile(document, profile.checked(), replace=replace)
+        changed, existed = with_profile(document, profile.checked(), replace=replace, make_default=make_default)
         replaced[:] = [existed]
         return changed
 
@@ -64,18 +74,42 @@ def save_profile(environ: Mapping[str, str], profile: NewProfile, *, replace: bo
     return Written(written.path, written.backup, replaced[0])
 
 
-def remove_profile(environ: Mapping[str, str], name: str) -> Written:
-    """Remove the profile ``name`` (and ``default_profile`` when it named it); a timestamped copy is kept."""
-    return _edit(environ, lambda document: without_profile(document, name), timestamped_backup=True)
+def remove_profile(environ: Mapping[str, str], name: str, *, expected_digest: str | None = None) -> Written:
+    """Remove the profile ``name`` (and ``default_profile`` when it named it); a timestamped copy is kept.
+    With ``expected_digest`` (:func:`config_digest` when the user was asked), a file changed since is refused
+    (:class:`ConfigChanged`), unchanged."""
+    return _edit(
+        environ,
+        lambda document: without_profile(document, name),
+        timestamped_backup=True,
+        expected_digest=expected_digest,
+    )
+
+
+def config_digest(environ: Mapping[str, str]) -> str:
+    """A digest of the config file's bytes as they are now (of "no file" when there is none), after the same
+    checks as a write: what a confirmation is bound to, so that any change to the file voids it."""
+    path = _target(config_path(environ))
+    return _digest(_read(path))
+
+
+def _digest(raw: bytes | None) -> str:
+    return "none" if raw is None else hashlib.sha256(raw).hexdigest()
 
 
 def _edit(
-    environ: Mapping[str, str], change: Callable[[dict[str, Any]], dict[str, Any]], *, timestamped_backup: bool
+    environ: Mapping[str, str],
+    change: Callable[[dict[str, Any]], dict[str, Any]],
+    *,
+    timestamped_backup: bool,
+    expected_digest: str | None = None,
 ) -> Written:
     path = _target(config_path(environ))
     with _locked(path):
         for _ in range(2):
             before = _read(path)
+            if expected_digest is not None and _digest(before) != expected_digest:
+                raise ConfigChanged(f"{path} changed after the user confirmed; it was not changed. Ask the user again")
             document = _parse(path, before)
             data = tomli_w.dumps(change(document)).encode("utf-8")
             if _read(path) != before:
