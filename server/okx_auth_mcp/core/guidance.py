@@ -17,6 +17,8 @@ TOOL_NAMES = (
     "logout",
     "verify_credentials",
     "diagnose",
+    "setup_api_key",
+    "setup_api_key_status",
 )
 
 INSTRUCTIONS = (

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from okx_auth_mcp.core.api_keys import KeyRejected, Verified
 from okx_auth_mcp.core.okx_config_edit import NewProfile
 from okx_auth_mcp.core.okx_profiles import ConfigError, Profile
+from okx_auth_mcp.core.sites import SiteId
 from okx_auth_mcp.edges.okx_api import OkxApi
 from okx_auth_mcp.edges.okx_config_writer import Written, save_profile
 from okx_auth_mcp.login.refusals import KNOWN_FAILURES
@@ -30,6 +31,8 @@ class Saved:
     """A profile saved, and what OKX said of its key."""
 
     profile: str
+    site: SiteId
+    demo: bool
     written: Written
     outcome: Verified | KeyRejected | None
     """OKX accepted or refused the key; None when the check could not run (:attr:`check_error` says why)."""
@@ -50,8 +53,8 @@ def save_and_verify(
         outcome = verify_saved(service, api, clock, profile.name)
     except KNOWN_FAILURES as exc:
         log.info("API key of profile %s saved; the check could not run (%s)", profile.name, type(exc).__name__)
-        return Saved(profile.name, written, None, exc, in_effect)
-    return Saved(profile.name, written, outcome, None, in_effect)
+        return Saved(profile.name, profile.site, profile.demo, written, None, exc, in_effect)
+    return Saved(profile.name, profile.site, profile.demo, written, outcome, None, in_effect)
 
 
 def verify_saved(service: AuthService, api: OkxApi, clock: Callable[[], float], name: str) -> Verified | KeyRejected:
