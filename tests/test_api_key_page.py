@@ -9,6 +9,7 @@ import logging
 import os
 import re
 import socket
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,8 @@ from urllib.parse import urlsplit
 
 import httpx2
 import pytest
+from mcp.client import Client
+from mcp.client.stdio import StdioServerParameters
 from mcp.types import ElicitRequestURLParams, ElicitResult
 
 from okx_auth_mcp.core import setup_replies, texts
@@ -395,3 +398,21 @@ async def test_a_client_with_url_elicitation_is_asked_to_open_the_page(
         assert link.url == opened["url"] and link.message == setup_replies.open_page_request("en")
         assert opened["status"] == "waiting"
         assert httpx2.get(opened["url"], timeout=5).status_code == 200  # the retry kept the page it offered
+
+
+@pytest.mark.anyio
+async def test_over_stdio_a_sandbox_session_verifies_the_saved_key_at_the_sandbox_never_at_okx() -> None:
+    """``serve --sandbox`` over stdio: the page works from the server process, and the key it saved is checked
+    at the sandbox (which knows no such key: 50111), not sent to OKX (which would be unreachable: unchecked)."""
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "okx_auth_mcp", "serve", "--sandbox"], env=dict(os.environ)
+    )
+    async with Client(params) as client:
+        opened = data(await client.call_tool("setup_api_key", {"lang": "en"}))
+        answer = await post_form(opened["url"])
+        assert answer.status_code == 200 and "OKX rejected it" in answer.text
+        status = data(await client.call_tool("setup_api_key_status", {"lang": "en"}))
+        assert (status["status"], status["verified"], status["code"]) == ("saved", "rejected", "50111")
+        assert "okx-sbx-" in status["path"]  # the sandbox's own ~/.okx, never the user's
+        pre = data(await client.call_tool("preflight", {"lang": "en"}))
+        assert pre["next"] == "api_key_configured"
