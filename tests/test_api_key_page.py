@@ -10,6 +10,7 @@ import os
 import re
 import socket
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -175,13 +176,13 @@ def test_an_unreachable_okx_keeps_the_key_saved_and_unchecked(
         ({"site": ""}, "site", "choose your OKX site"),
         ({"site": "mars"}, "site", "choose your OKX site"),
         ({"mode": ""}, "mode", "choose demo or live"),
-        ({"profile": 'x"]\n[evil'}, "profile", "profile name must be"),
-        ({"profile": "a" * 65}, "profile", "profile name must be"),
+        ({"profile": 'x"]\n[evil'}, "profile", "1-64 letters, digits"),
+        ({"profile": "a" * 65}, "profile", "1-64 letters, digits"),
         ({"api_key": ""}, "api_key", "required"),
         ({"secret_key": "sécret-clé-000"}, "secret_key", "printable ASCII"),
         ({"secret_key": "x" * 300}, "secret_key", "printable ASCII"),
-        ({"passphrase": "short"}, "passphrase", "8-32"),
-        ({"passphrase": "p" * 33}, "passphrase", "8-32"),
+        ({"passphrase": "short"}, "passphrase", "8-32 characters"),
+        ({"passphrase": "p" * 33}, "passphrase", "8-32 characters"),
     ],
 )
 def test_a_form_that_does_not_fit_is_shown_again_naming_the_field_and_nothing_is_written(
@@ -191,6 +192,7 @@ def test_a_form_that_does_not_fit_is_shown_again_naming_the_field_and_nothing_is
     answer = submit(page, form(**fields))
     assert answer.status_code == 400 and said in answer.text
     assert "Nothing was saved" in answer.text and 'role="alert"' in answer.text
+    assert re.search(rf'name="{field}"[^>]*autofocus', answer.text)  # the first field at fault has the focus
     for secret in (SK, PP, AK, fields.get(field, "")):
         if secret and field not in ("site", "mode", "profile"):
             assert f'value="{secret}"' not in answer.text
@@ -198,6 +200,13 @@ def test_a_form_that_does_not_fit_is_shown_again_naming_the_field_and_nothing_is
     current = pages.current()
     assert current is not None and current.state == "waiting"  # the page still works
     assert submit(page, form()).status_code == 200
+
+
+def test_values_pasted_with_spaces_around_them_are_saved_without(pages: ApiKeyPages) -> None:
+    page = pages.start("en")
+    assert submit(page, form(api_key=f" {AK}\t", secret_key=f"{SK} ", passphrase=f"\n{PP}")).status_code == 200
+    profile = okx_config.load(os.environ).api_key_profile()
+    assert profile is not None and (profile.api_key, profile.secret_key, profile.passphrase) == (AK, SK, PP)
 
 
 def test_the_values_that_are_not_secret_come_back_and_the_secret_ones_do_not(pages: ApiKeyPages) -> None:
@@ -226,9 +235,12 @@ def test_an_existing_profile_is_replaced_only_when_the_box_is_ticked(
 def test_a_config_file_that_is_not_toml_is_never_overwritten(pages: ApiKeyPages, isolated_env: dict[str, str]) -> None:
     write_config(isolated_env["OKX_HOME"], "this is = = not toml\n")
     before = config_file(isolated_env).read_bytes()
-    answer = submit(pages.start("en"), form())
-    assert answer.status_code == 409 and "[config_error]" in answer.text and "line 1" in answer.text
+    answer = submit(pages.start("en"), form(site="eea", profile="mine"))
+    assert answer.status_code == 409 and "could not be written, so nothing was saved" in answer.text
+    assert "line 1" in answer.text and 'value="eea" required checked' in answer.text and 'value="mine"' in answer.text
     assert config_file(isolated_env).read_bytes() == before
+    zh = submit(pages.start("zh"), form())
+    assert "无法写入配置文件，因此未保存任何内容" in zh.text
 
 
 @pytest.mark.parametrize(
@@ -416,3 +428,67 @@ async def test_over_stdio_a_sandbox_session_verifies_the_saved_key_at_the_sandbo
         assert "okx-sbx-" in status["path"]  # the sandbox's own ~/.okx, never the user's
         pre = data(await client.call_tool("preflight", {"lang": "en"}))
         assert pre["next"] == "api_key_configured"
+
+
+# ----- what an adversarial review found ----------------------------------------------------------------------
+
+
+def test_a_new_page_waits_for_a_save_in_flight_and_its_outcome_is_still_told(
+    pages: ApiKeyPages, live: RunningSandbox
+) -> None:
+    live.state.latency = 0.5  # OKX answers slowly: the save is in flight when the agent asks for a new page
+    first = pages.start("en")
+    answers: list[httpx2.Response] = []
+    csrf = csrf_of(httpx2.get(first.url, timeout=5).text)
+    sending = threading.Thread(target=lambda: answers.append(submit_raw(first, {"csrf": csrf, **form()})))
+    sending.start()
+    time.sleep(0.2)
+    second = pages.start("en")
+    sending.join(10)
+    assert answers and answers[0].status_code == 200 and first.state == "saved"
+    told = pages.report()
+    assert told is first and told.saved is not None  # the key saved on the replaced page is told once
+    assert pages.report() is second and second.state == "waiting"
+    assert httpx2.get(second.url, timeout=5).status_code == 200  # and the new page is served
+
+
+def test_a_saved_key_whose_check_cannot_run_is_saved_and_unchecked_never_not_saved(
+    pages: ApiKeyPages, isolated_env: dict[str, str]
+) -> None:
+    write_config(isolated_env["OKX_HOME"], '[profiles.other]\ndemo = "yes"\n')  # TOML, but not a valid profile
+    answer = submit(pages.start("en"), form(profile="main"))
+    assert answer.status_code == 200 and "could not be asked" in answer.text, answer.text
+    assert "[profiles.main]" in config_file(isolated_env).read_text()
+
+
+def test_a_symlink_loop_at_the_config_file_is_a_clear_refusal(pages: ApiKeyPages, isolated_env: dict[str, str]) -> None:
+    home = Path(isolated_env["OKX_HOME"])
+    home.mkdir(mode=0o700)
+    (home / "config.toml").symlink_to(home / "config.toml")
+    answer = submit(pages.start("en"), form())
+    assert answer.status_code == 409 and "symbolic link that cannot be followed" in answer.text
+    assert (home / "config.toml").is_symlink()
+
+
+def test_every_answer_checks_the_host_and_carries_the_headers(pages: ApiKeyPages) -> None:
+    page = pages.start("en")
+    slashed = httpx2.get(page.url + "/", headers={"Host": "evil.example"}, timeout=5)
+    assert slashed.status_code == 403 and "location" not in slashed.headers  # no redirect to another host
+    for url in (page.url + "/", page.url.rsplit("/", 2)[0] + "/elsewhere"):
+        answer = httpx2.get(url, timeout=5)
+        assert answer.status_code == 404 and answer.headers["content-security-policy"] == CSP
+    assert httpx2.put(page.url, timeout=5).status_code == 404
+
+
+def test_a_client_that_goes_away_mid_body_logs_no_error(pages: ApiKeyPages, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING)
+    page = pages.start("en")
+    parts = urlsplit(page.url)
+    assert parts.port is not None
+    with socket.create_connection(("127.0.0.1", parts.port), timeout=5) as raw:
+        raw.sendall(
+            f"POST {parts.path} HTTP/1.1\r\nHost: 127.0.0.1:{parts.port}\r\nOrigin: {origin(page.url)}\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\ncsrf=abc".encode()
+        )
+    assert httpx2.get(page.url, timeout=5).status_code == 200  # served on, after the one that went away
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -234,3 +234,27 @@ def names(home: Path) -> set[str]:
     profiles = read(home)["profiles"]
     assert isinstance(profiles, dict)
     return set(profiles)
+
+
+def test_backups_never_replace_one_another(home: Path) -> None:
+    save_profile(os.environ, profile("a"))
+    save_profile(os.environ, profile("b"))
+    save_profile(os.environ, profile("c"))
+    first = remove_profile(os.environ, "a").backup
+    second = remove_profile(os.environ, "b").backup  # the same second, most likely
+    assert first is not None and second is not None and first != second
+    assert "[profiles.a]" in first.read_text() and "[profiles.b]" in second.read_text()
+
+
+def test_comments_added_after_a_rewrite_are_kept_in_a_copy_of_their_own(home: Path) -> None:
+    home.mkdir(mode=0o700)
+    (home / "config.toml").write_text("# first notes\n")
+    first = save_profile(os.environ, profile("a")).backup
+    assert first == home / "config.toml.bak"
+    untouched = save_profile(os.environ, profile("b"))
+    assert untouched.backup is None  # the file is as this writer wrote it: a rewrite loses nothing
+    path = home / "config.toml"
+    path.write_text("# later notes\n" + path.read_text())
+    later = save_profile(os.environ, profile("c")).backup
+    assert later is not None and later != first and later.read_text().startswith("# later notes")
+    assert first.read_text() == "# first notes\n"

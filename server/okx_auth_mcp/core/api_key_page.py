@@ -40,6 +40,8 @@ class Refused:
 
     problems: dict[str, str]
     kept: dict[str, str] = field(default_factory=dict)
+    general: str | None = None
+    """A problem of no field: the file could not be written (why)."""
 
 
 _TEXTS: dict[Lang, dict[str, str]] = {
@@ -68,6 +70,11 @@ _TEXTS: dict[Lang, dict[str, str]] = {
         "choose_mode": "choose demo or live",
         "required": "required",
         "exists": "a profile named {name} exists: tick “Replace” or choose another name",
+        "bad_name": "1-64 letters, digits, - or _, starting with a letter or digit",
+        "bad_value": "1-256 printable ASCII characters (as OKX issues them)",
+        "bad_spaces": "no space at the start or the end",
+        "bad_length": "8-32 characters, as OKX allows",
+        "not_written": "The configuration file could not be written, so nothing was saved: {why}",
         "saved_ok": "API key saved and accepted by OKX",
         "saved_rejected": "API key saved, but OKX rejected it",
         "saved_unchecked": "API key saved; OKX could not be asked",
@@ -113,6 +120,11 @@ _TEXTS: dict[Lang, dict[str, str]] = {
         "choose_mode": "请选择模拟盘或实盘",
         "required": "必填",
         "exists": "已有名为 {name} 的 profile：请勾选「替换」或换一个名称",
+        "bad_name": "1-64 个字母、数字、- 或 _，以字母或数字开头",
+        "bad_value": "1-256 个可打印的 ASCII 字符（与 OKX 签发的一致）",
+        "bad_spaces": "开头和结尾不能有空格",
+        "bad_length": "8-32 个字符，与 OKX 的要求一致",
+        "not_written": "无法写入配置文件，因此未保存任何内容：{why}",
         "saved_ok": "API key 已保存，OKX 已接受",
         "saved_rejected": "API key 已保存，但 OKX 拒绝了它",
         "saved_unchecked": "API key 已保存；暂时无法向 OKX 验证",
@@ -171,7 +183,7 @@ def _document(lang: Lang, title: str, body: str) -> str:
     return (
         f'<!doctype html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="referrer" content="no-referrer">'
+        '<meta name="referrer" content="same-origin">'
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"
         f"<body><main>{body}</main></body></html>"
     )
@@ -198,6 +210,12 @@ def form_page(
             f'<div class="alert" role="alert"><p>{esc(text(lang, "fix"))}</p><ul>{items}</ul>'
             f"<p>{esc(text(lang, 'retype'))}</p></div>"
         )
+    elif refused is not None and refused.general:
+        parts.append(
+            f'<div class="alert" role="alert"><p>{esc(text(lang, "not_written", why=refused.general))}</p>'
+            f"<p>{esc(text(lang, 'retype'))}</p></div>"
+        )
+    first_bad = next(iter(problems), None)
     parts.append('<form method="post" autocomplete="off" novalidate>')
     parts.append(f'<input type="hidden" name="csrf" value="{esc(csrf)}">')
     parts.append(
@@ -207,6 +225,7 @@ def form_page(
             [(site, site_choice_title(site)) for site in SITE_IDS],
             kept.get("site"),
             problems.get("site"),
+            first_bad == "site",
         )
     )
     parts.append(
@@ -216,14 +235,18 @@ def form_page(
             [("demo", text(lang, "demo")), ("live", text(lang, "live"))],
             kept.get("mode"),
             problems.get("mode"),
+            first_bad == "mode",
         )
     )
-    parts.append(
-        _input(lang, "profile", "text", kept.get("profile", ""), problems.get("profile"), text(lang, "profile_hint"))
-    )
-    parts.append(_input(lang, "api_key", "text", "", problems.get("api_key")))
-    parts.append(_input(lang, "secret_key", "password", "", problems.get("secret_key")))
-    parts.append(_input(lang, "passphrase", "password", "", problems.get("passphrase"), text(lang, "passphrase_hint")))
+    hints = {"profile": text(lang, "profile_hint"), "passphrase": text(lang, "passphrase_hint")}
+    for name, kind in (
+        ("profile", "text"),
+        ("api_key", "text"),
+        ("secret_key", "password"),
+        ("passphrase", "password"),
+    ):
+        value = kept.get(name, "") if name == "profile" else ""
+        parts.append(_input(lang, name, kind, value, problems.get(name), hints.get(name), first_bad == name))
     checked = " checked" if kept.get("replace") else ""
     parts.append(
         f'<div class="row"><label class="choice"><input type="checkbox" name="replace" value="yes"{checked}>'
@@ -234,29 +257,31 @@ def form_page(
     return _document(lang, text(lang, "title"), "".join(parts))
 
 
-def _choices(lang: Lang, name: str, options: Sequence[tuple[str, str]], chosen: str | None, problem: str | None) -> str:
+def _choices(
+    lang: Lang, name: str, options: Sequence[tuple[str, str]], chosen: str | None, problem: str | None, focus: bool
+) -> str:
     esc = html.escape
     described = f' aria-describedby="{name}-bad"' if problem else ""
     rows = "".join(
         f'<label class="choice"><input type="radio" name="{name}" value="{esc(value)}" required'
-        f"{' checked' if value == chosen else ''}>{esc(title)}</label>"
-        for value, title in options
+        f"{' checked' if value == chosen else ''}{' autofocus' if focus and index == 0 else ''}>{esc(title)}</label>"
+        for index, (value, title) in enumerate(options)
     )
     bad = f'<p class="bad" id="{name}-bad">{esc(problem)}</p>' if problem else ""
     return f"<fieldset{described}><legend>{esc(text(lang, name))}</legend>{rows}{bad}</fieldset>"
 
 
-def _input(lang: Lang, name: str, kind: str, value: str, problem: str | None, hint: str | None = None) -> str:
+def _input(lang: Lang, name: str, kind: str, value: str, problem: str | None, hint: str | None, focus: bool) -> str:
     esc = html.escape
     ids = [f"{name}-hint"] if hint else []
     ids += [f"{name}-bad"] if problem else []
     described = f' aria-describedby="{" ".join(ids)}"' if ids else ""
     invalid = ' aria-invalid="true"' if problem else ""
-    auto = "new-password" if kind == "password" else "off"
     return (
         f'<div class="row"><label class="field" for="{name}">{esc(text(lang, name))}</label>'
-        f'<input type="{kind}" id="{name}" name="{name}" value="{esc(value)}" autocomplete="{auto}" '
-        f'autocapitalize="none" spellcheck="false" maxlength="256"{described}{invalid}>'
+        f'<input type="{kind}" id="{name}" name="{name}" value="{esc(value)}" autocomplete="off" '
+        f'autocapitalize="none" spellcheck="false" maxlength="256"{described}{invalid}'
+        f"{' autofocus' if focus else ''}>"
         + (f'<p class="hint" id="{name}-hint">{esc(hint)}</p>' if hint else "")
         + (f'<p class="bad" id="{name}-bad">{esc(problem)}</p>' if problem else "")
         + "</div>"
@@ -292,15 +317,7 @@ def read_form(lang: Lang, form: Mapping[str, str]) -> Submission | Refused:
     try:
         return Submission(candidate.checked(), replace=kept.get("replace") == "yes")
     except InvalidProfile as exc:
-        return Refused({_field_of(str(exc)): str(exc)}, kept)
-
-
-def _field_of(problem: str) -> str:
-    """The field an :class:`InvalidProfile` names (its text starts with, or names, the field)."""
-    for name in ("secret_key", "api_key", "passphrase"):
-        if name in problem:
-            return name
-    return "profile"
+        return Refused({exc.field: text(lang, f"bad_{exc.problem}")}, kept)
 
 
 def _kept(form: Mapping[str, str]) -> dict[str, str]:
@@ -314,6 +331,11 @@ def _kept(form: Mapping[str, str]) -> dict[str, str]:
 def exists_problem(lang: Lang, form: Mapping[str, str], name: str) -> Refused:
     """The form again when the profile exists and replacing it was not ticked."""
     return Refused({"profile": text(lang, "exists", name=name)}, _kept(form))
+
+
+def not_written(form: Mapping[str, str], why: str) -> Refused:
+    """The form again when the file could not be written (``why``: the writer's own words)."""
+    return Refused({}, _kept(form), general=why)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from okx_auth_mcp.core.okx_profiles import ConfigError
 from okx_auth_mcp.core.sites import SITES, SiteId
@@ -24,7 +24,13 @@ PASSPHRASE_LENGTHS = (8, 32)
 
 
 class InvalidProfile(ConfigError):
-    """A profile that cannot be written: its name or one of its values (named, never shown)."""
+    """A profile that cannot be written: its name or one of its values (named, never shown). ``field`` is the
+    one at fault (``profile`` for the name), ``problem`` what is wrong with it, for a caller's own words."""
+
+    def __init__(self, message: str, field: str, problem: Literal["name", "value", "spaces", "length"]) -> None:
+        super().__init__(message)
+        self.field = field
+        self.problem = problem
 
 
 class ProfileExists(ConfigError):
@@ -52,7 +58,9 @@ class NewProfile:
         """Itself, or :class:`InvalidProfile` naming what does not fit."""
         if not PROFILE_NAME_RE.match(self.name):
             raise InvalidProfile(
-                "the profile name must be 1-64 letters, digits, '_' or '-', starting with a letter or digit"
+                "the profile name must be 1-64 letters, digits, '_' or '-', starting with a letter or digit",
+                "profile",
+                "name",
             )
         for name, value in (
             ("api_key", self.api_key),
@@ -60,12 +68,14 @@ class NewProfile:
             ("passphrase", self.passphrase),
         ):
             if not value or len(value) > MAX_VALUE_LENGTH or not (value.isascii() and value.isprintable()):
-                raise InvalidProfile(f"{name} must be 1-{MAX_VALUE_LENGTH} printable ASCII characters")
+                raise InvalidProfile(f"{name} must be 1-{MAX_VALUE_LENGTH} printable ASCII characters", name, "value")
             if value != value.strip():
-                raise InvalidProfile(f"{name} must not start or end with a space")
+                raise InvalidProfile(f"{name} must not start or end with a space", name, "spaces")
         low, high = PASSPHRASE_LENGTHS
         if not low <= len(self.passphrase) <= high:
-            raise InvalidProfile(f"the passphrase must be {low}-{high} characters, as OKX allows")
+            raise InvalidProfile(
+                f"the passphrase must be {low}-{high} characters, as OKX allows", "passphrase", "length"
+            )
         return self
 
     def table(self) -> dict[str, Any]:
@@ -113,8 +123,3 @@ def without_profile(document: dict[str, Any], name: str) -> dict[str, Any]:
     if changed.get("default_profile") == name:
         del changed["default_profile"]
     return changed
-
-
-def may_have_comments(raw: bytes) -> bool:
-    """Whether a rewrite could lose comments (tomli-w keeps none): any ``#`` at all, to be safe."""
-    return b"#" in raw

@@ -6,9 +6,10 @@ changed as data (``core.okx_config_edit``), written with ``tomli-w``.
   (by OKX's own wizard, an editor) is met by doing the edit once more, then refused.
 - Atomic (a private temporary file, fsync, rename) and 0600; a directory it creates is 0700. A symlinked
   ``config.toml`` has its target written (with the same owner and mode checks); the link stays a link.
-- A file it cannot parse is never overwritten: ``[config_error]`` with the line. Before the first rewrite of a
-  file that may have comments (tomli-w keeps none), a 0600 copy ``config.toml.bak`` is kept; a removal keeps a
-  timestamped copy ``config.toml.bak-<UTC time>``. The result says which.
+- A file it cannot parse is never overwritten: ``[config_error]`` with the line. Before a rewrite that would
+  lose more than the change (comments, layout: tomli-w keeps none), and before every removal, a 0600 copy of
+  the file as it was is kept, never over an earlier one (``config.toml.bak``, then
+  ``config.toml.bak-<UTC time>[-n]``). The result says which.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ import tomli_w
 from okx_auth_mcp.core.okx_config_edit import (
     ConfigChanged,
     NewProfile,
-    may_have_comments,
     with_profile,
     without_profile,
 )
@@ -114,7 +114,7 @@ def _edit(
             data = tomli_w.dumps(change(document)).encode("utf-8")
             if _read(path) != before:
                 continue  # changed while we worked: once more, on what it is now
-            backup = _backup(path, before, timestamped_backup)
+            backup = _backup(path, before, document, timestamped_backup)
             _write(path, data)
             return Written(path, backup)
     raise ConfigError(f"{path} kept changing while it was being written; it was not changed. Try again")
@@ -122,9 +122,10 @@ def _edit(
 
 def _target(path: Path) -> Path:
     """The file to write: a symlink's target (the link itself is never replaced)."""
-    if path.is_symlink():
-        return path.resolve()
-    return path
+    try:
+        return path.resolve(strict=False) if path.is_symlink() else path
+    except (OSError, RuntimeError) as exc:  # a loop of links: RuntimeError before Python 3.13, OSError after
+        raise ConfigError(f"{path} is a symbolic link that cannot be followed ({exc}); it was not changed") from None
 
 
 @contextlib.contextmanager
@@ -173,17 +174,21 @@ def _parse(path: Path, raw: bytes | None) -> dict[str, Any]:
         raise ConfigParseError(f"{path} is not valid TOML ({exc}); it was not changed") from None
 
 
-def _backup(path: Path, before: bytes | None, timestamped: bool) -> Path | None:
-    if before is None:
+def _backup(path: Path, before: bytes | None, document: dict[str, Any], timestamped: bool) -> Path | None:
+    """A 0600 copy of the file as it was: always before a removal; before a save, when the rewrite would lose
+    anything but the change (comments, layout: the file is not as tomli-w writes what it holds). The copy never
+    replaces an earlier one: ``config.toml.bak`` first, then ``config.toml.bak-<UTC time>[-n]``."""
+    if before is None or not (timestamped or tomli_w.dumps(document).encode("utf-8") != before):
         return None
-    if timestamped:
-        name = f"{path.name}.bak-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
-    elif may_have_comments(before) and not path.with_name(path.name + ".bak").exists():
-        name = path.name + ".bak"
-    else:
-        return None
-    _write(path.with_name(name), before)
-    return path.with_name(name)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    names = ([] if timestamped else [f"{path.name}.bak"]) + [f"{path.name}.bak-{stamp}"]
+    names += (f"{path.name}.bak-{stamp}-{n}" for n in range(2, 100))
+    for name in names:
+        copy = path.with_name(name)
+        if not copy.exists() and not copy.is_symlink():
+            _write(copy, before)
+            return copy
+    raise ConfigError(f"{path}: too many backups made this second; it was not changed. Try again")
 
 
 def _write(path: Path, data: bytes) -> None:

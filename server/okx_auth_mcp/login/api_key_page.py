@@ -33,9 +33,10 @@ from urllib.parse import parse_qsl
 
 import anyio.to_thread
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from okx_auth_mcp.core import api_key_page as page_html
 from okx_auth_mcp.core.api_key_page import GoneReason, Outcome, Refused
@@ -61,7 +62,7 @@ HEADERS = {
     "Content-Security-Policy": page_html.CSP,
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 
@@ -76,7 +77,7 @@ class Page:
     link), and what became of it."""
 
     lang: Lang
-    url: str
+    url: str = field(repr=False)
     token: str = field(repr=False)
     csrf: str = field(repr=False)
     expires_at: float
@@ -110,6 +111,8 @@ class ApiKeyPages:
         self._lock = threading.Lock()
         self._submitting = threading.Lock()
         self._page: Page | None = None
+        self._saved: Page | None = None
+        """The latest page that was used: its outcome is told once even after a newer page replaced it."""
         self._server: BackgroundServer | None = None
         self._timer: threading.Timer | None = None
 
@@ -124,8 +127,9 @@ class ApiKeyPages:
         return str(config_path(self._service.settings.environ))
 
     def start(self, lang: Lang) -> Page:
-        """A new page (the one before, if any, no longer works), served from now on."""
-        with self._lock:
+        """A new page (the one before, if any, no longer works), served from now on. It waits for a submission
+        being saved to finish: a page is never replaced while its key is written and checked."""
+        with self._submitting, self._lock:
             self._retire("replaced")
             if self._server is None:
                 self._server = BackgroundServer(self._app, host=LOOPBACK, name="okx-api-key-page").start()
@@ -151,18 +155,17 @@ class ApiKeyPages:
             return page
 
     def take_unreported(self) -> Page | None:
-        """The latest page when it was used and no agent was told yet (once)."""
+        """The latest used page when no agent was told of it yet (once), else None."""
         with self._lock:
-            page = self._page
-            if page is None or page.state != "saved" or page.reported:
+            page = self._saved
+            if page is None or page.reported:
                 return None
             page.reported = True
             return page
 
-    def mark_reported(self) -> None:
-        with self._lock:
-            if self._page is not None and self._page.state == "saved":
-                self._page.reported = True
+    def report(self) -> Page | None:
+        """What to tell an agent: a used page it was not told of yet (once), else the latest page."""
+        return self.take_unreported() or self.current()
 
     def close(self) -> None:
         with self._lock:
@@ -198,26 +201,29 @@ class ApiKeyPages:
             threading.Thread(target=server.stop, name="okx-api-key-page-stop", daemon=True).start()
             log.info("API-key page server stopped")
 
-    def _app(self, port: int) -> Starlette:
+    def _app(self, port: int) -> ASGIApp:
         own_host = f"{LOOPBACK}:{port}"
         own_origin = f"http://{own_host}"
 
         async def show(request: Request) -> Response:
-            page, lang, gone = self._lookup(request, own_host)
+            page, lang, gone = self._lookup(request)
             if gone is not None:
                 return _gone(lang, gone)
             assert page is not None
             return self._form(page)
 
         async def submit(request: Request) -> Response:
-            page, lang, gone = self._lookup(request, own_host)
+            page, lang, gone = self._lookup(request)
             kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            if gone is None and (request.headers.get("origin") != own_origin or kind != FORM_TYPE):
+            if gone is None and (request.headers.getlist("origin") != [own_origin] or kind != FORM_TYPE):
                 gone = "forbidden"
             if gone is not None:
                 return _gone(lang, gone)
             assert page is not None
-            body = await _bounded_body(request)
+            try:
+                body = await _bounded_body(request)
+            except ClientDisconnect:
+                return Response(status_code=400)
             if body is None:
                 return _gone(lang, "too_large")
             form = _parsed(body)
@@ -225,19 +231,36 @@ class ApiKeyPages:
                 return _gone(lang, "forbidden")
             return await anyio.to_thread.run_sync(lambda: self._save(page, form))
 
-        return Starlette(
+        async def elsewhere(request: Request, exc: Exception) -> Response:
+            return _gone(self._lang(), "unknown")
+
+        routed = Starlette(
             routes=[
                 Route(PATH_PREFIX + "{token}", show, methods=["GET"]),
                 Route(PATH_PREFIX + "{token}", submit, methods=["POST"]),
-            ]
+            ],
+            exception_handlers={404: elsewhere, 405: elsewhere},
         )
+        routed.router.redirect_slashes = False
 
-    def _lookup(self, request: Request, own_host: str) -> tuple[Page | None, Lang, GoneReason | None]:
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            """Every request names exactly this server as its one ``Host`` (DNS rebinding), before any route."""
+            hosts = [value for name, value in scope.get("headers", []) if name == b"host"]
+            if scope["type"] == "http" and hosts != [own_host.encode("ascii")]:
+                await _gone(self._lang(), "forbidden")(scope, receive, send)
+                return
+            await routed(scope, receive, send)
+
+        return app
+
+    def _lang(self) -> Lang:
+        page = self._page
+        return page.lang if page is not None else "en"
+
+    def _lookup(self, request: Request) -> tuple[Page | None, Lang, GoneReason | None]:
         """The page a request is for, or why there is none for it."""
         page = self.current()
         lang: Lang = page.lang if page is not None else "en"
-        if request.headers.get("host") != own_host:
-            return None, lang, "forbidden"
         token = str(request.path_params.get("token", ""))
         if page is None or not hmac.compare_digest(token.encode(), page.token.encode()) or page.state == "replaced":
             return None, lang, "unknown"
@@ -269,10 +292,9 @@ class ApiKeyPages:
                 return self._form(page, page_html.exists_problem(page.lang, form, read.profile.name), 409)
             except ConfigError as exc:
                 log.info("API-key page: the profile could not be written (%s)", type(exc).__name__)
-                refused = Refused({"profile": terminal_line(exc).removeprefix("okx-auth-mcp: ")}, {})
-                return self._form(page, refused, 409)
+                return self._form(page, page_html.not_written(form, str(exc)), 409)
             with self._lock:
-                page.saved, page.state = saved, "saved"
+                page.saved, page.state, self._saved = saved, "saved", page
                 self._stop_later(STOP_DELAY_SECONDS)
             log.info("API-key page used: profile %s saved", saved.profile)
             return HTMLResponse(page_html.outcome_page(page.lang, page_outcome(saved)), headers=HEADERS)

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from okx_auth_mcp.core.api_keys import KeyRejected, Verified
+from okx_auth_mcp.core.api_keys import CredentialsError, KeyRejected, Verified
 from okx_auth_mcp.core.okx_config_edit import NewProfile
 from okx_auth_mcp.core.okx_profiles import ConfigError, Profile
 from okx_auth_mcp.core.sites import SiteId
@@ -24,6 +24,9 @@ from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.verify import verify_api_key
 
 log = logging.getLogger(__name__)
+
+CHECK_FAILURES: tuple[type[Exception], ...] = (*KNOWN_FAILURES, ConfigError, CredentialsError)
+"""What can stop the check of a saved key: the network, OKX's answer, the clock, another profile of the file."""
 
 
 @dataclass(frozen=True)
@@ -47,11 +50,13 @@ def save_and_verify(
     """Write ``profile`` (``replace``: in the place of one of that name), make it the default, check its key."""
     written = save_profile(service.settings.environ, profile.checked(), replace=replace, make_default=True)
     log.info("API key saved as profile %s in %s", profile.name, written.path)
-    config = service.config()
-    in_effect = (keyed := config.api_key_profile()) is not None and keyed.name == profile.name
+    # From here on the key is saved, whatever fails: a failure makes the result "unchecked", never "not saved".
+    in_effect = True
     try:
+        keyed = service.config().api_key_profile()
+        in_effect = keyed is not None and keyed.name == profile.name
         outcome = verify_saved(service, api, clock, profile.name)
-    except KNOWN_FAILURES as exc:
+    except CHECK_FAILURES as exc:
         log.info("API key of profile %s saved; the check could not run (%s)", profile.name, type(exc).__name__)
         return Saved(profile.name, profile.site, profile.demo, written, None, exc, in_effect)
     return Saved(profile.name, profile.site, profile.demo, written, outcome, None, in_effect)

@@ -130,7 +130,4 @@ def register(mcp: MCPServer, pages: ApiKeyPages) -> None:
     )
     @boundary
     async def setup_api_key_status(lang: LangArg) -> Annotated[CallToolResult, SetupOut]:
-        page = pages.current()
-        if page is not None and page.state == "saved":
-            pages.mark_reported()
-        return result(page_out(lang, page, pages.monotonic()))
+        return result(page_out(lang, pages.report(), pages.monotonic()))
