@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 
 CHROMIUM_VARIABLE = "OKX_AUTH_MCP_CHROMIUM"
 """Set by ``.ci/run``: the Chromium executable (else ``chromium`` on the PATH)."""
+SHOTS_VARIABLE = "OKX_AUTH_MCP_SHOTS"
+"""A directory where the browser tests keep their screenshots, for a person to look at (else tmp_path)."""
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 """The only hosts a page may reach (``urlsplit`` gives ``[::1]`` as ``::1``)."""

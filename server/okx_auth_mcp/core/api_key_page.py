@@ -151,7 +151,7 @@ body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI","PingFang SC","Mi
 background:#f4f5f7;color:#111}
 main{max-width:34rem;margin:0 auto;padding:1.25rem 1rem 2rem}
 h1{font-size:1.4rem;margin:.5rem 0 1rem}
-p{margin:.5rem 0}
+p,li{margin:.5rem 0;overflow-wrap:anywhere}
 .lead{background:#fff;border-left:4px solid #111;padding:.75rem}
 .muted{color:#555;font-size:.9rem}
 form{background:#fff;border-radius:.5rem;padding:1rem;margin-top:1rem}
