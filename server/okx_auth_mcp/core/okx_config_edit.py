@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from okx_auth_mcp.core.okx_profiles import ConfigError
 from okx_auth_mcp.core.sites import SITES, SiteId
@@ -39,6 +39,38 @@ class ConfigChanged(ConfigError):
     """The file is no longer what the user saw when they confirmed the change."""
 
 
+FieldName = Literal["name", "api_key", "secret_key", "passphrase"]
+"""What a person types for a profile: its name and its three values."""
+Problem = Literal["name", "characters", "spaces", "passphrase_length"]
+
+
+def problem_of(field_name: FieldName, value: str) -> Problem | None:
+    """What is wrong with ``value`` for ``field`` (None: nothing), one field at a time, so that a wizard can ask
+    again for exactly the field at fault."""
+    if field_name == "name":
+        return None if PROFILE_NAME_RE.match(value) else "name"
+    if not value or len(value) > MAX_VALUE_LENGTH or not (value.isascii() and value.isprintable()):
+        return "characters"
+    if value != value.strip():
+        return "spaces"
+    low, high = PASSPHRASE_LENGTHS
+    if field_name == "passphrase" and not low <= len(value) <= high:
+        return "passphrase_length"
+    return None
+
+
+def problem_message(field_name: FieldName, problem: Problem) -> str:
+    """The problem in words, naming the field, never the value."""
+    if problem == "name":
+        return "the profile name must be 1-64 letters, digits, '_' or '-', starting with a letter or digit"
+    if problem == "characters":
+        return f"{field_name} must be 1-{MAX_VALUE_LENGTH} printable ASCII characters"
+    if problem == "spaces":
+        return f"{field_name} must not start or end with a space"
+    low, high = PASSPHRASE_LENGTHS
+    return f"the passphrase must be {low}-{high} characters, as OKX allows"
+
+
 @dataclass(frozen=True)
 class NewProfile:
     name: str
@@ -50,22 +82,16 @@ class NewProfile:
 
     def checked(self) -> NewProfile:
         """Itself, or :class:`InvalidProfile` naming what does not fit."""
-        if not PROFILE_NAME_RE.match(self.name):
-            raise InvalidProfile(
-                "the profile name must be 1-64 letters, digits, '_' or '-', starting with a letter or digit"
-            )
-        for name, value in (
+        fields: tuple[tuple[FieldName, str], ...] = (
+            ("name", self.name),
             ("api_key", self.api_key),
             ("secret_key", self.secret_key),
             ("passphrase", self.passphrase),
-        ):
-            if not value or len(value) > MAX_VALUE_LENGTH or not (value.isascii() and value.isprintable()):
-                raise InvalidProfile(f"{name} must be 1-{MAX_VALUE_LENGTH} printable ASCII characters")
-            if value != value.strip():
-                raise InvalidProfile(f"{name} must not start or end with a space")
-        low, high = PASSPHRASE_LENGTHS
-        if not low <= len(self.passphrase) <= high:
-            raise InvalidProfile(f"the passphrase must be {low}-{high} characters, as OKX allows")
+        )
+        for name, value in fields:
+            problem = problem_of(name, value)
+            if problem is not None:
+                raise InvalidProfile(problem_message(name, problem))
         return self
 
     def table(self) -> dict[str, Any]:
