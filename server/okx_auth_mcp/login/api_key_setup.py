@@ -13,16 +13,20 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from okx_auth_mcp.core.api_keys import KeyRejected, Verified
+from okx_auth_mcp.core.api_keys import CredentialsError, KeyRejected, Verified
 from okx_auth_mcp.core.okx_config_edit import NewProfile
-from okx_auth_mcp.core.okx_profiles import ConfigError, Profile
+from okx_auth_mcp.core.okx_profiles import ConfigError, Profile, env_profile
 from okx_auth_mcp.edges.okx_api import OkxApi
-from okx_auth_mcp.edges.okx_config_writer import Written, save_profile
+from okx_auth_mcp.edges.okx_config_writer import Written, config_digest, save_profile
 from okx_auth_mcp.login.refusals import KNOWN_FAILURES
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.verify import verify_api_key
 
 log = logging.getLogger(__name__)
+
+CHECK_FAILURES: tuple[type[Exception], ...] = (*KNOWN_FAILURES, CredentialsError)
+"""What stops the check but not the save: the network, OKX's answer, and ``verify_credentials``' own refusals
+(the clock, a key from another site's host, a region, a profile that cannot be sent as it is)."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,16 @@ class Saved:
     """Whether OKX's client uses this profile: an API key in the environment (``OKX_API_KEY``) comes first."""
 
 
+def file_profiles(service: AuthService) -> frozenset[str]:
+    """The names of the config file's profiles, after the checks a write makes (the file is this user's,
+    writable by nobody else, TOML as OKX reads it): a wizard learns that the file cannot be written, and which
+    names are taken, before it asks for a secret. ``ConfigError`` when the file cannot be used."""
+    config_digest(service.settings.environ)
+    config = service.config()
+    skip = 1 if env_profile(service.settings.environ) is not None else 0  # load() put the env profile first
+    return frozenset(p.name for p in config.profiles[skip:])
+
+
 def save_and_verify(
     service: AuthService, api: OkxApi, clock: Callable[[], float], profile: NewProfile, *, replace: bool
 ) -> Saved:
@@ -48,7 +62,7 @@ def save_and_verify(
     in_effect = (keyed := config.api_key_profile()) is not None and keyed.name == profile.name
     try:
         outcome = verify_saved(service, api, clock, profile.name)
-    except KNOWN_FAILURES as exc:
+    except CHECK_FAILURES as exc:
         log.info("API key of profile %s saved; the check could not run (%s)", profile.name, type(exc).__name__)
         return Saved(profile.name, written, None, exc, in_effect)
     return Saved(profile.name, written, outcome, None, in_effect)
