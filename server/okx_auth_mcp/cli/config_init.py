@@ -242,6 +242,9 @@ def add_commands(config_commands: argparse._SubParsersAction[argparse.ArgumentPa
         help="save an API key as a profile (asked at a terminal; secrets hidden), then check it with OKX",
         description="Asks at a terminal. Without one, or with --non-interactive: --site, --demo or --live, and the "
         f"key from the environment only ({', '.join(words.ENV_SECRETS)}); no option takes a secret.",
+        epilog="Exit codes: 0 saved, and OKX accepted the key; 1 nothing written (the profile exists, the input "
+        "ended); 2 nothing written (bad arguments or values, a missing variable, an unusable config file); 3 saved, "
+        "OKX rejected the key; 4 saved, the key could not be checked; 130 Ctrl-C.",
     )
     init.add_argument(
         "--site", type=site_argument, metavar="SITE", help=f"the OKX site of the key: {SITE_LIST} (there is no default)"
