@@ -770,7 +770,7 @@ async def test_a_skewed_clock_through_the_client_reports_the_offset_and_the_fix(
     assert near(offset, skew)
     verified = texts.credentials_verified(lang, "main", "global", "44****00", ["read_only", "trade"])
     assert result == {
-        "reply": verified + "\n" + verify_tool.clock_advice(lang, offset),
+        "reply": verified + "\n" + texts.clock_advice(lang, offset),
         "status": "ok",
         "credential": "api_key",
         "profile": "main",

@@ -23,14 +23,19 @@ MAX_VALUE_LENGTH = 256
 PASSPHRASE_LENGTHS = (8, 32)
 
 
-class InvalidProfile(ConfigError):
-    """A profile that cannot be written: its name or one of its values (named, never shown). ``field`` is the
-    one at fault (``profile`` for the name), ``problem`` what is wrong with it, for a caller's own words."""
+FieldName = Literal["name", "api_key", "secret_key", "passphrase"]
+"""What a person types for a profile: its name and its three values."""
+Problem = Literal["name", "characters", "spaces", "passphrase_length"]
 
-    def __init__(self, message: str, field: str, problem: Literal["name", "value", "spaces", "length"]) -> None:
+
+class InvalidProfile(ConfigError):
+    """A profile that cannot be written: its name or one of its values (named, never shown). ``field_name`` and
+    ``problem`` say which and what (:func:`problem_of`), for a caller's own words."""
+
+    def __init__(self, message: str, field_name: FieldName, problem: Problem) -> None:
         super().__init__(message)
-        self.field = field
-        self.problem = problem
+        self.field_name: FieldName = field_name
+        self.problem: Problem = problem
 
 
 class ProfileExists(ConfigError):
@@ -45,6 +50,35 @@ class ConfigChanged(ConfigError):
     """The file is no longer what the user saw when they confirmed the change."""
 
 
+
+
+def problem_of(field_name: FieldName, value: str) -> Problem | None:
+    """What is wrong with ``value`` for ``field`` (None: nothing), one field at a time, so that a wizard can ask
+    again for exactly the field at fault."""
+    if field_name == "name":
+        return None if PROFILE_NAME_RE.match(value) else "name"
+    if not value or len(value) > MAX_VALUE_LENGTH or not (value.isascii() and value.isprintable()):
+        return "characters"
+    if value != value.strip():
+        return "spaces"
+    low, high = PASSPHRASE_LENGTHS
+    if field_name == "passphrase" and not low <= len(value) <= high:
+        return "passphrase_length"
+    return None
+
+
+def problem_message(field_name: FieldName, problem: Problem) -> str:
+    """The problem in words, naming the field, never the value."""
+    if problem == "name":
+        return "the profile name must be 1-64 letters, digits, '_' or '-', starting with a letter or digit"
+    if problem == "characters":
+        return f"{field_name} must be 1-{MAX_VALUE_LENGTH} printable ASCII characters"
+    if problem == "spaces":
+        return f"{field_name} must not start or end with a space"
+    low, high = PASSPHRASE_LENGTHS
+    return f"the passphrase must be {low}-{high} characters, as OKX allows"
+
+
 @dataclass(frozen=True)
 class NewProfile:
     name: str
@@ -56,26 +90,16 @@ class NewProfile:
 
     def checked(self) -> NewProfile:
         """Itself, or :class:`InvalidProfile` naming what does not fit."""
-        if not PROFILE_NAME_RE.match(self.name):
-            raise InvalidProfile(
-                "the profile name must be 1-64 letters, digits, '_' or '-', starting with a letter or digit",
-                "profile",
-                "name",
-            )
-        for name, value in (
+        fields: tuple[tuple[FieldName, str], ...] = (
+            ("name", self.name),
             ("api_key", self.api_key),
             ("secret_key", self.secret_key),
             ("passphrase", self.passphrase),
-        ):
-            if not value or len(value) > MAX_VALUE_LENGTH or not (value.isascii() and value.isprintable()):
-                raise InvalidProfile(f"{name} must be 1-{MAX_VALUE_LENGTH} printable ASCII characters", name, "value")
-            if value != value.strip():
-                raise InvalidProfile(f"{name} must not start or end with a space", name, "spaces")
-        low, high = PASSPHRASE_LENGTHS
-        if not low <= len(self.passphrase) <= high:
-            raise InvalidProfile(
-                f"the passphrase must be {low}-{high} characters, as OKX allows", "passphrase", "length"
-            )
+        )
+        for name, value in fields:
+            problem = problem_of(name, value)
+            if problem is not None:
+                raise InvalidProfile(problem_message(name, problem), name, problem)
         return self
 
     def table(self) -> dict[str, Any]:
@@ -123,3 +147,8 @@ def without_profile(document: dict[str, Any], name: str) -> dict[str, Any]:
     if changed.get("default_profile") == name:
         del changed["default_profile"]
     return changed
+
+
+def may_have_comments(raw: bytes) -> bool:
+    """Whether a rewrite could lose comments (tomli-w keeps none): any ``#`` at all, to be safe."""
+    return b"#" in raw

@@ -219,6 +219,24 @@ def credentials_verified(
     return f"{head}\nSite: {site}\nUID: {uid_masked}\nPermissions: {joined}"
 
 
+def clock_advice(lang: Lang, offset_ms: int) -> str:
+    """What a clock OKX corrected for means, and the fix: OKX's own tools sign with this computer's clock."""
+    seconds = f"{abs(offset_ms) / 1000:.1f}"
+    if lang == "zh":
+        side = "慢" if offset_ms > 0 else "快"
+        return (
+            f"注意：本机时钟比 OKX 服务器时间{side} {seconds} 秒。本次验证已按 OKX 的时间重新签名；OKX 自己的工具"
+            "不会这样做，误差超过 30 秒时它们的签名请求会被拒绝。请开启自动对时（网络时间同步），diagnose 会列出"
+            "各系统的设置方法。"
+        )
+    side = "behind" if offset_ms > 0 else "ahead of"
+    return (
+        f"Note: this computer's clock is {seconds} s {side} OKX's server time. This check signed again with OKX's "
+        "time; OKX's own tools do not, and their signed requests are refused beyond 30 s. Turn on automatic time "
+        "(network time sync); diagnose shows how on each system."
+    )
+
+
 def no_credentials(lang: Lang) -> str:
     """Neither an API key nor an OAuth login: nothing to verify."""
     if lang == "zh":

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 from okx_auth_mcp.core.api_keys import CredentialsError, KeyRejected, Verified
 from okx_auth_mcp.core.okx_config_edit import NewProfile
-from okx_auth_mcp.core.okx_profiles import ConfigError, Profile
+from okx_auth_mcp.core.okx_profiles import ConfigError, Profile, env_profile
 from okx_auth_mcp.core.sites import SiteId
 from okx_auth_mcp.edges.okx_api import OkxApi
-from okx_auth_mcp.edges.okx_config_writer import Written, save_profile
+from okx_auth_mcp.edges.okx_config_writer import Written, config_digest, save_profile
 from okx_auth_mcp.login.refusals import KNOWN_FAILURES
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.verify import verify_api_key
@@ -26,7 +26,9 @@ from okx_auth_mcp.login.verify import verify_api_key
 log = logging.getLogger(__name__)
 
 CHECK_FAILURES: tuple[type[Exception], ...] = (*KNOWN_FAILURES, ConfigError, CredentialsError)
-"""What can stop the check of a saved key: the network, OKX's answer, the clock, another profile of the file."""
+"""What stops the check but not the save: the network, OKX's answer, ``verify_credentials``' own refusals (the
+clock, a key from another site's host, a region, a profile that cannot be sent as it is), and another profile
+of the file that OKX's reader refuses."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,16 @@ class Saved:
     check_error: Exception | None = None
     in_effect: bool = True
     """Whether OKX's client uses this profile: an API key in the environment (``OKX_API_KEY``) comes first."""
+
+
+def file_profiles(service: AuthService) -> frozenset[str]:
+    """The names of the config file's profiles, after the checks a write makes (the file is this user's,
+    writable by nobody else, TOML as OKX reads it): a wizard learns that the file cannot be written, and which
+    names are taken, before it asks for a secret. ``ConfigError`` when the file cannot be used."""
+    config_digest(service.settings.environ)
+    config = service.config()
+    skip = 1 if env_profile(service.settings.environ) is not None else 0  # load() put the env profile first
+    return frozenset(p.name for p in config.profiles[skip:])
 
 
 def save_and_verify(
