@@ -8,7 +8,8 @@ changed as data (``core.okx_config_edit``), written with ``tomli-w``.
   ``config.toml`` has its target written (with the same owner and mode checks); the link stays a link.
 - A file it cannot parse is never overwritten: ``[config_error]`` with the line. Before the first rewrite of a
   file that may have comments (tomli-w keeps none), a 0600 copy ``config.toml.bak`` is kept; a removal keeps a
-  timestamped copy ``config.toml.bak-<UTC time>``. The result says which.
+  timestamped copy ``config.toml.bak-<UTC time>`` (``...-2`` for a second one in the same second: a
+  backup is never replaced). The result says which.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from okx_auth_mcp.core.okx_profiles import ConfigError, ConfigParseError
 from okx_auth_mcp.edges.okx_config import config_path
 from okx_auth_mcp.edges.state_files import (
     StoreError,
+    create_file,
     foreign,
     make_directory,
     read_file,
@@ -46,6 +48,7 @@ from okx_auth_mcp.edges.state_files import (
 
 LOCK_TIMEOUT_SECONDS = 5.0
 MAX_CONFIG_BYTES = 1024 * 1024
+MAX_BACKUPS_PER_SECOND = 100
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,25 @@ def config_digest(environ: Mapping[str, str]) -> str:
     checks as a write: what a confirmation is bound to, so that any change to the file voids it."""
     path = _target(config_path(environ))
     return _digest(_read(path))
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The config file as it is now."""
+
+    path: Path
+    """The file (a symlink's target)."""
+    digest: str
+    """:func:`config_digest`'s, of the bytes parsed."""
+    document: dict[str, Any]
+
+
+def read_config(environ: Mapping[str, str]) -> Snapshot:
+    """The config file parsed (empty when there is none) with the digest of the bytes read, after the same checks
+    as a write; a file it cannot parse is :class:`ConfigParseError`. What a question about a change is asked on."""
+    path = _target(config_path(environ))
+    raw = _read(path)
+    return Snapshot(path, _digest(raw), _parse(path, raw))
 
 
 def _digest(raw: bytes | None) -> str:
@@ -177,13 +199,27 @@ def _backup(path: Path, before: bytes | None, timestamped: bool) -> Path | None:
     if before is None:
         return None
     if timestamped:
-        name = f"{path.name}.bak-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
-    elif may_have_comments(before) and not path.with_name(path.name + ".bak").exists():
+        return _new_backup(path, before)
+    if may_have_comments(before) and not path.with_name(path.name + ".bak").exists():
         name = path.name + ".bak"
     else:
         return None
     _write(path.with_name(name), before)
     return path.with_name(name)
+
+
+def _new_backup(path: Path, before: bytes) -> Path:
+    """``config.toml.bak-<UTC time>``, never over another backup: a second removal in the same second gets
+    ``...-2``, and so on."""
+    stamp = f"{path.name}.bak-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
+    for count in range(1, MAX_BACKUPS_PER_SECOND + 1):
+        name = stamp if count == 1 else f"{stamp}-{count}"
+        try:
+            if create_file(path.parent, name, before):
+                return path.with_name(name)
+        except StoreError as exc:
+            raise ConfigError(str(exc)) from None
+    raise ConfigError(f"{path} has {MAX_BACKUPS_PER_SECOND} backups of this second already; it was not changed")
 
 
 def _write(path: Path, data: bytes) -> None:
