@@ -71,8 +71,8 @@ def write_config(okx_home: str, text: str) -> Path:
 
 
 def snapshot(directory: Path) -> dict[str, bytes]:
-    """Every file in ``directory`` but the lock, by name."""
-    return {p.name: p.read_bytes() for p in directory.iterdir() if p.is_file() and p.name != "state.lock"}
+    """Every file in ``directory`` but the locks (``state.lock``, ``config.toml.lock``), by name."""
+    return {p.name: p.read_bytes() for p in directory.iterdir() if p.is_file() and not p.name.endswith(".lock")}
 
 
 CI_FLAG = "OKX_AUTH_MCP_CI"

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from okx_auth_mcp import __version__
-from okx_auth_mcp.cli import config_init, config_show, diagnose, login, serve, session
+from okx_auth_mcp.cli import config_init, config_remove, config_show, diagnose, login, serve, session
 from okx_auth_mcp.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, encodable_output
 from okx_auth_mcp.core.okx_profiles import ConfigError
 
@@ -41,6 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     session.add_logout_and_token(commands)
     config_commands = config_show.add_commands(commands)
     config_init.add_commands(config_commands)
+    config_remove.add_commands(config_commands)
     diagnose.add_commands(commands)
 
     encodable_output()

@@ -71,9 +71,9 @@ _TEXTS: dict[Lang, dict[str, str]] = {
         "required": "required",
         "exists": "a profile named {name} exists: tick “Replace” or choose another name",
         "bad_name": "1-64 letters, digits, - or _, starting with a letter or digit",
-        "bad_value": "1-256 printable ASCII characters (as OKX issues them)",
+        "bad_characters": "1-256 printable ASCII characters (as OKX issues them)",
         "bad_spaces": "no space at the start or the end",
-        "bad_length": "8-32 characters, as OKX allows",
+        "bad_passphrase_length": "8-32 characters, as OKX allows",
         "not_written": "The configuration file could not be written, so nothing was saved: {why}",
         "saved_ok": "API key saved and accepted by OKX",
         "saved_rejected": "API key saved, but OKX rejected it",
@@ -121,9 +121,9 @@ _TEXTS: dict[Lang, dict[str, str]] = {
         "required": "必填",
         "exists": "已有名为 {name} 的 profile：请勾选「替换」或换一个名称",
         "bad_name": "1-64 个字母、数字、- 或 _，以字母或数字开头",
-        "bad_value": "1-256 个可打印的 ASCII 字符（与 OKX 签发的一致）",
+        "bad_characters": "1-256 个可打印的 ASCII 字符（与 OKX 签发的一致）",
         "bad_spaces": "开头和结尾不能有空格",
-        "bad_length": "8-32 个字符，与 OKX 的要求一致",
+        "bad_passphrase_length": "8-32 个字符，与 OKX 的要求一致",
         "not_written": "无法写入配置文件，因此未保存任何内容：{why}",
         "saved_ok": "API key 已保存，OKX 已接受",
         "saved_rejected": "API key 已保存，但 OKX 拒绝了它",
@@ -317,7 +317,9 @@ def read_form(lang: Lang, form: Mapping[str, str]) -> Submission | Refused:
     try:
         return Submission(candidate.checked(), replace=kept.get("replace") == "yes")
     except InvalidProfile as exc:
-        return Refused({exc.field: text(lang, f"bad_{exc.problem}")}, kept)
+        return Refused(
+            {"profile" if exc.field_name == "name" else exc.field_name: text(lang, f"bad_{exc.problem}")}, kept
+        )
 
 
 def _kept(form: Mapping[str, str]) -> dict[str, str]:

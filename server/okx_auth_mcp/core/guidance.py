@@ -19,6 +19,7 @@ TOOL_NAMES = (
     "diagnose",
     "setup_api_key",
     "setup_api_key_status",
+    "remove_api_key_profile",
 )
 
 INSTRUCTIONS = (
@@ -63,6 +64,8 @@ To log out or switch site or account, call `logout`, then start again from step 
 If an OKX call is refused for authentication (HTTP 401, Invalid Sign, Invalid API-KEY), call
 `verify_credentials` (lang "{lang}") and show its `reply`. For a rejected API key it gives two options: let me
 choose, and do not start an OAuth login while the key exists (OKX's client always prefers the key).
+If I choose to remove the key's profile, call `remove_api_key_profile` with it (lang "{lang}"): show its question
+verbatim and pass my own answer, never one of yours; once it is removed, start again from step 1.
 If my login keeps "expiring" or OKX calls fail for no clear reason, call `diagnose` (lang "{lang}") and show its
 `reply`: a checklist of the clock, the network, the config file and the login state.
 Never ask me to type an API key, secret key or passphrase into the chat. To add or replace an API key, call

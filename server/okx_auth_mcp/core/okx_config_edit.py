@@ -50,8 +50,6 @@ class ConfigChanged(ConfigError):
     """The file is no longer what the user saw when they confirmed the change."""
 
 
-
-
 def problem_of(field_name: FieldName, value: str) -> Problem | None:
     """What is wrong with ``value`` for ``field`` (None: nothing), one field at a time, so that a wizard can ask
     again for exactly the field at fault."""
@@ -147,8 +145,3 @@ def without_profile(document: dict[str, Any], name: str) -> dict[str, Any]:
     if changed.get("default_profile") == name:
         del changed["default_profile"]
     return changed
-
-
-def may_have_comments(raw: bytes) -> bool:
-    """Whether a rewrite could lose comments (tomli-w keeps none): any ``#`` at all, to be safe."""
-    return b"#" in raw

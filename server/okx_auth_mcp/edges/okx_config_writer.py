@@ -37,6 +37,7 @@ from okx_auth_mcp.core.okx_profiles import ConfigError, ConfigParseError
 from okx_auth_mcp.edges.okx_config import config_path
 from okx_auth_mcp.edges.state_files import (
     StoreError,
+    create_file,
     foreign,
     make_directory,
     read_file,
@@ -46,6 +47,7 @@ from okx_auth_mcp.edges.state_files import (
 
 LOCK_TIMEOUT_SECONDS = 5.0
 MAX_CONFIG_BYTES = 1024 * 1024
+MAX_BACKUPS_PER_SECOND = 100
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,25 @@ def config_digest(environ: Mapping[str, str]) -> str:
     checks as a write: what a confirmation is bound to, so that any change to the file voids it."""
     path = _target(config_path(environ))
     return _digest(_read(path))
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The config file as it is now."""
+
+    path: Path
+    """The file (a symlink's target)."""
+    digest: str
+    """:func:`config_digest`'s, of the bytes parsed."""
+    document: dict[str, Any]
+
+
+def read_config(environ: Mapping[str, str]) -> Snapshot:
+    """The config file parsed (empty when there is none) with the digest of the bytes read, after the same checks
+    as a write; a file it cannot parse is :class:`ConfigParseError`. What a question about a change is asked on."""
+    path = _target(config_path(environ))
+    raw = _read(path)
+    return Snapshot(path, _digest(raw), _parse(path, raw))
 
 
 def _digest(raw: bytes | None) -> str:
@@ -177,18 +198,20 @@ def _parse(path: Path, raw: bytes | None) -> dict[str, Any]:
 def _backup(path: Path, before: bytes | None, document: dict[str, Any], timestamped: bool) -> Path | None:
     """A 0600 copy of the file as it was: always before a removal; before a save, when the rewrite would lose
     anything but the change (comments, layout: the file is not as tomli-w writes what it holds). The copy never
-    replaces an earlier one: ``config.toml.bak`` first, then ``config.toml.bak-<UTC time>[-n]``."""
+    replaces an earlier one (an exclusive create): ``config.toml.bak`` first, then
+    ``config.toml.bak-<UTC time>``, ``...-2`` and so on for more in the same second."""
     if before is None or not (timestamped or tomli_w.dumps(document).encode("utf-8") != before):
         return None
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    names = ([] if timestamped else [f"{path.name}.bak"]) + [f"{path.name}.bak-{stamp}"]
-    names += (f"{path.name}.bak-{stamp}-{n}" for n in range(2, 100))
+    stamp = f"{path.name}.bak-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
+    names = ([] if timestamped else [f"{path.name}.bak"]) + [stamp]
+    names += (f"{stamp}-{count}" for count in range(2, MAX_BACKUPS_PER_SECOND + 1))
     for name in names:
-        copy = path.with_name(name)
-        if not copy.exists() and not copy.is_symlink():
-            _write(copy, before)
-            return copy
-    raise ConfigError(f"{path}: too many backups made this second; it was not changed. Try again")
+        try:
+            if create_file(path.parent, name, before):
+                return path.with_name(name)
+        except StoreError as exc:
+            raise ConfigError(str(exc)) from None
+    raise ConfigError(f"{path} has {MAX_BACKUPS_PER_SECOND} backups of this second already; it was not changed")
 
 
 def _write(path: Path, data: bytes) -> None:

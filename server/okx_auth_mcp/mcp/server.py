@@ -1,6 +1,6 @@
-"""The MCP server's assembly: the login tools (``login_tools``), ``verify_credentials`` (``verify_tool``) and
-``diagnose`` (``diagnose_tool``) on one :class:`~okx_auth_mcp.mcp.boundary.GatedServer`. Wiring only: the
-procedure is ``login``'s, the texts ``core``'s."""
+"""The MCP server's assembly: the login tools (``login_tools``), ``verify_credentials`` (``verify_tool``),
+``diagnose`` (``diagnose_tool``) and ``remove_api_key_profile`` (``profile_tools``) on one
+:class:`~okx_auth_mcp.mcp.boundary.GatedServer`. Wiring only: the procedure is ``login``'s, the texts ``core``'s."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from okx_auth_mcp.login.backends import open_service
 from okx_auth_mcp.login.refusals import KNOWN_FAILURES, terminal_line
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
-from okx_auth_mcp.mcp import api_key_tools, diagnose_tool, login_tools, verify_tool
+from okx_auth_mcp.mcp import api_key_tools, diagnose_tool, login_tools, profile_tools, verify_tool
 from okx_auth_mcp.mcp.boundary import GatedServer
 
 
@@ -35,6 +35,7 @@ def build_server(service: AuthService) -> GatedServer:
     verify_tool.register(mcp, service)
     api_key_tools.register(mcp, pages)
     diagnose_tool.register(mcp, service)
+    profile_tools.register(mcp, service)
     return mcp
 
 
