@@ -178,6 +178,7 @@ def test_an_unreachable_okx_keeps_the_key_saved_and_unchecked(
         ({"mode": ""}, "mode", "choose demo or live"),
         ({"profile": 'x"]\n[evil'}, "profile", "1-64 letters, digits"),
         ({"profile": "a" * 65}, "profile", "1-64 letters, digits"),
+        ({"profile": "env"}, "profile", "env stands for OKX&#x27;s environment variables"),
         ({"api_key": ""}, "api_key", "required"),
         ({"secret_key": "sécret-clé-000"}, "secret_key", "printable ASCII"),
         ({"secret_key": "x" * 300}, "secret_key", "printable ASCII"),

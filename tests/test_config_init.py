@@ -265,6 +265,16 @@ def test_a_profile_name_that_would_break_the_toml_is_refused_as_a_usage_error(
     assert not config_file(isolated_env).exists()
 
 
+def test_the_name_env_is_refused_it_stands_for_the_environment_variables(
+    key_in_env: None, isolated_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([*INIT, "--site", "global", "--live", "--profile=env"])
+    assert exited.value.code == 2
+    assert "env stands for OKX's environment variables" in capsys.readouterr().err
+    assert not config_file(isolated_env).exists()
+
+
 def test_an_existing_profile_is_refused_without_replace_exit_1(
     key_in_env: None, isolated_env: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:

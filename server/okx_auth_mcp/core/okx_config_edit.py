@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from okx_auth_mcp.core.okx_profiles import ConfigError
+from okx_auth_mcp.core.okx_profiles import ENV_PROFILE, ConfigError
 from okx_auth_mcp.core.sites import SITES, SiteId
 
 PROFILE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z")
@@ -25,7 +25,7 @@ PASSPHRASE_LENGTHS = (8, 32)
 
 FieldName = Literal["name", "api_key", "secret_key", "passphrase"]
 """What a person types for a profile: its name and its three values."""
-Problem = Literal["name", "characters", "spaces", "passphrase_length"]
+Problem = Literal["name", "reserved", "characters", "spaces", "passphrase_length"]
 
 
 class InvalidProfile(ConfigError):
@@ -54,6 +54,8 @@ def problem_of(field_name: FieldName, value: str) -> Problem | None:
     """What is wrong with ``value`` for ``field`` (None: nothing), one field at a time, so that a wizard can ask
     again for exactly the field at fault."""
     if field_name == "name":
+        if value == ENV_PROFILE:  # OKX's environment variables are read as a profile of this name
+            return "reserved"
         return None if PROFILE_NAME_RE.match(value) else "name"
     if not value or len(value) > MAX_VALUE_LENGTH or not (value.isascii() and value.isprintable()):
         return "characters"
@@ -69,6 +71,8 @@ def problem_message(field_name: FieldName, problem: Problem) -> str:
     """The problem in words, naming the field, never the value."""
     if problem == "name":
         return "the profile name must be 1-64 letters, digits, '_' or '-', starting with a letter or digit"
+    if problem == "reserved":
+        return f"the profile name {ENV_PROFILE} stands for OKX's environment variables; choose another name"
     if problem == "characters":
         return f"{field_name} must be 1-{MAX_VALUE_LENGTH} printable ASCII characters"
     if problem == "spaces":
