@@ -41,7 +41,7 @@ def test_yes_removes_the_profile_and_says_what_changed(config: Path, capsys: pyt
     code, out, err = run_cli(capsys, "config", "remove", "broken", "--yes", "--lang", "en")
     assert (code, err) == (0, "")
     assert out.startswith(f'Removed the API-key profile "broken" from {config}. default_profile named it')
-    assert 'The API key of profile "main" is still configured' in out
+    assert 'The file still holds the API key of profile "main"' in out
     assert set(tomllib.loads(config.read_text())["profiles"]) == {"main"}
     (backup,) = config.parent.glob("config.toml.bak-*")
     assert backup.read_text() == CONFIG and str(backup) in out
@@ -62,7 +62,7 @@ def test_json_is_the_summary_alone(config: Path, capsys: pytest.CaptureFixture[s
 
 @pytest.mark.parametrize(
     ("name", "code"),
-    [("nobody", "no_such_profile"), ('broken"]', "invalid_profile_name"), ("x" * 100_000, "invalid_profile_name")],
+    [("nobody", "no_such_profile"), ("broken\t", "invalid_profile_name"), ("x" * 100_000, "invalid_profile_name")],
 )
 def test_a_bad_name_is_refused_with_exit_2_and_the_file_unchanged(
     config: Path, capsys: pytest.CaptureFixture[str], name: str, code: str

@@ -258,3 +258,32 @@ def test_comments_added_after_a_rewrite_are_kept_in_a_copy_of_their_own(home: Pa
     later = save_profile(os.environ, profile("c")).backup
     assert later is not None and later != first and later.read_text().startswith("# later notes")
     assert first.read_text() == "# first notes\n"
+
+
+def test_a_replace_keeps_the_key_it_replaces_in_a_copy(home: Path) -> None:
+    save_profile(os.environ, profile())
+    replaced = save_profile(os.environ, profile(passphrase="Another-pass-1"), replace=True)
+    assert replaced.replaced and replaced.backup is not None and PASS in replaced.backup.read_text()
+    assert stat.S_IMODE(replaced.backup.stat().st_mode) == 0o600
+
+
+def test_the_lock_file_is_0600_whatever_the_umask(home: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        save_profile(os.environ, profile())
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((home / "config.toml.lock").stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("kind", ["directory", "huge"])
+def test_a_config_file_that_is_no_regular_file_or_too_large_is_refused_in_its_own_words(home: Path, kind: str) -> None:
+    home.mkdir(mode=0o700)
+    path = home / "config.toml"
+    if kind == "directory":
+        path.mkdir()
+    else:
+        path.write_bytes(b"#" * (2 * 1024 * 1024))
+    with pytest.raises(ConfigError) as refused:
+        save_profile(os.environ, profile())
+    assert "it was not changed" in str(refused.value) and "delete" not in str(refused.value)

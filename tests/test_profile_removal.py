@@ -54,7 +54,8 @@ site = "eea"
 site = "us"
 demo = true
 """
-BAD_NAMES = ['bro"ken', "broken]\n[profiles.x", "a.b", "a b", "ünï", "", "-lead", "x" * 65, "x" * 10_000_000]
+BAD_NAMES = ["", " lead", "trail ", "broken]\n[profiles.x", "tab\tx", "nul\x00", "x" * 129, "x" * 10_000_000]
+"""Nothing a profile of the file is named: OKX's CLI writes names such as 模拟盘 or prod.eu, which are removable."""
 
 
 @pytest.fixture
@@ -72,7 +73,10 @@ def removal(clock: Callable[[], float] = lambda: NOW, key: bytes = KEY) -> Profi
 def test_a_confirmation_holds_its_profile_file_and_digest_for_ten_minutes() -> None:
     ticket = profile_removal.issue(KEY, "broken", "/h/.okx/config.toml", "d1", NOW, nonce="n")
     held = profile_removal.verify(KEY, ticket, NOW + 599, profile="broken", path="/h/.okx/config.toml")
-    assert (held.profile, held.file_digest, held.expires_at) == ("broken", "d1", int(NOW) + 600)
+    assert (held.profile, held.expires_at) == ("broken", int(NOW) + 600)
+    assert held.of_file(KEY, "d1") and not held.of_file(KEY, "d2") and not held.of_file(b"o" * 32, "d1")
+    payload, _ = tickets.signed_payload(KEY, profile_removal.PREFIX, ticket)
+    assert payload["d"] != "d1"  # the digest is keyed: the ticket is no test of a guess at the file
     with pytest.raises(ConfirmationExpired):
         profile_removal.verify(KEY, ticket, NOW + 600, profile="broken", path="/h/.okx/config.toml")
     with pytest.raises(ConfirmationMismatch, match="another profile"):
@@ -213,7 +217,7 @@ def test_a_missing_profile_a_file_that_is_not_toml_and_a_bad_name_are_refused_be
     with pytest.raises(NoSuchProfile):
         removal().ask("nobody")
     with pytest.raises(InvalidProfileName):
-        removal().ask('broken"]')
+        removal().ask("broken\n")
     config.write_text('[profiles.broken\napi_key = "x"\n')
     before = snapshot(config.parent)
     with pytest.raises(ConfigParseError):
@@ -405,13 +409,13 @@ async def test_bad_tickets_and_replies_are_refused_with_the_file_unchanged(
             (args(reply="yes"), "[confirmation_invalid] "),
             (args(confirmation_ticket=ticket), "[confirmation_invalid] "),
             (args("nobody"), "[no_such_profile] "),
-            (args('broken"] #'), "[invalid_profile_name] "),
+            (args("broken\n#"), "[invalid_profile_name] "),
         ]
         for arguments, code in cases:
             text = error_text(await client.call_tool(TOOL, arguments))
             assert text.startswith(code) and "Nothing was removed" in text, text
         huge = error_text(await client.call_tool(TOOL, args("x" * 100_000)))
-        assert huge.startswith("[invalid_arguments] profile: a string of at most 64 characters")
+        assert huge.startswith("[invalid_arguments] profile: a string of at most 128 characters")
         # ... and a confirmation is no menu ticket either.
         menu = await client.call_tool("choose_site", {"menu_ticket": ticket, "reply": "1"})
         assert error_text(menu).startswith("[ticket_invalid] ")
@@ -473,3 +477,51 @@ async def test_the_tool_is_marked_destructive_and_says_when_to_call_it(service: 
     description = tool.description or ""
     for words in ("option 2", "verbatim", "Never answer for the user", "'yes' or '是'"):
         assert words in description
+
+
+# ----- what an adversarial review found ----------------------------------------------------------------------
+
+
+@pytest_anyio
+@pytest.mark.parametrize("kind", ["legacy", "auto"])
+async def test_a_no_spends_the_confirmation_a_later_yes_with_it_removes_nothing(
+    service: AuthService, config: Path, kind: str
+) -> None:
+    before = config.read_bytes()
+    async with connected(service, kind) as client:
+        ticket = data(await client.call_tool(TOOL, args()))["confirmation_ticket"]
+        kept = data(await client.call_tool(TOOL, args(confirmation_ticket=ticket, reply="no")))
+        assert kept["status"] == "kept"
+        again = error_text(await client.call_tool(TOOL, args(confirmation_ticket=ticket, reply="yes")))
+        assert again.startswith("[confirmation_used] ") and "Nothing was removed" in again
+    assert config.read_bytes() == before
+    other_process = ProfileRemoval.of(AuthService(Settings.from_env()))
+    with pytest.raises(profile_removal.ConfirmationUsed):  # every process on the state directory knows it
+        other_process.confirm("broken", ticket, "yes")
+
+
+@pytest.mark.parametrize("name", ["模拟盘", "prod.eu", "my key", "-lead"])
+def test_a_profile_named_as_okx_own_cli_names_them_is_removable(isolated_env: dict[str, str], name: str) -> None:
+    quoted = name.replace('"', '\\"')
+    path = write_config(
+        isolated_env["OKX_HOME"], f'[profiles."{quoted}"]\napi_key = "k"\n\n[profiles.other]\nsite = "us"\n'
+    )
+    ask = removal()
+    question = ask.ask(name)
+    assert question.profile == name and name in question.text("en")
+    done = ask.confirm(name, question.ticket, "yes")
+    assert isinstance(done, Removed)
+    assert tomllib.loads(path.read_text(encoding="utf-8"))["profiles"] == {"other": {"site": "us"}}
+
+
+def test_removing_the_default_with_another_keyed_profile_left_says_the_login_still_skips_oauth(
+    isolated_env: dict[str, str],
+) -> None:
+    write_config(
+        isolated_env["OKX_HOME"],
+        'default_profile = "broken"\n[profiles.broken]\napi_key = "a"\n[profiles.other]\napi_key = "b"\n',
+    )
+    ask = removal()
+    done = ask.confirm("broken", ask.ask("broken").ticket, "yes")
+    assert isinstance(done, Removed) and done.profile_in_effect == "other"
+    assert "OKX's login still skips OAuth" in done.text("en") and "remove it too" in done.text("en")

@@ -8,7 +8,8 @@ Exit codes::
     0    done; status: logged in
     1    status: not logged in (or pending); login: ended without a session (expired, denied); a refusal
          or a failure of the network, the server or the state directory; config init: nothing written (the
-         profile exists, the input ended)
+         profile exists, the input ended); config remove: not removed (another answer, no terminal and no
+         --yes, the file changed meanwhile)
          diagnose: a check failed (warnings alone exit 0)
     2    bad arguments or an unusable configuration (every command); token: not logged in (or pending)
     3    token: the refresh failed: the server ended the session (invalid_grant and the like: the session

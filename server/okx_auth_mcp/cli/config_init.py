@@ -35,7 +35,14 @@ from okx_auth_mcp.cli.prompts import InputEnded, say
 from okx_auth_mcp.core import terminal_texts as words
 from okx_auth_mcp.core import texts
 from okx_auth_mcp.core.api_keys import KeyRejected, Verified
-from okx_auth_mcp.core.okx_config_edit import FieldName, NewProfile, ProfileExists, problem_message, problem_of
+from okx_auth_mcp.core.okx_config_edit import (
+    FieldName,
+    NewProfile,
+    ProfileExists,
+    default_profile_name,
+    problem_message,
+    problem_of,
+)
 from okx_auth_mcp.core.okx_profiles import ConfigError
 from okx_auth_mcp.core.sites import SITE_LIST
 from okx_auth_mcp.core.texts import Lang
@@ -145,7 +152,7 @@ def _from_environment(given: Given, svc: AuthService) -> Answers:
     environ = svc.settings.environ
     values = _secrets(environ)
     existing = file_profiles(svc)
-    name = given.profile or words.default_profile_name(given.demo)
+    name = given.profile or default_profile_name(given.demo)
     if name in existing and not given.replace:
         raise Refused(f"a profile named {name} exists", "profile_exists", _exists_next(name), EXIT_FAILED)
     profile = NewProfile(name, given.site, given.demo, *values)

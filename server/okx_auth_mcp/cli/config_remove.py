@@ -23,6 +23,7 @@ import sys
 
 from okx_auth_mcp.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, guarded, lang_of, lang_option, report
 from okx_auth_mcp.core.okx_profiles import ConfigError
+from okx_auth_mcp.core.texts import Lang
 from okx_auth_mcp.login.profile_removal import Kept, ProfileRemoval, Removed
 from okx_auth_mcp.login.settings import Settings
 
@@ -44,8 +45,12 @@ def _config_remove(args: argparse.Namespace) -> int:
         report(exc)
         return EXIT_USAGE
     if args.yes:
-        reply = "yes"
-    elif sys.stdin.isatty() and sys.stderr.isatty():
+        try:
+            return _print(args, lang, removal.remove_now(question.profile))
+        except ConfigError as exc:
+            report(exc)
+            return EXIT_FAILED
+    if sys.stdin.isatty() and sys.stderr.isatty():
         print(question.text(lang), end="\n> ", file=sys.stderr, flush=True)
         reply = sys.stdin.readline()
     else:
@@ -60,6 +65,10 @@ def _config_remove(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         report(exc)
         return EXIT_FAILED
+    return _print(args, lang, outcome)
+
+
+def _print(args: argparse.Namespace, lang: Lang, outcome: Removed | Kept) -> int:
     print(json.dumps(outcome.summary(), ensure_ascii=False, indent=1) if args.json else outcome.text(lang))
     return EXIT_OK if isinstance(outcome, Removed) else EXIT_FAILED
 
@@ -67,7 +76,11 @@ def _config_remove(args: argparse.Namespace) -> int:
 def add_commands(config_commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``remove`` to ``config``'s commands."""
     remove = config_commands.add_parser(
-        "remove", help="remove one API-key profile from config.toml, after you confirm (a backup is kept)"
+        "remove",
+        help="remove one API-key profile from config.toml, after you confirm (a backup is kept)",
+        description="Remove one API-key profile from OKX's config.toml after you confirm (a backup is kept).",
+        epilog="exit codes: 0 removed; 1 not removed (another answer, no terminal and no --yes, the file changed "
+        "meanwhile); 2 nothing asked (not a profile name, no such profile, env, an unusable file); 130 Ctrl-C",
     )
     remove.add_argument("name", metavar="NAME", help="the profile, as config show lists it")
     remove.add_argument("--yes", action="store_true", help="confirm without being asked (for scripts)")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from okx_auth_mcp.cli.prompts import ask_hidden, ask_line, ask_site, ask_until, say
 from okx_auth_mcp.core import terminal_texts as words
-from okx_auth_mcp.core.okx_config_edit import FieldName, NewProfile, problem_of
+from okx_auth_mcp.core.okx_config_edit import FieldName, NewProfile, default_profile_name, problem_of
 from okx_auth_mcp.core.sites import SiteId
 from okx_auth_mcp.core.texts import Lang
 
@@ -49,7 +49,7 @@ def ask_profile(lang: Lang, given: Given, existing: frozenset[str]) -> Answers:
 def _ask_name(lang: Lang, given: Given, demo: bool, existing: frozenset[str]) -> tuple[str, bool]:
     """The profile's name, and whether it replaces one of that name (asked; anything but yes is no, and asks
     for another name)."""
-    default = words.default_profile_name(demo)
+    default = default_profile_name(demo)
     name = given.profile
     while True:
         if name is None:

@@ -50,6 +50,11 @@ class ConfigChanged(ConfigError):
     """The file is no longer what the user saw when they confirmed the change."""
 
 
+def default_profile_name(demo: bool) -> str:
+    """The profile name OKX's own wizard offers: ``okx-demo`` or ``okx-prod``."""
+    return "okx-demo" if demo else "okx-prod"
+
+
 def problem_of(field_name: FieldName, value: str) -> Problem | None:
     """What is wrong with ``value`` for ``field`` (None: nothing), one field at a time, so that a wizard can ask
     again for exactly the field at fault."""

@@ -5,9 +5,9 @@ file's path and digest come in (``login.profile_removal`` reads and writes the f
 A confirmation ticket is ``okxr1.<payload>.<mac>`` (``core.tickets``' format with a prefix of its own: a site
 ticket is never taken for one, nor one for a site ticket), the payload ``{"v", "p" (the profile), "f" (a digest
 of the config file's path), "d" (the digest of the file's bytes when the user was asked), "iat", "exp", "n"}``,
-signed with the state directory's ticket key. It is for one profile of one file, for ten minutes, and for the
-file as it was when the question was asked: any change to the file (another program's, another removal, this
-removal itself) voids it, so it is used once.
+signed with the state directory's ticket key (``d`` keyed with it too, so the ticket tests no guess at the
+file's contents). It is for one profile of one file, for ten minutes, for the file as it was when the question
+was asked (any change to the file voids it), and for one answer: a "no" spends it as a "yes" does.
 
 Only ``yes`` (ASCII, any case) or ``是``, with whitespace around it, confirms. Anything else (``y``, ``ok``,
 ``yes please``, ``是的``, an empty reply) removes nothing.
@@ -20,7 +20,8 @@ Only ``yes`` (ASCII, any case) or ``是``, with whitespace around it, confirms. 
     TicketInvalid (core.tickets)
     ├── ConfirmationInvalid  not a confirmation this server issued (altered, a site ticket, another state
     │                        directory, issued before a logout), or a ticket without a reply
-    └── ConfirmationMismatch a confirmation for another profile or another config file
+    ├── ConfirmationMismatch a confirmation for another profile or another config file
+    └── ConfirmationUsed     a confirmation answered already, yes or no
     TicketExpired (core.tickets)
     └── ConfirmationExpired  a confirmation older than ten minutes
 """
@@ -28,18 +29,18 @@ Only ``yes`` (ASCII, any case) or ``是``, with whitespace around it, confirms. 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass
 
 from okx_auth_mcp.core import tickets
-from okx_auth_mcp.core.okx_config_edit import PROFILE_NAME_RE
 from okx_auth_mcp.core.okx_profiles import ConfigError
 from okx_auth_mcp.core.texts import Lang
 
 VERSION = 1
 PREFIX = f"okxr{VERSION}"
 CONFIRMATION_TTL_SECONDS = 600
-MAX_NAME_LENGTH = 64
-"""The longest name :data:`~okx_auth_mcp.core.okx_config_edit.PROFILE_NAME_RE` takes."""
+MAX_NAME_LENGTH = 128
+"""The longest profile name taken for a removal: twice what this server writes, far more than a person types."""
 CONFIRMING_REPLIES = ("yes", "是")
 """What the question asks for; ``yes`` in any case (``YES``, ``Yes``)."""
 
@@ -60,6 +61,10 @@ class ConfirmationMismatch(tickets.TicketInvalid):
     """A genuine confirmation, for another profile or another config file."""
 
 
+class ConfirmationUsed(tickets.TicketInvalid):
+    """A confirmation answered already (yes or no): the user is asked again, never answered for twice."""
+
+
 class ConfirmationExpired(tickets.TicketExpired):
     """A genuine confirmation whose ten minutes are up."""
 
@@ -71,16 +76,27 @@ class Confirmation:
     profile: str
     path_digest: str
     file_digest: str
-    """The config file's digest when the user was asked: the removal is refused if it is no longer this."""
+    """:func:`keyed_digest` of the config file's digest when the user was asked: the removal is refused if the
+    file is no longer what it was."""
     expires_at: int
+    id: str
+    """The ticket's MAC: once answered (yes or no), a confirmation is spent."""
+
+    def of_file(self, key: bytes, file_digest: str) -> bool:
+        """Whether the file whose digest is ``file_digest`` is the one the user was asked about."""
+        return hmac.compare_digest(self.file_digest, keyed_digest(key, file_digest))
 
 
 def check_profile_name(name: str) -> str:
-    """``name``, or :class:`InvalidProfileName` (which never quotes it: it may be huge, or break a text)."""
-    if not PROFILE_NAME_RE.match(name):
+    """``name``, or :class:`InvalidProfileName` (which never quotes it: it may be huge, or break a text). Any
+    name a profile of the file can have is taken, not only the ones this server writes
+    (:data:`~okx_auth_mcp.core.okx_config_edit.PROFILE_NAME_RE`): OKX's own CLI writes ``模拟盘`` or ``prod.eu``,
+    and those must be removable too. What is refused cannot be a name typed for one: empty, longer than
+    :data:`MAX_NAME_LENGTH`, or with a control character."""
+    if not name or len(name) > MAX_NAME_LENGTH or not name.isprintable() or name != name.strip():
         raise InvalidProfileName(
-            "the profile name is not a name of OKX's config file (1-64 letters, digits, '_' or '-', starting with a "
-            "letter or digit); nothing was removed"
+            f"the profile name is not a name of OKX's config file (1-{MAX_NAME_LENGTH} printable characters, as "
+            "config show lists it); nothing was removed"
         )
     return name
 
@@ -89,13 +105,19 @@ def path_digest(path: str) -> str:
     return hashlib.sha256(path.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def keyed_digest(key: bytes, file_digest: str) -> str:
+    """What a ticket holds of the file's digest: keyed, so that a ticket (which the agent, and its provider's logs,
+    see) is no offline test of a guess at the file's contents, secrets and all."""
+    return hmac.new(key, f"okxr-file:{file_digest}".encode("ascii"), hashlib.sha256).hexdigest()
+
+
 def issue(key: bytes, profile: str, path: str, file_digest: str, now: float, *, nonce: str) -> str:
     """A confirmation for removing ``profile`` from the file at ``path`` whose bytes have ``file_digest``."""
     payload = {
         "v": VERSION,
         "p": check_profile_name(profile),
         "f": path_digest(path),
-        "d": file_digest,
+        "d": keyed_digest(key, file_digest),
         "iat": int(now),
         "exp": int(now) + CONFIRMATION_TTL_SECONDS,
         "n": nonce,
@@ -107,11 +129,11 @@ def verify(key: bytes, ticket: str, now: float, *, profile: str, path: str) -> C
     """The confirmation ``ticket`` holds, when it is one for ``profile`` in the file at ``path``; raises
     :class:`ConfirmationInvalid`, :class:`ConfirmationExpired` or :class:`ConfirmationMismatch` otherwise."""
     try:
-        payload, _ = tickets.signed_payload(key, PREFIX, ticket)
+        payload, mac = tickets.signed_payload(key, PREFIX, ticket)
     except tickets.TicketInvalid as exc:
         raise ConfirmationInvalid(f"this is not a removal confirmation this server issued: {exc}") from None
     try:
-        held = Confirmation(str(payload["p"]), str(payload["f"]), str(payload["d"]), int(payload["exp"]))
+        held = Confirmation(str(payload["p"]), str(payload["f"]), str(payload["d"]), int(payload["exp"]), mac)
         if payload["v"] != VERSION:
             raise ValueError("version")
     except (ValueError, KeyError, TypeError) as exc:
@@ -160,14 +182,16 @@ _REMOVED: dict[Lang, tuple[str, str, str, str, str]] = {
         "已从 {path} 中删除 API Key 配置“{profile}”。",
         "default_profile 原指向它，已一并清除。",
         "删除前的文件已备份为 {backup}。",
-        "配置“{in_effect}”的 API Key 仍然有效，OKX 的工具会使用它。",
+        "文件中仍有配置“{in_effect}”的 API Key：只要它还在，OKX 的登录仍会跳过 OAuth（OKX 的工具只使用 "
+        "default_profile 指向的配置）。如需改用 OAuth，也请删除它。",
         "现在没有配置任何 API Key。",
     ),
     "en": (
         'Removed the API-key profile "{profile}" from {path}.',
         " default_profile named it and was cleared too.",
         " The file as it was is kept in {backup}.",
-        ' The API key of profile "{in_effect}" is still configured: OKX\'s tools use it.',
+        ' The file still holds the API key of profile "{in_effect}": while it is there, OKX\'s login still skips '
+        "OAuth (OKX's tools sign with the profile default_profile names). To switch to OAuth, remove it too.",
         " No API key is configured now.",
     ),
 }

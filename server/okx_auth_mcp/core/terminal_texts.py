@@ -69,11 +69,6 @@ def create_key_hint(lang: Lang, site: SiteId, demo: bool) -> str:
     )
 
 
-def default_profile_name(demo: bool) -> str:
-    """OKX's own wizard's defaults."""
-    return "okx-demo" if demo else "okx-prod"
-
-
 def profile_prompt(lang: Lang, default: str) -> str:
     return _pick(lang, f"Profile 名称（回车：{default}）：", f"Profile name (Enter: {default}): ")
 

@@ -7,9 +7,9 @@ changed as data (``core.okx_config_edit``), written with ``tomli-w``.
 - Atomic (a private temporary file, fsync, rename) and 0600; a directory it creates is 0700. A symlinked
   ``config.toml`` has its target written (with the same owner and mode checks); the link stays a link.
 - A file it cannot parse is never overwritten: ``[config_error]`` with the line. Before a rewrite that would
-  lose more than the change (comments, layout: tomli-w keeps none), and before every removal, a 0600 copy of
-  the file as it was is kept, never over an earlier one (``config.toml.bak``, then
-  ``config.toml.bak-<UTC time>[-n]``). The result says which.
+  lose more than the change (comments, layout: tomli-w keeps none), before a save that may replace a profile,
+  and before every removal, a 0600 copy of the file as it was is kept, never over an earlier one
+  (``config.toml.bak``, then ``config.toml.bak-<UTC time>[-n]``). The result says which.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import filelock
 import tomli_w
@@ -45,6 +45,7 @@ from okx_auth_mcp.edges.state_files import (
     write_file,
 )
 
+BackupRule = Literal["removal", "replace", "if_lossy"]
 LOCK_TIMEOUT_SECONDS = 5.0
 MAX_CONFIG_BYTES = 1024 * 1024
 MAX_BACKUPS_PER_SECOND = 100
@@ -72,7 +73,7 @@ def save_profile(
         replaced[:] = [existed]
         return changed
 
-    written = _edit(environ, change, timestamped_backup=False)
+    written = _edit(environ, change, backup="replace" if replace else "if_lossy")  # a replaced key is kept too
     return Written(written.path, written.backup, replaced[0])
 
 
@@ -83,7 +84,7 @@ def remove_profile(environ: Mapping[str, str], name: str, *, expected_digest: st
     return _edit(
         environ,
         lambda document: without_profile(document, name),
-        timestamped_backup=True,
+        backup="removal",
         expected_digest=expected_digest,
     )
 
@@ -122,7 +123,7 @@ def _edit(
     environ: Mapping[str, str],
     change: Callable[[dict[str, Any]], dict[str, Any]],
     *,
-    timestamped_backup: bool,
+    backup: BackupRule,
     expected_digest: str | None = None,
 ) -> Written:
     path = _target(config_path(environ))
@@ -135,9 +136,9 @@ def _edit(
             data = tomli_w.dumps(change(document)).encode("utf-8")
             if _read(path) != before:
                 continue  # changed while we worked: once more, on what it is now
-            backup = _backup(path, before, document, timestamped_backup)
+            kept = _backup(path, before, document, backup)
             _write(path, data)
-            return Written(path, backup)
+            return Written(path, kept)
     raise ConfigError(f"{path} kept changing while it was being written; it was not changed. Try again")
 
 
@@ -153,7 +154,7 @@ def _target(path: Path) -> Path:
 def _locked(path: Path) -> Iterator[None]:
     try:
         make_directory(path.parent)
-        lock = filelock.FileLock(str(path.with_name(path.name + ".lock")), timeout=LOCK_TIMEOUT_SECONDS)
+        lock = filelock.FileLock(str(path.with_name(path.name + ".lock")), timeout=LOCK_TIMEOUT_SECONDS, mode=0o600)
         with lock:
             yield
     except filelock.Timeout:
@@ -178,6 +179,13 @@ def _read(path: Path) -> bytes | None:
     if writable_by_others(info):
         mode = oct(stat.S_IMODE(info.st_mode))[2:]
         raise ConfigError(f"{path} can be changed by other users (mode {mode}); it was not changed: chmod 600 {path}")
+    # Said here in the config file's own words: the state files' reader would advise deleting the file.
+    if not stat.S_ISREG(info.st_mode):
+        raise ConfigError(f"{path} is not a regular file (a directory, a pipe, a device?); it was not changed")
+    if info.st_size > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"{path} is larger than an OKX config file can be ({MAX_CONFIG_BYTES} bytes); it was not changed"
+        )
     try:
         return read_file(path, MAX_CONFIG_BYTES)
     except StoreError as exc:
@@ -195,13 +203,15 @@ def _parse(path: Path, raw: bytes | None) -> dict[str, Any]:
         raise ConfigParseError(f"{path} is not valid TOML ({exc}); it was not changed") from None
 
 
-def _backup(path: Path, before: bytes | None, document: dict[str, Any], timestamped: bool) -> Path | None:
-    """A 0600 copy of the file as it was: always before a removal; before a save, when the rewrite would lose
-    anything but the change (comments, layout: the file is not as tomli-w writes what it holds). The copy never
-    replaces an earlier one (an exclusive create): ``config.toml.bak`` first, then
-    ``config.toml.bak-<UTC time>``, ``...-2`` and so on for more in the same second."""
-    if before is None or not (timestamped or tomli_w.dumps(document).encode("utf-8") != before):
+def _backup(path: Path, before: bytes | None, document: dict[str, Any], rule: BackupRule) -> Path | None:
+    """A 0600 copy of the file as it was: always before a removal or a save that may replace a profile; before
+    another save, when the rewrite would lose anything but the change (comments, layout: the file is not as
+    tomli-w writes what it holds). The copy never replaces an earlier one (an exclusive create): for a save
+    ``config.toml.bak`` first, then (and for a removal) ``config.toml.bak-<UTC time>``, ``...-2`` and so on."""
+    lossy = before is not None and tomli_w.dumps(document).encode("utf-8") != before
+    if before is None or (rule == "if_lossy" and not lossy):
         return None
+    timestamped = rule == "removal"
     stamp = f"{path.name}.bak-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
     names = ([] if timestamped else [f"{path.name}.bak"]) + [stamp]
     names += (f"{stamp}-{count}" for count in range(2, MAX_BACKUPS_PER_SECOND + 1))

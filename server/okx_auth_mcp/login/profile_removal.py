@@ -26,7 +26,7 @@ from typing import Any, Literal
 from okx_auth_mcp.core import profile_removal
 from okx_auth_mcp.core.okx_config_edit import ConfigChanged, without_profile
 from okx_auth_mcp.core.okx_profiles import ENV_PROFILE, ConfigError, PartialEnvCredentials, env_profile
-from okx_auth_mcp.core.profile_removal import EnvProfile, check_profile_name, confirms
+from okx_auth_mcp.core.profile_removal import ConfirmationUsed, EnvProfile, check_profile_name, confirms
 from okx_auth_mcp.core.texts import Lang
 from okx_auth_mcp.edges import okx_config
 from okx_auth_mcp.edges.okx_config_writer import read_config, remove_profile
@@ -103,15 +103,24 @@ class ProfileRemoval:
     """The removal procedure on the config file ``environ`` names. ``key`` gives the key confirmations are signed
     with (the state directory's ticket key; a command asking at a terminal may use a key of its own)."""
 
-    def __init__(self, environ: Mapping[str, str], key: Callable[[], bytes], clock: Clock = time.time) -> None:
+    def __init__(
+        self,
+        environ: Mapping[str, str],
+        key: Callable[[], bytes],
+        clock: Clock = time.time,
+        spend: Callable[[str, int], bool] | None = None,
+    ) -> None:
         self._environ = environ
         self._key = key
         self._clock = clock
+        self._spend = spend or _spent_in(set())
 
     @classmethod
-    def of(cls, service: AuthService, clock: Clock = time.time) -> ProfileRemoval:
-        """On ``service``'s configuration, its confirmations signed with its state directory's ticket key."""
-        return cls(service.settings.environ, service.store.ticket_key, clock)
+    def of(cls, service: AuthService, clock: Clock | None = None) -> ProfileRemoval:
+        """On ``service``'s configuration, its confirmations signed with its state directory's ticket key, dated
+        by its clock (unless ``clock``), and spent in its state directory (every process on it knows an
+        answered one)."""
+        return cls(service.settings.environ, service.store.ticket_key, clock or service.now, service.spend_once)
 
     @property
     def path(self) -> Path:
@@ -131,14 +140,27 @@ class ProfileRemoval:
     def confirm(self, profile: str, ticket: str, reply: str) -> Removed | Kept:
         """The user's ``reply`` to the question ``ticket`` carries: removed on ``yes``/``是``, kept otherwise."""
         name = check_profile_name(profile)
-        held = profile_removal.verify(self._key(), ticket, self._clock(), profile=name, path=str(self.path))
+        key = self._key()
+        held = profile_removal.verify(key, ticket, self._clock(), profile=name, path=str(self.path))
+        if not self._spend(held.id, held.expires_at):
+            raise ConfirmationUsed("this confirmation was answered already; nothing was removed")
         if not confirms(reply):
             return Kept(name, self.path)
         snapshot = read_config(self._environ)
-        if snapshot.digest != held.file_digest:
+        if not held.of_file(key, snapshot.digest):
             raise ConfigChanged(f"{self.path} changed after the user was asked; nothing was removed")
-        written = remove_profile(self._environ, name, expected_digest=held.file_digest)
+        written = remove_profile(self._environ, name, expected_digest=snapshot.digest)
         cleared = snapshot.document.get("default_profile") == name  # the document the removal was made on
+        return Removed(name, self.path, written.backup, cleared, self._profile_in_effect())
+
+    def remove_now(self, profile: str) -> Removed:
+        """Remove ``profile`` without a question: the person who typed ``config remove NAME --yes`` confirmed it.
+        Bound to no digest (no one saw the file): the writer's lock and re-read keep another program's change."""
+        name = check_profile_name(profile)
+        self._refuse_environment_profile(name)
+        document = read_config(self._environ).document
+        written = remove_profile(self._environ, name)
+        cleared = document.get("default_profile") == name
         return Removed(name, self.path, written.backup, cleared, self._profile_in_effect())
 
     def _refuse_environment_profile(self, name: str) -> None:
@@ -160,3 +182,15 @@ class ProfileRemoval:
         except ConfigError:  # the removal is done; what the rest of the file holds, preflight reports
             return None
         return None if keyed is None else keyed.name
+
+
+def _spent_in(spent: set[str]) -> Callable[[str, int], bool]:
+    """Spending in this process only (a command that asks at its terminal and answers once)."""
+
+    def spend(ticket_id: str, expires_at: int) -> bool:
+        if ticket_id in spent:
+            return False
+        spent.add(ticket_id)
+        return True
+
+    return spend

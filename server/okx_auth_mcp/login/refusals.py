@@ -23,6 +23,7 @@ from okx_auth_mcp.core.profile_removal import (
     ConfirmationExpired,
     ConfirmationInvalid,
     ConfirmationMismatch,
+    ConfirmationUsed,
     EnvProfile,
     InvalidProfileName,
 )
@@ -75,6 +76,7 @@ _NEXT: list[tuple[type[Exception], str, str]] = [
     ),
     (ConfirmationExpired, "confirmation_expired", "The user's confirmation is too old to count. " + _ASK_AGAIN),
     (ConfirmationMismatch, "confirmation_mismatch", _ASK_AGAIN),
+    (ConfirmationUsed, "confirmation_used", _ASK_AGAIN),
     (ConfirmationInvalid, "confirmation_invalid", "Pass the confirmation_ticket exactly as returned. " + _ASK_AGAIN),
     (ConfigChanged, "config_changed", _ASK_AGAIN),
     (

@@ -17,7 +17,6 @@ No ``from __future__ import annotations`` here: the SDK reads the tool's annotat
 """
 
 import logging
-import time
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
@@ -114,8 +113,9 @@ def answered(response: object) -> str:
         return ""
 
 
-def register(mcp: MCPServer, service: AuthService, *, clock: Callable[[], float] = time.time) -> None:
-    """Add ``remove_api_key_profile`` to ``mcp``; ``clock`` dates the confirmations (ten minutes each)."""
+def register(mcp: MCPServer, service: AuthService, *, clock: Callable[[], float] | None = None) -> None:
+    """Add ``remove_api_key_profile`` to ``mcp``; ``clock`` (else the service's) dates the confirmations (ten
+    minutes each)."""
     removal = ProfileRemoval.of(service, clock)
 
     async def confirmed(lang: Lang, profile: str, ticket: str, reply: str) -> CallToolResult:
