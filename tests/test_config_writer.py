@@ -287,3 +287,14 @@ def test_a_config_file_that_is_no_regular_file_or_too_large_is_refused_in_its_ow
     with pytest.raises(ConfigError) as refused:
         save_profile(os.environ, profile())
     assert "it was not changed" in str(refused.value) and "delete" not in str(refused.value)
+
+
+def test_a_directory_others_can_change_is_refused_in_the_config_files_words_before_any_question(home: Path) -> None:
+    home.mkdir()
+    home.chmod(0o777)
+    for attempt in (lambda: config_digest(os.environ), lambda: save_profile(os.environ, profile())):
+        with pytest.raises(ConfigError) as refused:
+            attempt()
+        assert "can be changed by other users (mode 777)" in str(refused.value)
+        assert "state directory" not in str(refused.value)
+    assert not (home / "config.toml").exists()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import stat
 import time
 import tomllib
@@ -91,8 +92,10 @@ def remove_profile(environ: Mapping[str, str], name: str, *, expected_digest: st
 
 def config_digest(environ: Mapping[str, str]) -> str:
     """A digest of the config file's bytes as they are now (of "no file" when there is none), after the same
-    checks as a write: what a confirmation is bound to, so that any change to the file voids it."""
+    checks as a write (the directory's too): what a confirmation is bound to, so that any change to the file
+    voids it; and what a wizard runs before it asks for a secret."""
     path = _target(config_path(environ))
+    _check_home(path.parent)
     return _digest(_read(path))
 
 
@@ -111,6 +114,7 @@ def read_config(environ: Mapping[str, str]) -> Snapshot:
     """The config file parsed (empty when there is none) with the digest of the bytes read, after the same checks
     as a write; a file it cannot parse is :class:`ConfigParseError`. What a question about a change is asked on."""
     path = _target(config_path(environ))
+    _check_home(path.parent)
     raw = _read(path)
     return Snapshot(path, _digest(raw), _parse(path, raw))
 
@@ -150,8 +154,32 @@ def _target(path: Path) -> Path:
         raise ConfigError(f"{path} is a symbolic link that cannot be followed ({exc}); it was not changed") from None
 
 
+def _check_home(directory: Path) -> None:
+    """The config file's directory, in its own words (the state directory's checks name the state directory):
+    a directory, this user's, writable by nobody else, and by this user. One that does not exist yet is made
+    0700 when the file is written."""
+    try:
+        info = directory.stat()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise ConfigError(f"{directory} cannot be read: {exc.strerror}") from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise ConfigError(f"{directory}, where OKX keeps config.toml, is not a directory; nothing was changed")
+    if foreign(info):
+        raise ConfigError(f"{directory} belongs to another user; nothing was changed (chown it back to your user)")
+    if writable_by_others(info):
+        mode = oct(stat.S_IMODE(info.st_mode))[2:]
+        raise ConfigError(
+            f"{directory} can be changed by other users (mode {mode}); nothing was changed: chmod 700 {directory}"
+        )
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise ConfigError(f"{directory} is read-only for you; nothing was changed")
+
+
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
+    _check_home(path.parent)
     try:
         make_directory(path.parent)
         lock = filelock.FileLock(str(path.with_name(path.name + ".lock")), timeout=LOCK_TIMEOUT_SECONDS, mode=0o600)
