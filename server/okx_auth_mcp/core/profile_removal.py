@@ -181,7 +181,7 @@ _REMOVED: dict[Lang, tuple[str, str, str, str, str]] = {
     "zh": (
         "已从 {path} 中删除 API Key 配置“{profile}”。",
         "default_profile 原指向它，已一并清除。",
-        "删除前的文件已备份为 {backup}。",
+        "删除前的文件已备份为 {backup}（其中仍有被删除的 key；不再需要时请删除该备份）。",
         "文件中仍有配置“{in_effect}”的 API Key：只要它还在，OKX 的登录仍会跳过 OAuth（OKX 的工具只使用 "
         "default_profile 指向的配置）。如需改用 OAuth，也请删除它。",
         "现在没有配置任何 API Key。",
@@ -189,7 +189,8 @@ _REMOVED: dict[Lang, tuple[str, str, str, str, str]] = {
     "en": (
         'Removed the API-key profile "{profile}" from {path}.',
         " default_profile named it and was cleared too.",
-        " The file as it was is kept in {backup}.",
+        " The file as it was is kept in {backup} (it still holds the removed key: delete it once you no longer "
+        "need it).",
         ' The file still holds the API key of profile "{in_effect}": while it is there, OKX\'s login still skips '
         "OAuth (OKX's tools sign with the profile default_profile names). To switch to OAuth, remove it too.",
         " No API key is configured now.",

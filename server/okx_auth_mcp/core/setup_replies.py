@@ -9,13 +9,9 @@ from okx_auth_mcp.core.sites import SITES
 from okx_auth_mcp.core.texts import Lang
 
 
-def minutes(seconds: int) -> int:
-    return max(1, -(-seconds // 60))
-
-
 def page_opened(lang: Lang, url: str, path: str, seconds_left: int) -> str:
     """The link, and why the secrets go there and not into the chat."""
-    left = minutes(seconds_left)
+    left = texts.expires_in_minutes(seconds_left)
     if lang == "zh":
         return (
             f"请在浏览器中打开此链接保存您的 OKX API key：\n{url}\n"
@@ -38,7 +34,7 @@ def open_page_request(lang: Lang) -> str:
 
 
 def still_open(lang: Lang, url: str, seconds_left: int) -> str:
-    left = minutes(seconds_left)
+    left = texts.expires_in_minutes(seconds_left)
     if lang == "zh":
         return f"API key 页面仍在等待您填写：\n{url}\n还剩 {left} 分钟，尚未保存任何内容。完成后请告诉我。"
     return (

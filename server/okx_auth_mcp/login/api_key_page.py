@@ -44,7 +44,7 @@ from okx_auth_mcp.core.api_keys import KeyRejected, Verified
 from okx_auth_mcp.core.okx_codes import describe_okx_code
 from okx_auth_mcp.core.okx_config_edit import ProfileExists
 from okx_auth_mcp.core.okx_profiles import ConfigError
-from okx_auth_mcp.core.texts import Lang
+from okx_auth_mcp.core.texts import Lang, expires_in_minutes
 from okx_auth_mcp.edges.loopback import LOOPBACK, BackgroundServer
 from okx_auth_mcp.edges.okx_api import OkxApi
 from okx_auth_mcp.edges.okx_config import config_path
@@ -269,7 +269,7 @@ class ApiKeyPages:
         return page, lang, None
 
     def _form(self, page: Page, refused: Refused | None = None, status: int = 200) -> Response:
-        minutes = max(1, math.ceil(page.seconds_left(self._now()) / 60))
+        minutes = expires_in_minutes(page.seconds_left(self._now()))
         body = page_html.form_page(
             page.lang, config_path=self.config_path(), csrf=page.csrf, minutes_left=minutes, refused=refused
         )
