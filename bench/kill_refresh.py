@@ -114,8 +114,10 @@ def main() -> None:
         service.close()
     print("| kills during a refresh | refresh time (median) | sessions lost | rate |")
     print("|---|---|---|---|")
-    print(f"| {args.kills} ({killed_before_done} before it finished) | {window * 1000:.1f} ms | {lost} | "
-          f"{lost / args.kills:.0%} |")
+    print(
+        f"| {args.kills} ({killed_before_done} before it finished) | {window * 1000:.1f} ms | {lost} | "
+        f"{lost / args.kills:.0%} |"
+    )
 
 
 if __name__ == "__main__":

@@ -19,10 +19,12 @@ from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.sandbox.runner import RunningSandbox
 from okx_auth_mcp.sandbox.state import SandboxConfig
+from tests.browser import CHROMIUM_VARIABLE, SHOTS_VARIABLE
 from tests.helpers import CI_FLAG, CLIENT_KINDS, REAL_OKX_VARIABLE, STDIO, FakeClock, connected, use_storage
 
-HARNESS_VARIABLES = (CI_FLAG, REAL_OKX_VARIABLE)
-"""What ``.ci/run`` tells the tests (in CI; where OKX's real CLI is), kept when every other OKX_ variable goes."""
+HARNESS_VARIABLES = (CI_FLAG, REAL_OKX_VARIABLE, CHROMIUM_VARIABLE, SHOTS_VARIABLE)
+"""What ``.ci/run`` tells the tests (in CI; where OKX's real CLI is; where Chromium is), and where a person wants
+the browser tests' screenshots, kept when every other OKX_ variable goes."""
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ import json
 import os
 import select
 import socket
+import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -70,8 +71,8 @@ def write_config(okx_home: str, text: str) -> Path:
 
 
 def snapshot(directory: Path) -> dict[str, bytes]:
-    """Every file in ``directory`` but the lock, by name."""
-    return {p.name: p.read_bytes() for p in directory.iterdir() if p.is_file() and p.name != "state.lock"}
+    """Every file in ``directory`` but the locks (``state.lock``, ``config.toml.lock``), by name."""
+    return {p.name: p.read_bytes() for p in directory.iterdir() if p.is_file() and not p.name.endswith(".lock")}
 
 
 CI_FLAG = "OKX_AUTH_MCP_CI"
@@ -188,6 +189,18 @@ def one_error_line(err: str, code: str) -> None:
     """A command's failure as it must look: one line, ``okx-auth-mcp: [code] ... Next: ...``, no traceback."""
     assert err.startswith(f"okx-auth-mcp: [{code}] ") and err.endswith("\n") and err.count("\n") == 1, err
     assert "Next: " in err and "Traceback" not in err
+
+
+def end_process(proc: subprocess.Popen[Any], *fds: int) -> None:
+    """A test's process ended: killed when it still runs, its pipes closed, and ``fds`` (a terminal's end)."""
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+    for fd in fds:
+        os.close(fd)
+    for stream in (proc.stdin, proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
 
 
 def read_until(fd: int, wanted: str, seconds: float) -> str:

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from okx_auth_mcp.core.okx_config_edit import InvalidProfile, NewProfile, NoSuchProfile, ProfileExists
+from okx_auth_mcp.core.okx_config_edit import ConfigChanged, InvalidProfile, NewProfile, NoSuchProfile, ProfileExists
 from okx_auth_mcp.core.okx_profiles import ConfigError, ConfigParseError
 from okx_auth_mcp.core.sites import SiteId
 from okx_auth_mcp.edges import okx_config
-from okx_auth_mcp.edges.okx_config_writer import remove_profile, save_profile
+from okx_auth_mcp.edges.okx_config_writer import config_digest, remove_profile, save_profile
 
 SECRET = "S3CRET-9f8e7d6c5b4a3210"
 PASS = "Pass-phrase-01"
@@ -153,6 +153,37 @@ def test_a_file_others_can_write_is_refused(home: Path) -> None:
     assert (home / "config.toml").read_bytes() == before
 
 
+def test_make_default_names_the_new_profile_as_okx_wizard_does(home: Path) -> None:
+    save_profile(os.environ, profile("old"), make_default=True)
+    save_profile(os.environ, profile("new"))
+    assert read(home)["default_profile"] == "old"
+    save_profile(os.environ, profile("new", passphrase="Another-pass-1"), replace=True, make_default=True)
+    assert read(home)["default_profile"] == "new"
+    loaded = okx_config.load(os.environ).api_key_profile()
+    assert loaded is not None and loaded.name == "new"
+
+
+def test_a_removal_bound_to_a_digest_is_refused_once_the_file_changed(home: Path) -> None:
+    save_profile(os.environ, profile("a"))
+    confirmed = config_digest(os.environ)
+    assert confirmed == config_digest(os.environ) and len(confirmed) == 64
+    save_profile(os.environ, profile("b"))
+    before = (home / "config.toml").read_bytes()
+    with pytest.raises(ConfigChanged, match="changed after the user confirmed"):
+        remove_profile(os.environ, "a", expected_digest=confirmed)
+    assert (home / "config.toml").read_bytes() == before
+    assert not list(home.glob("config.toml.bak-*"))
+    remove_profile(os.environ, "a", expected_digest=config_digest(os.environ))
+    profiles = read(home)["profiles"]
+    assert isinstance(profiles, dict) and set(profiles) == {"b"}
+
+
+def test_the_digest_of_no_file_is_stable_and_differs_from_any_file(home: Path) -> None:
+    assert config_digest(os.environ) == "none"
+    save_profile(os.environ, profile())
+    assert config_digest(os.environ) != "none"
+
+
 def test_a_removal_takes_the_block_and_its_default_and_keeps_a_timestamped_copy(home: Path) -> None:
     save_profile(os.environ, profile("a"))
     save_profile(os.environ, profile("b"))
@@ -203,3 +234,67 @@ def names(home: Path) -> set[str]:
     profiles = read(home)["profiles"]
     assert isinstance(profiles, dict)
     return set(profiles)
+
+
+def test_backups_never_replace_one_another(home: Path) -> None:
+    save_profile(os.environ, profile("a"))
+    save_profile(os.environ, profile("b"))
+    save_profile(os.environ, profile("c"))
+    first = remove_profile(os.environ, "a").backup
+    second = remove_profile(os.environ, "b").backup  # the same second, most likely
+    assert first is not None and second is not None and first != second
+    assert "[profiles.a]" in first.read_text() and "[profiles.b]" in second.read_text()
+
+
+def test_comments_added_after_a_rewrite_are_kept_in_a_copy_of_their_own(home: Path) -> None:
+    home.mkdir(mode=0o700)
+    (home / "config.toml").write_text("# first notes\n")
+    first = save_profile(os.environ, profile("a")).backup
+    assert first == home / "config.toml.bak"
+    untouched = save_profile(os.environ, profile("b"))
+    assert untouched.backup is None  # the file is as this writer wrote it: a rewrite loses nothing
+    path = home / "config.toml"
+    path.write_text("# later notes\n" + path.read_text())
+    later = save_profile(os.environ, profile("c")).backup
+    assert later is not None and later != first and later.read_text().startswith("# later notes")
+    assert first.read_text() == "# first notes\n"
+
+
+def test_a_replace_keeps_the_key_it_replaces_in_a_copy(home: Path) -> None:
+    save_profile(os.environ, profile())
+    replaced = save_profile(os.environ, profile(passphrase="Another-pass-1"), replace=True)
+    assert replaced.replaced and replaced.backup is not None and PASS in replaced.backup.read_text()
+    assert stat.S_IMODE(replaced.backup.stat().st_mode) == 0o600
+
+
+def test_the_lock_file_is_0600_whatever_the_umask(home: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        save_profile(os.environ, profile())
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((home / "config.toml.lock").stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("kind", ["directory", "huge"])
+def test_a_config_file_that_is_no_regular_file_or_too_large_is_refused_in_its_own_words(home: Path, kind: str) -> None:
+    home.mkdir(mode=0o700)
+    path = home / "config.toml"
+    if kind == "directory":
+        path.mkdir()
+    else:
+        path.write_bytes(b"#" * (2 * 1024 * 1024))
+    with pytest.raises(ConfigError) as refused:
+        save_profile(os.environ, profile())
+    assert "it was not changed" in str(refused.value) and "delete" not in str(refused.value)
+
+
+def test_a_directory_others_can_change_is_refused_in_the_config_files_words_before_any_question(home: Path) -> None:
+    home.mkdir()
+    home.chmod(0o777)
+    for attempt in (lambda: config_digest(os.environ), lambda: save_profile(os.environ, profile())):
+        with pytest.raises(ConfigError) as refused:
+            attempt()
+        assert "can be changed by other users (mode 777)" in str(refused.value)
+        assert "state directory" not in str(refused.value)
+    assert not (home / "config.toml").exists()

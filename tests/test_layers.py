@@ -53,6 +53,7 @@ CORE_MAY_IMPORT = {
     "enum",
     "re",
     "json",
+    "html",
     "math",
     "base64",
     "binascii",

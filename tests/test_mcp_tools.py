@@ -21,6 +21,7 @@ from tests.helpers import STDIO, FakeClock, confirmed_site, connected, data, err
 
 pytestmark = pytest.mark.anyio
 TOOLS = {"preflight", "choose_site", "auth_login_manual", "auth_status", "logout", "verify_credentials", "diagnose"}
+TOOLS |= {"setup_api_key", "setup_api_key_status", "remove_api_key_profile"}
 
 
 async def test_the_tools_are_described_for_the_model(any_client: Client) -> None:

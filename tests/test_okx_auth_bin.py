@@ -27,6 +27,7 @@ from okx_auth_mcp.edges.state_store import SESSION_FILE
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.sandbox.runner import RunningSandbox
 from tests.helpers import (
+    end_process,
     log_in,
     one_error_line,
     read_until,
@@ -441,10 +442,7 @@ def test_login_at_a_terminal_asks_the_menu_then_runs_the_interactive_login(
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 130
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        os.close(terminal)
+        end_process(proc, terminal)
     assert seen.count("4) TR (tr.okx.com)") == 1
     assert me.auth_state().status == "not_logged_in"
 

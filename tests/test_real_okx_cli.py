@@ -338,3 +338,35 @@ def test_okx_reads_the_profile_our_writer_wrote(okx: Okx, site: SiteId) -> None:
     assert (ours["api_key"], ours["secret_key"], ours["passphrase"]) == (new.api_key, secret, passphrase)
     assert ours["site"] == site and ours.get("demo") is False
     assert ours.get("base_url") == (None if site == "global" else SITES[site].api_base_url)
+
+
+@pytest.mark.parametrize("site", ["global", "eea"])
+def test_okx_reads_and_signs_with_the_profile_config_init_saved(
+    okx: Okx, live: RunningSandbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], site: SiteId
+) -> None:
+    """``okx-auth-mcp config init`` (without a terminal: the key from the environment), then OKX's own CLI: it
+    reads the profile (``config show``) and signs a request with it that the sandbox checks (``account config``,
+    a demo-trading key: ``x-simulated-trading: 1``)."""
+    api_key, secret, passphrase = "ak-" + secrets.token_hex(8), secrets.token_hex(16), "Pp-" + secrets.token_hex(6)
+    live.state.site = site
+    live.state.add_api_key(api_key, secret, passphrase, site=site, demo=True)
+    for name, value in (("OKX_API_KEY", api_key), ("OKX_SECRET_KEY", secret), ("OKX_PASSPHRASE", passphrase)):
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("OKX_API_BASE_URL", live.url)
+    code, out, err = run_cli(capsys, "config", "init", "--site", site, "--demo", "--json")
+    assert (code, err) == (0, "")
+    assert json.loads(out)["verified"] == "ok"
+    assert secret not in out and passphrase not in out
+    for name in ("OKX_API_KEY", "OKX_SECRET_KEY", "OKX_PASSPHRASE"):
+        monkeypatch.delenv(name)
+    shown = okx.run("config", "show", "--json")
+    assert shown.returncode == 0, shown.stderr
+    config = json.loads(shown.stdout)
+    assert config["default_profile"] == "okx-demo"
+    ours = config["profiles"]["okx-demo"]
+    assert (ours["api_key"], ours["secret_key"], ours["passphrase"]) == (api_key, secret, passphrase)
+    assert ours["site"] == site and ours["demo"] is True
+    before = live.state.count("account")
+    signed = okx.run("account", "config", "--json")
+    assert signed.returncode == 0, signed.stderr
+    assert live.state.count("account") == before + 1

@@ -29,6 +29,7 @@ from okx_auth_mcp.sandbox.runner import RunningSandbox
 from tests.helpers import (
     CLI,
     FakeClock,
+    end_process,
     free_port,
     log_in,
     oauth_requests,
@@ -457,12 +458,7 @@ def test_ctrl_c_while_waiting_cancels_the_pending_login(me: AuthService, live: R
         said = read_until(terminal, "login cancelled", 10)
         assert "the pending login was removed" in said and "Traceback" not in said
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        os.close(terminal)
-        if proc.stdout is not None:
-            proc.stdout.close()
+        end_process(proc, terminal)
     assert me.preflight().next == "choose_site"
     assert not (me.store.directory / "pending.json").exists()
 
@@ -488,12 +484,7 @@ def test_ctrl_c_leaves_a_login_started_elsewhere_pending(me: AuthService, live: 
         said = proc.stderr.read()
         assert "started elsewhere and is left as it is" in said and "Traceback" not in said
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
+        end_process(proc)
     pre = me.preflight()
     assert pre.next == "pending" and pre.login is not None and pre.login.user_code == theirs.user_code
 

@@ -697,14 +697,18 @@ REJECTED_EN = (
     "OKX rejected the API key of profile main (OKX code 50113).\n"
     "Logging in with OAuth does not help while this key is configured: OKX's client always uses the API key first. "
     "Choose one:\n"
-    "1. Replace the API key: create a new one at https://www.okx.com/account/my-api.\n"
-    "2. Switch entirely to OAuth: first remove the broken API-key profile, then log in with OAuth."
+    "1. Replace the API key: create a new one at https://www.okx.com/account/my-api, then enter it on a one-time "
+    "page on this computer (setup_api_key; in a terminal: okx-auth-mcp config init), not in the chat.\n"
+    "2. Switch entirely to OAuth: first remove the broken API-key profile (profile main, once you confirm: "
+    "remove_api_key_profile; in a terminal: okx-auth-mcp config remove main), then log in with OAuth."
 )
 REJECTED_ZH = (
     "OKX 拒绝了 profile main 的 API key（OKX 错误码 50113）。\n"
     "只要这个 API key 仍在配置中，OAuth 登录就解决不了问题：OKX 客户端总是优先使用 API key。请选择其一：\n"
-    "1. 更换 API key：在 https://www.okx.com/account/my-api 创建一个新的 API key。\n"
-    "2. 完全改用 OAuth：先删除失效的 API key profile，再用 OAuth 登录。"
+    "1. 更换 API key：在 https://www.okx.com/account/my-api 创建一个新的 API key，然后在本机的一次性页面中输入它"
+    "（setup_api_key；终端中：okx-auth-mcp config init），不要粘贴到对话中。\n"
+    "2. 完全改用 OAuth：先删除失效的 API key profile（经您确认后删除 profile main：remove_api_key_profile；"
+    "终端中：okx-auth-mcp config remove main），再用 OAuth 登录。"
 )
 
 
@@ -766,7 +770,7 @@ async def test_a_skewed_clock_through_the_client_reports_the_offset_and_the_fix(
     assert near(offset, skew)
     verified = texts.credentials_verified(lang, "main", "global", "44****00", ["read_only", "trade"])
     assert result == {
-        "reply": verified + "\n" + verify_tool.clock_advice(lang, offset),
+        "reply": verified + "\n" + texts.clock_advice(lang, offset),
         "status": "ok",
         "credential": "api_key",
         "profile": "main",

@@ -7,11 +7,15 @@ Exit codes::
 
     0    done; status: logged in
     1    status: not logged in (or pending); login: ended without a session (expired, denied); a refusal
-         or a failure of the network, the server or the state directory
+         or a failure of the network, the server or the state directory; config init: nothing written (the
+         profile exists, the input ended); config remove: not removed (another answer, no terminal and no
+         --yes, the file changed meanwhile)
          diagnose: a check failed (warnings alone exit 0)
     2    bad arguments or an unusable configuration (every command); token: not logged in (or pending)
     3    token: the refresh failed: the server ended the session (invalid_grant and the like: the session
          is deleted, log in again) or the refresh could not complete (network, server error: kept, retry)
+         config init: the key was saved, and OKX rejected it
+    4    config init: the key was saved, and could not be checked (the network, the clock ...)
     130  interrupted with Ctrl-C (login: the pending login is cancelled locally)
 """
 

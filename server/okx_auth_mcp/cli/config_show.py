@@ -104,9 +104,13 @@ def _config_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    config = commands.add_parser("config", help="OKX's configuration, as this program reads it")
+def add_commands(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+    """Add ``config`` with ``show``; returns ``config``'s own commands, to which the other modules add theirs."""
+    config = commands.add_parser("config", help="OKX's configuration: show it, add or remove an API-key profile")
     config_commands = config.add_subparsers(dest="config_command", required=True)
     show = config_commands.add_parser("show", help="profiles, sites and base URLs, secrets masked")
     show.add_argument("--json", action="store_true", help="as one JSON object")
     show.set_defaults(run=_config_show)
+    return config_commands

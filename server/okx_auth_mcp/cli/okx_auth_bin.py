@@ -38,12 +38,11 @@ from collections.abc import Sequence
 from okx_auth_mcp import __version__
 from okx_auth_mcp.cli.common import EXIT_FAILED, EXIT_OK, encodable_output, lang_of, lang_option, report
 from okx_auth_mcp.cli.login import run_login, site_argument
+from okx_auth_mcp.cli.prompts import InputEnded, ask_site
 from okx_auth_mcp.cli.session import token_or_exit_code
-from okx_auth_mcp.core import replies, texts
+from okx_auth_mcp.core import replies
 from okx_auth_mcp.core.okx_profiles import ConfigError
 from okx_auth_mcp.core.replies import LOGIN_COMMAND
-from okx_auth_mcp.core.sites import SiteId, parse_site_reply
-from okx_auth_mcp.core.texts import Lang
 from okx_auth_mcp.login.refusals import KNOWN_FAILURES, error_code
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
@@ -126,8 +125,9 @@ def _login(args: argparse.Namespace) -> int:
     """A person at a terminal gets the interactive login, with the site menu when ``--site`` was not typed.
     (An agent's ``--manual``, and any call without a terminal, was refused before the arguments were read.)"""
     lang = lang_of(args)
-    site = args.site or _ask_site(lang)
-    if site is None:
+    try:
+        site = args.site or ask_site(lang)
+    except InputEnded:
         return EXIT_REFUSED
     svc = native_service()
     try:
@@ -162,20 +162,6 @@ REFUSAL = {
     ),
 }
 """Never with a site in it: the command is the user's to type, with the site the user chooses."""
-
-
-def _ask_site(lang: Lang) -> SiteId | None:
-    """The site menu until the reply chooses a site (Enter asks again: there is no default); None at EOF."""
-    print(texts.SITE_MENU)
-    prompt = "请输入编号或站点：" if lang == "zh" else "Your choice (number or site): "
-    while True:
-        try:
-            site = parse_site_reply(input(prompt))
-        except EOFError:
-            print(file=sys.stderr)
-            return None
-        if site is not None:
-            return site
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -58,6 +58,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _sandboxed(settings: Settings, stack: contextlib.ExitStack, port: int) -> Settings:
     """Settings for a sandbox session, which never mixes with a real one: its own issuer, its own short-lived
     state directory, no API-key profile from the real ~/.okx (a key would, rightly, stop the OAuth login),
+    API-key requests (a key saved on setup_api_key's page is verified) sent to the sandbox, never to OKX,
     and the native backend (OKX's CLI would log in at OKX, not at the sandbox)."""
     from okx_auth_mcp.sandbox.runner import RunningSandbox
 
@@ -66,6 +67,7 @@ def _sandboxed(settings: Settings, stack: contextlib.ExitStack, port: int) -> Se
     print(f"okx-auth-mcp: sandbox authorization server at {sandbox.url}", file=sys.stderr, flush=True)
     environ = {k: v for k, v in settings.environ.items() if not k.startswith("OKX_")}
     environ["OKX_HOME"] = str(tmp / "okx-home")
+    environ["OKX_API_BASE_URL"] = sandbox.url
     return replace(settings, state_dir=tmp / "state", environ=environ, issuer_override=sandbox.url, backend="native")
 
 

@@ -17,6 +17,9 @@ TOOL_NAMES = (
     "logout",
     "verify_credentials",
     "diagnose",
+    "setup_api_key",
+    "setup_api_key_status",
+    "remove_api_key_profile",
 )
 
 INSTRUCTIONS = (
@@ -25,7 +28,9 @@ INSTRUCTIONS = (
     "accepts; called without `reply`, it lets a client that can ask the user do so itself). Show every `reply` "
     "to the user verbatim in your own message, not only in tool output. After a login starts, wait for the user "
     "to say they are done, then call auth_status once; never poll on your own. Never quote token expiry; asked "
-    f"how long a session lasts, say: {texts.SESSION_LENGTH_ANSWER}"
+    f"how long a session lasts, say: {texts.SESSION_LENGTH_ANSWER} Never ask the user to type an API key, secret "
+    "key or passphrase into the chat, and never pass one to a tool: setup_api_key opens a page on this computer "
+    "where they type it."
 )
 
 
@@ -59,5 +64,10 @@ To log out or switch site or account, call `logout`, then start again from step 
 If an OKX call is refused for authentication (HTTP 401, Invalid Sign, Invalid API-KEY), call
 `verify_credentials` (lang "{lang}") and show its `reply`. For a rejected API key it gives two options: let me
 choose, and do not start an OAuth login while the key exists (OKX's client always prefers the key).
+If I choose to remove the key's profile, call `remove_api_key_profile` with it (lang "{lang}"): show its question
+verbatim and pass my own answer, never one of yours; once it is removed, start again from step 1.
 If my login keeps "expiring" or OKX calls fail for no clear reason, call `diagnose` (lang "{lang}") and show its
-`reply`: a checklist of the clock, the network, the config file and the login state."""
+`reply`: a checklist of the clock, the network, the config file and the login state.
+Never ask me to type an API key, secret key or passphrase into the chat. To add or replace an API key, call
+`setup_api_key` (lang "{lang}") and show its `reply`: a link to a one-time page on this computer where I type
+it. When I say I am done, call `setup_api_key_status` once and show its `reply`."""

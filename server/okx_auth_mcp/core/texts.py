@@ -168,24 +168,31 @@ def open_link_request(lang: Lang, site: SiteId, user_code: str) -> str:
 
 
 def api_key_rejected(lang: Lang, profile: str, site: SiteId, code: str | None) -> str:
-    """OKX refused the API key itself: exactly two options, neutral, for the user to choose (Step 0.2.a). An
-    OAuth login is not a third one: OKX's client always uses a configured key first and never falls back."""
+    """OKX refused the API key itself: exactly two options, neutral, for the user to choose (Step 0.2.a), each
+    naming what this server offers for it (a page of ours for a new key, a confirmed removal of the profile),
+    with the terminal's command beside it. An OAuth login is not a third one: OKX's client always uses a
+    configured key first and never falls back."""
     page = f"https://{SITES[site].web_host}/account/my-api"
     if lang == "zh":
         why = f"OKX 错误码 {code}" if code else "HTTP 401"
         return (
             f"OKX 拒绝了 profile {profile} 的 API key（{why}）。\n"
             "只要这个 API key 仍在配置中，OAuth 登录就解决不了问题：OKX 客户端总是优先使用 API key。请选择其一：\n"
-            f"1. 更换 API key：在 {page} 创建一个新的 API key。\n"
-            "2. 完全改用 OAuth：先删除失效的 API key profile，再用 OAuth 登录。"
+            f"1. 更换 API key：在 {page} 创建一个新的 API key，然后在本机的一次性页面中输入它（setup_api_key；"
+            "终端中：okx-auth-mcp config init），不要粘贴到对话中。\n"
+            f"2. 完全改用 OAuth：先删除失效的 API key profile（经您确认后删除 profile {profile}："
+            f"remove_api_key_profile；终端中：okx-auth-mcp config remove {profile}），再用 OAuth 登录。"
         )
     why = f"OKX code {code}" if code else "HTTP 401"
     return (
         f"OKX rejected the API key of profile {profile} ({why}).\n"
         "Logging in with OAuth does not help while this key is configured: OKX's client always uses the API key "
         "first. Choose one:\n"
-        f"1. Replace the API key: create a new one at {page}.\n"
-        "2. Switch entirely to OAuth: first remove the broken API-key profile, then log in with OAuth."
+        f"1. Replace the API key: create a new one at {page}, then enter it on a one-time page on this computer "
+        "(setup_api_key; in a terminal: okx-auth-mcp config init), not in the chat.\n"
+        "2. Switch entirely to OAuth: first remove the broken API-key profile (profile "
+        f"{profile}, once you confirm: remove_api_key_profile; in a terminal: okx-auth-mcp config remove "
+        f"{profile}), then log in with OAuth."
     )
 
 
@@ -210,6 +217,24 @@ def credentials_verified(
     else:
         head = f"OKX accepted the {'demo-trading ' if demo else ''}API key of profile {profile}."
     return f"{head}\nSite: {site}\nUID: {uid_masked}\nPermissions: {joined}"
+
+
+def clock_advice(lang: Lang, offset_ms: int) -> str:
+    """What a clock OKX corrected for means, and the fix: OKX's own tools sign with this computer's clock."""
+    seconds = f"{abs(offset_ms) / 1000:.1f}"
+    if lang == "zh":
+        side = "慢" if offset_ms > 0 else "快"
+        return (
+            f"注意：本机时钟比 OKX 服务器时间{side} {seconds} 秒。本次验证已按 OKX 的时间重新签名；OKX 自己的工具"
+            "不会这样做，误差超过 30 秒时它们的签名请求会被拒绝。请开启自动对时（网络时间同步），diagnose 会列出"
+            "各系统的设置方法。"
+        )
+    side = "behind" if offset_ms > 0 else "ahead of"
+    return (
+        f"Note: this computer's clock is {seconds} s {side} OKX's server time. This check signed again with OKX's "
+        "time; OKX's own tools do not, and their signed requests are refused beyond 30 s. Turn on automatic time "
+        "(network time sync); diagnose shows how on each system."
+    )
 
 
 def no_credentials(lang: Lang) -> str:

@@ -17,7 +17,16 @@ from okx_auth_mcp.core.oauth_errors import (
     PhishingGuard,
 )
 from okx_auth_mcp.core.okx_cli_output import OkxAuthMissing, OkxCliError, OkxCliMissing, OkxCliTimeout, OkxCliTooOld
+from okx_auth_mcp.core.okx_config_edit import ConfigChanged, NoSuchProfile
 from okx_auth_mcp.core.okx_profiles import ConfigError
+from okx_auth_mcp.core.profile_removal import (
+    ConfirmationExpired,
+    ConfirmationInvalid,
+    ConfirmationMismatch,
+    ConfirmationUsed,
+    EnvProfile,
+    InvalidProfileName,
+)
 from okx_auth_mcp.core.replies import LOGIN_COMMAND
 from okx_auth_mcp.core.tickets import TicketError, TicketExpired, TicketInvalid
 from okx_auth_mcp.edges.secret_store import KeyringError, KeyringLocked
@@ -40,6 +49,12 @@ _RESTART = (
     "to choose_site, then call auth_login_manual with the site and site_ticket that choose_site returned."
 )
 
+_ASK_AGAIN = (
+    "Nothing was removed. Next: only if the user still wants it removed, call remove_api_key_profile again with "
+    "`profile` and `lang` alone, show its question to the user verbatim, and pass their own reply with the new "
+    "confirmation_ticket; never answer for them."
+)
+
 _NEXT: list[tuple[type[Exception], str, str]] = [
     (SiteNotConfirmed, "site_not_confirmed", _RESTART),
     (
@@ -58,6 +73,29 @@ _NEXT: list[tuple[type[Exception], str, str]] = [
         GateRefused,
         "gate_refused",
         "Nothing was changed. Next: start again with preflight and follow its `next` step by step.",
+    ),
+    (ConfirmationExpired, "confirmation_expired", "The user's confirmation is too old to count. " + _ASK_AGAIN),
+    (ConfirmationMismatch, "confirmation_mismatch", _ASK_AGAIN),
+    (ConfirmationUsed, "confirmation_used", _ASK_AGAIN),
+    (ConfirmationInvalid, "confirmation_invalid", "Pass the confirmation_ticket exactly as returned. " + _ASK_AGAIN),
+    (ConfigChanged, "config_changed", _ASK_AGAIN),
+    (
+        NoSuchProfile,
+        "no_such_profile",
+        "Nothing was removed. Next: pass the profile exactly as preflight or verify_credentials named it; if there "
+        "is no such profile, there is nothing to remove (call preflight).",
+    ),
+    (
+        InvalidProfileName,
+        "invalid_profile_name",
+        "Nothing was removed. Next: pass the profile exactly as preflight or verify_credentials named it.",
+    ),
+    (
+        EnvProfile,
+        "env_profile",
+        "Nothing was removed. Next: tell the user this API key comes from the environment variables OKX_API_KEY, "
+        "OKX_SECRET_KEY and OKX_PASSPHRASE: only they can remove it, by unsetting them where they are set (their "
+        "shell, or this server's env in the MCP client's configuration) and restarting the server.",
     ),
     (TicketExpired, "ticket_expired", "The site choice is too old to count. " + _RESTART),
     (
@@ -249,6 +287,11 @@ _TERMINAL_NEXT: dict[str, str] = {
     "storage_unavailable": "start a Secret Service in the desktop session (gnome-keyring, KeePassXC), or set "
     "OKX_AUTH_STORAGE=file to keep the tokens in the 0600 state file",
     "okx_cli_too_old": f"upgrade OKX's CLI ({texts.OKX_CLI_UPGRADE}), or set OKX_AUTH_BACKEND=native",
+    "config_error": "fix the config file named above (it was not changed)",
+    "config_changed": "run the command again: it asks again, on the file as it is now",
+    "no_such_profile": "okx-auth-mcp config show lists the profiles",
+    "invalid_profile_name": "name a profile as okx-auth-mcp config show lists it",
+    "env_profile": "unset OKX_API_KEY, OKX_SECRET_KEY and OKX_PASSPHRASE where they are set",
 }
 
 

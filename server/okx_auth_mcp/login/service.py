@@ -76,6 +76,10 @@ class AuthService:
 
     # ----- reading ---------------------------------------------------------------------------------
 
+    def now(self) -> float:
+        """The service's clock: what its tickets are dated and checked by."""
+        return self._clock()
+
     def config(self) -> OkxConfig:
         return load_okx_config(self.settings)
 
@@ -168,12 +172,16 @@ class AuthService:
         if ticket_id in self._used_tickets():
             raise _ticket_used()
 
-    def _spend(self, ticket_id: str, expires_at: int) -> None:
-        """Record that the ticket started a login (the newest ``MAX_USED_TICKETS`` unexpired ones are kept)."""
-        with self.store.locked("recording a site choice as used"):
+    def spend_once(self, ticket_id: str, expires_at: int) -> bool:
+        """Record a ticket as used (a site choice that started a login, a confirmation answered), under the
+        lock; False when it was already. The newest ``MAX_USED_TICKETS`` unexpired ones are kept."""
+        with self.store.locked("recording a ticket as used"):
             used = self._used_tickets()
+            if ticket_id in used:
+                return False
             newest = dict(sorted(used.items(), key=lambda item: item[1])[-(MAX_USED_TICKETS - 1) :])
             self.store.write_model(USED_TICKETS_FILE, UsedTickets(used={**newest, ticket_id: expires_at}))
+        return True
 
     def status(self) -> AuthState:
         """The OAuth status, with at most one token request: a due poll of a pending login, or a refresh."""
@@ -244,4 +252,4 @@ class _TicketClaim:
         self._service._check_unspent(self._site_ticket, self._held.id)
 
     def spend(self) -> None:
-        self._service._spend(self._held.id, self._held.expires_at)
+        self._service.spend_once(self._held.id, self._held.expires_at)

@@ -76,7 +76,7 @@ def verify(service: AuthService, api: OkxApi, clock: Callable[[], float]) -> Out
     config = service.config()
     profile = config.api_key_profile()
     if profile is not None:
-        return _verify_api_key(profile, service.settings.environ, str(config.path), api, clock)
+        return verify_api_key(profile, service.settings.environ, str(config.path), api, clock)
     state = service.auth_state()
     if state.status == "pending" and state.site is not None:
         return LoginNotFinished(state.site)
@@ -85,9 +85,9 @@ def verify(service: AuthService, api: OkxApi, clock: Callable[[], float]) -> Out
     return _verify_oauth(service, state.site, api)
 
 
-def _verify_api_key(
+def verify_api_key(
     profile: Profile, environ: Mapping[str, str], config_path: str, api: OkxApi, clock: Callable[[], float]
-) -> Outcome:
+) -> Verified | KeyRejected:
     """One signed request; when OKX refuses its time (50102, 50112), the clock's offset is measured against
     OKX's server time once and the request signed once more with ``clock() + offset``. Never more than one
     retry; the offset goes into the outcome and is not kept."""

@@ -74,19 +74,32 @@ def answered_site(answer: ElicitationResult[Any]) -> str:
 
 async def offer_link(ctx: Context, lang: Lang, login: LoginPending) -> InputRequiredResult | None:
     """Ask the client to open the verification link itself (URL-mode elicitation: third-party authorization
-    out of band). From 2026-07-28 on that is an input-required result, once; before, a request in the middle
-    of the call. Whatever the user answers, or if the client fails, the tool's reply still carries the link."""
-    message = texts.open_link_request(lang, login.site, login.user_code)
-    elicitation_id = f"okx-login-{login.site}-{login.user_code}"
+    out of band). Whatever the user answers, or if the client fails, the tool's reply still carries the link."""
+    return await offer_url(
+        ctx,
+        key=OPEN_LINK_KEY,
+        message=texts.open_link_request(lang, login.site, login.user_code),
+        url=login.verification_uri,
+        elicitation_id=f"okx-login-{login.site}-{login.user_code}",
+    )
+
+
+async def offer_url(
+    ctx: Context, *, key: str, message: str, url: str, elicitation_id: str
+) -> InputRequiredResult | None:
+    """Ask the client to open ``url`` (URL-mode elicitation). From 2026-07-28 on that is an input-required
+    result under ``key``, once (None on the retry that answers it); before, a request in the middle of the call,
+    waited for at most :data:`OPEN_LINK_WAIT_SECONDS`. Whatever the user answers, or if the client fails, None:
+    the tool's own reply carries the link."""
     version = ctx.protocol_version
     if version is not None and is_version_at_least(version, INPUT_REQUIRED_VERSION):
-        if ctx.input_responses is not None and OPEN_LINK_KEY in ctx.input_responses:
+        if ctx.input_responses is not None and key in ctx.input_responses:
             return None  # the retry after the client asked: the user has seen the request
-        params = ElicitRequestURLParams(message=message, url=login.verification_uri, elicitation_id=elicitation_id)
-        return InputRequiredResult(input_requests={OPEN_LINK_KEY: ElicitRequest(params=params)})
+        params = ElicitRequestURLParams(message=message, url=url, elicitation_id=elicitation_id)
+        return InputRequiredResult(input_requests={key: ElicitRequest(params=params)})
     with anyio.move_on_after(OPEN_LINK_WAIT_SECONDS) as waiting:
         try:
-            answer = await ctx.elicit_url(message, login.verification_uri, elicitation_id)
+            answer = await ctx.elicit_url(message, url, elicitation_id)
         except Exception as exc:  # whatever the client did, the tool's text still carries the link
             log.info("the client did not take the open-link request (%s)", type(exc).__name__)
         else:

@@ -6,6 +6,7 @@ No ``from __future__ import annotations`` here: the SDK reads the tools' annotat
 naming a function local to :func:`register` must be an object, not a string to evaluate later."""
 
 import json
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, Elicit, ElicitationResult, MCPServer, Resolve
@@ -49,6 +50,11 @@ class PreflightOut(ToolOut):
     verificationUri: str | None = Field(None, description="pending: the live login's link, shown again.")
     userCode: str | None = Field(None, description="pending: the live login's code, shown again.")
     expiresIn: int | None = Field(None, description="pending: seconds the code has left.")
+    api_key_setup: str | None = Field(
+        None,
+        description="An API key the user saved on setup_api_key's page since an agent was last told: which "
+        "profile holds it and what OKX said (also at the end of `reply`). Said once.",
+    )
 
 
 class ChooseSiteOut(ToolOut):
@@ -102,8 +108,9 @@ def status_out(lang: Lang, state: AuthState, storage: str | None = None) -> Stat
     )
 
 
-def register(mcp: MCPServer, service: AuthService) -> None:
-    """Add the login tools, the status resource and the login prompt to ``mcp``."""
+def register(mcp: MCPServer, service: AuthService, *, setup_note: Callable[[Lang], str | None] | None = None) -> None:
+    """Add the login tools, the status resource and the login prompt to ``mcp``. ``setup_note`` gives what
+    preflight says, once, of an API key saved on the one-time page since an agent was last told."""
 
     @mcp.tool(
         title="OKX login pre-flight",
@@ -124,9 +131,11 @@ def register(mcp: MCPServer, service: AuthService) -> None:
     async def preflight(lang: LangArg = "en") -> Annotated[CallToolResult, PreflightOut]:
         pre = await run_sync(service.preflight)
         login, note = pre.login, backend_note(service)
+        saved = setup_note(lang) if setup_note is not None else None
+        reply = replies.preflight(lang, pre)
         return result(
             PreflightOut(
-                reply=replies.preflight(lang, pre),
+                reply=reply if saved is None else f"{saved}\n\n{reply}",
                 next=pre.next,
                 backend=service.backend_name,
                 backend_note=note.view(lang) if note else None,
@@ -137,6 +146,7 @@ def register(mcp: MCPServer, service: AuthService) -> None:
                 verificationUri=login.verification_uri if login else None,
                 userCode=login.user_code if login else None,
                 expiresIn=login.expires_in if login else None,
+                api_key_setup=saved,
             )
         )
 

@@ -1,6 +1,6 @@
-"""The MCP server's assembly: the login tools (``login_tools``), ``verify_credentials`` (``verify_tool``) and
-``diagnose`` (``diagnose_tool``) on one :class:`~okx_auth_mcp.mcp.boundary.GatedServer`. Wiring only: the
-procedure is ``login``'s, the texts ``core``'s."""
+"""The MCP server's assembly: the login tools (``login_tools``), ``verify_credentials`` (``verify_tool``),
+``diagnose`` (``diagnose_tool``) and ``remove_api_key_profile`` (``profile_tools``) on one
+:class:`~okx_auth_mcp.mcp.boundary.GatedServer`. Wiring only: the procedure is ``login``'s, the texts ``core``'s."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from mcp.server.mcpserver import RequestStateSecurity
 
 from okx_auth_mcp import __version__
 from okx_auth_mcp.core import guidance
+from okx_auth_mcp.login import verify
+from okx_auth_mcp.login.api_key_page import ApiKeyPages
 from okx_auth_mcp.login.backends import open_service
 from okx_auth_mcp.login.refusals import KNOWN_FAILURES, terminal_line
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
-from okx_auth_mcp.mcp import diagnose_tool, login_tools, verify_tool
+from okx_auth_mcp.mcp import api_key_tools, diagnose_tool, login_tools, profile_tools, verify_tool
 from okx_auth_mcp.mcp.boundary import GatedServer
 
 
@@ -28,9 +30,12 @@ def build_server(service: AuthService) -> GatedServer:
         instructions=guidance.INSTRUCTIONS,
         request_state_security=RequestStateSecurity(keys=[_request_state_key(service)]),
     )
-    login_tools.register(mcp, service)
+    pages = ApiKeyPages(service, verify.api_client(service))
+    login_tools.register(mcp, service, setup_note=lambda lang: api_key_tools.preflight_note(pages, lang))
     verify_tool.register(mcp, service)
+    api_key_tools.register(mcp, pages)
     diagnose_tool.register(mcp, service)
+    profile_tools.register(mcp, service)
     return mcp
 
 

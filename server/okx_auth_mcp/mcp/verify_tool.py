@@ -47,24 +47,6 @@ class VerifyOut(ToolOut):
     )
 
 
-def clock_advice(lang: Lang, offset_ms: int) -> str:
-    """What a clock OKX corrected for means, and the fix: OKX's own tools sign with this computer's clock."""
-    seconds = f"{abs(offset_ms) / 1000:.1f}"
-    if lang == "zh":
-        side = "慢" if offset_ms > 0 else "快"
-        return (
-            f"注意：本机时钟比 OKX 服务器时间{side} {seconds} 秒。本次验证已按 OKX 的时间重新签名；OKX 自己的工具"
-            "不会这样做，误差超过 30 秒时它们的签名请求会被拒绝。请开启自动对时（网络时间同步），diagnose 会列出"
-            "各系统的设置方法。"
-        )
-    side = "behind" if offset_ms > 0 else "ahead of"
-    return (
-        f"Note: this computer's clock is {seconds} s {side} OKX's server time. This check signed again with OKX's "
-        "time; OKX's own tools do not, and their signed requests are refused beyond 30 s. Turn on automatic time "
-        "(network time sync); diagnose shows how on each system."
-    )
-
-
 def verify_out(lang: Lang, outcome: Outcome) -> VerifyOut:
     """The tool's result for an outcome of :func:`verify.verify`."""
     if isinstance(outcome, Verified):
@@ -72,7 +54,7 @@ def verify_out(lang: Lang, outcome: Outcome) -> VerifyOut:
             lang, outcome.profile, outcome.site, outcome.uid, outcome.permissions, outcome.demo
         )
         if outcome.clock_offset_ms is not None:
-            reply += "\n" + clock_advice(lang, outcome.clock_offset_ms)
+            reply += "\n" + texts.clock_advice(lang, outcome.clock_offset_ms)
         return VerifyOut(
             reply=reply,
             status="ok",

@@ -1,0 +1,113 @@
+"""The words of setup_api_key's one-time page (``core.api_key_page``), in English and Chinese: one table, one
+function. Pure."""
+
+from __future__ import annotations
+
+from okx_auth_mcp.core.texts import Lang
+
+_TEXTS: dict[Lang, dict[str, str]] = {
+    "en": {
+        "title": "Save your OKX API key",
+        "lead": "What you type here goes from this page straight into OKX's configuration file on this computer "
+        "({path}), where OKX's own tools read it. It never passes through the chat with your assistant.",
+        "create": "No key yet? Create one on your OKX site under Account → API (for example "
+        "https://www.okx.com/account/my-api). Read-only permission is enough to start.",
+        "site": "OKX site",
+        "mode": "Trading mode",
+        "demo": "Demo trading (simulated)",
+        "live": "Live trading (real funds)",
+        "profile": "Profile name",
+        "profile_hint": "Letters, digits, - and _. Empty: okx-demo or okx-prod.",
+        "api_key": "API key",
+        "secret_key": "Secret key",
+        "passphrase": "Passphrase",
+        "passphrase_hint": "The passphrase you chose when you created the key (8-32 characters).",
+        "replace": "Replace a profile of this name if there is one",
+        "submit": "Save and check",
+        "expires": "This page works once and closes in {minutes} minutes.",
+        "fix": "Nothing was saved. Please fix:",
+        "retype": "For your safety the API key, secret key and passphrase are not shown again: type them again.",
+        "choose_site": "choose your OKX site",
+        "choose_mode": "choose demo or live",
+        "required": "required",
+        "exists": "a profile named {name} exists: tick “Replace” or choose another name",
+        "bad_name": "1-64 letters, digits, - or _, starting with a letter or digit",
+        "bad_reserved": "env stands for OKX's environment variables: choose another name",
+        "bad_characters": "1-256 printable ASCII characters (as OKX issues them)",
+        "bad_spaces": "no space at the start or the end",
+        "bad_passphrase_length": "8-32 characters, as OKX allows",
+        "not_written": "The configuration file could not be written, so nothing was saved: {why}",
+        "saved_ok": "API key saved and accepted by OKX",
+        "saved_rejected": "API key saved, but OKX rejected it",
+        "saved_unchecked": "API key saved; OKX could not be asked",
+        "saved_where": "Saved as profile {profile} in {path}; OKX's tools now use it (default_profile).",
+        "saved_not_in_effect": "An API key set in the environment (OKX_API_KEY) still comes first for OKX's tools.",
+        "backup": "A copy of the file as it was: {backup}.",
+        "accepted": "Site: {site} · UID: {uid} · Permissions: {permissions}{demo}",
+        "demo_mark": " · demo trading",
+        "rejected": "OKX's answer: {why}. Return to your assistant: it will show you the two ways on.",
+        "unchecked": "Why: {why}. Return to your assistant and ask it to verify the key.",
+        "return": "You can close this page and return to your assistant.",
+        "gone_title": "This link no longer works",
+        "unknown": "This link is not one this computer issued, or it was replaced by a newer one. Ask your assistant "
+        "for a new link.",
+        "expired": "This page expired ({minutes} minutes). Nothing was saved. Ask your assistant for a new link.",
+        "used": "This page was used already: the key was saved. Ask your assistant if you want to change it.",
+        "forbidden": "This form was not sent from its own page, so nothing was saved. Open the link your assistant "
+        "gave you and fill it in there.",
+        "too_large": "That was far more than an API key. Nothing was saved. Go back and check what you pasted.",
+    },
+    "zh": {
+        "title": "保存 OKX API key",
+        "lead": "您在此页输入的内容从本页直接写入本机的 OKX 配置文件（{path}），OKX 自己的工具从那里读取；"
+        "它不会经过您与助手的对话。",
+        "create": "还没有 key？请在您的 OKX 站点的「账户 → API」中创建（例如 https://www.okx.com/account/my-api）。"
+        "开始时只读权限即可。",
+        "site": "OKX 站点",
+        "mode": "交易模式",
+        "demo": "模拟盘（模拟交易）",
+        "live": "实盘（真实资金）",
+        "profile": "Profile 名称",
+        "profile_hint": "字母、数字、- 和 _。留空：okx-demo 或 okx-prod。",
+        "api_key": "API key",
+        "secret_key": "Secret key",
+        "passphrase": "Passphrase",
+        "passphrase_hint": "创建 key 时您设置的 passphrase（8-32 个字符）。",
+        "replace": "如已有同名 profile，则替换它",
+        "submit": "保存并验证",
+        "expires": "本页只能使用一次，{minutes} 分钟后失效。",
+        "fix": "未保存任何内容。请修改：",
+        "retype": "为了安全，API key、secret key 和 passphrase 不会再次显示：请重新输入。",
+        "choose_site": "请选择 OKX 站点",
+        "choose_mode": "请选择模拟盘或实盘",
+        "required": "必填",
+        "exists": "已有名为 {name} 的 profile：请勾选「替换」或换一个名称",
+        "bad_name": "1-64 个字母、数字、- 或 _，以字母或数字开头",
+        "bad_reserved": "env 代表 OKX 的环境变量：请换一个名称",
+        "bad_characters": "1-256 个可打印的 ASCII 字符（与 OKX 签发的一致）",
+        "bad_spaces": "开头和结尾不能有空格",
+        "bad_passphrase_length": "8-32 个字符，与 OKX 的要求一致",
+        "not_written": "无法写入配置文件，因此未保存任何内容：{why}",
+        "saved_ok": "API key 已保存，OKX 已接受",
+        "saved_rejected": "API key 已保存，但 OKX 拒绝了它",
+        "saved_unchecked": "API key 已保存；暂时无法向 OKX 验证",
+        "saved_where": "已保存为 {path} 中的 profile {profile}；OKX 的工具现在使用它（default_profile）。",
+        "saved_not_in_effect": "环境变量中设置的 API key（OKX_API_KEY）对 OKX 的工具仍然优先。",
+        "backup": "文件原来的副本：{backup}。",
+        "accepted": "站点：{site} · UID：{uid} · 权限：{permissions}{demo}",
+        "demo_mark": " · 模拟盘",
+        "rejected": "OKX 的答复：{why}。请回到助手，它会列出接下来的两种做法。",
+        "unchecked": "原因：{why}。请回到助手，让它验证这个 key。",
+        "return": "您可以关闭本页，回到助手。",
+        "gone_title": "此链接已失效",
+        "unknown": "此链接不是本机签发的，或已被更新的链接取代。请向助手索取新链接。",
+        "expired": "本页已过期（{minutes} 分钟）。未保存任何内容。请向助手索取新链接。",
+        "used": "本页已使用过：key 已保存。如需更改，请告诉助手。",
+        "forbidden": "此表单不是从它自己的页面提交的，因此未保存任何内容。请打开助手给您的链接，在那里填写。",
+        "too_large": "提交的内容远超一个 API key 的长度。未保存任何内容。请返回检查您粘贴的内容。",
+    },
+}
+
+
+def text(lang: Lang, key: str, **values: object) -> str:
+    return _TEXTS[lang][key].format(**values)
