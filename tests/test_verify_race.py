@@ -49,11 +49,11 @@ def test_a_refresh_by_another_process_while_the_check_is_in_flight_is_retried_on
     with RunningSandbox() as sandbox:
         monkeypatch.setenv("OKX_OAUTH_ISSUER", sandbox.url)
         service = AuthService(Settings.from_env())
+        log_in(service, sandbox)  # before the other process starts: it reads the session at once
         with subprocess.Popen(
             [sys.executable, "-c", _REFRESHER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=os.environ
         ) as refresher:
             try:
-                log_in(service, sandbox)
                 assert refresher.stdin is not None and refresher.stdout is not None
                 assert refresher.stdout.readline().strip() == "ready"
                 tokens_before = sandbox.state.count("token")
