@@ -171,8 +171,8 @@ class ServerMetadata(Frozen):
     authorization_endpoint: str | None = None
     registration_endpoint: str | None = None
     revocation_endpoint: str | None = None
-    code_challenge_methods_supported: list[Annotated[str, Field(max_length=64)]] = Field([], max_length=16)
-    token_endpoint_auth_methods_supported: list[Annotated[str, Field(max_length=64)]] = Field([], max_length=16)
+    code_challenge_methods_supported: list[Annotated[str, Field(max_length=64)]] = Field(default=[], max_length=16)
+    token_endpoint_auth_methods_supported: list[Annotated[str, Field(max_length=64)]] = Field(default=[], max_length=16)
     authorization_response_iss_parameter_supported: bool = False
 
     @field_validator(

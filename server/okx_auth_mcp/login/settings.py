@@ -26,7 +26,8 @@ DEFAULT_KEYRING_TIMEOUT_SECONDS = 10.0
 @dataclass(frozen=True)
 class Settings:
     state_dir: Path
-    environ: Mapping[str, str]
+    environ: Mapping[str, str] = field(repr=False)
+    """The environment read: it holds OKX_SECRET_KEY and the rest, so it is never in the repr."""
     issuer_override: str | None = None
     scope: str = DEFAULT_SCOPE
     allowed_hosts: tuple[str, ...] = ()
