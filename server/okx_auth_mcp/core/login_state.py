@@ -17,7 +17,8 @@ from okx_auth_mcp.core.texts import Lang
 class LoginPending:
     site: SiteId
     verification_uri: str
-    user_code: str
+    user_code: str | None
+    """None for a redirect login (PKCE, code): the user only opens the link."""
     expires_in: int
 
 

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Literal
 
+from okx_auth_mcp.core.authorization_code import ClientAuth
 from okx_auth_mcp.core.gate import Event, Gate, State, status_of, stored
 from okx_auth_mcp.core.login_state import AuthState, LoginPending, LoginSkipped, pending_view
 from okx_auth_mcp.core.oauth_errors import (
@@ -23,15 +24,18 @@ from okx_auth_mcp.core.oauth_errors import (
     TokenError,
 )
 from okx_auth_mcp.core.oauth_wire import SLOW_DOWN_STEP, ServerMetadata, TrustPolicy
+from okx_auth_mcp.core.okx_profiles import ConfigError
 from okx_auth_mcp.core.records import (
     MAX_INTERVAL_SECONDS,
     Endpoints,
+    LoginEndReason,
     PendingLogin,
     Session,
 )
 from okx_auth_mcp.core.sites import SiteId
 from okx_auth_mcp.core.stored_trust import untrusted_endpoint
 from okx_auth_mcp.edges.oauth_client import OAuthHttp
+from okx_auth_mcp.edges.processes import alive
 from okx_auth_mcp.edges.secret_store import KeyringLocked
 from okx_auth_mcp.edges.state_store import (
     StateStore,
@@ -41,6 +45,7 @@ from okx_auth_mcp.edges.state_store import (
 from okx_auth_mcp.login.backend import Claim
 from okx_auth_mcp.login.errors import AlreadyLoggedIn, NotLoggedIn, PendingElsewhere
 from okx_auth_mcp.login.native_records import NativeRecords, fresh, or_none_if_unusable, session_from
+from okx_auth_mcp.login.redirect_login import RedirectLogins
 from okx_auth_mcp.login.settings import BackendName, Settings, load_okx_config
 
 
@@ -59,12 +64,14 @@ class NativeBackend:
         self.records = NativeRecords(settings, store)
         self._clock = clock
         self._http = http or OAuthHttp(timeout=settings.http_timeout)
+        self.redirects = RedirectLogins(settings, self._http, store, self.records, clock)
 
     @property
     def tokens(self) -> NativeBackend:
         return self
 
     def close(self) -> None:
+        self.redirects.close()
         self._http.close()
 
     # ----- reading ---------------------------------------------------------------------------------
@@ -97,10 +104,20 @@ class NativeBackend:
         if damaged is not None:
             raise damaged
         if pending is not None:
-            if pending.live(now):
+            if pending.live(now) and not self._orphaned(pending):
                 return AuthState("pending", pending.site, pending=pending, login=pending_view(pending, now))
-            return AuthState("not_logged_in", reason=pending.outcome or "expired")
+            return AuthState("not_logged_in", reason=pending.outcome or self._end_reason(pending, now))
         return AuthState("not_logged_in")
+
+    def _orphaned(self, pending: PendingLogin) -> bool:
+        """A redirect login whose listening process is gone: it can never finish."""
+        listener = pending.listener
+        if listener is None or self.redirects.listening(pending):
+            return False
+        return not alive(listener.pid, listener.started_at)
+
+    def _end_reason(self, pending: PendingLogin, now: float) -> LoginEndReason:
+        return "interrupted" if now < pending.expires_at and self._orphaned(pending) else "expired"
 
     # ----- the login -------------------------------------------------------------------------------
 
@@ -117,20 +134,25 @@ class NativeBackend:
         endpoints = {
             "token_endpoint": metadata.token_endpoint,
             "device_authorization_endpoint": metadata.device_authorization_endpoint,
+            "authorization_endpoint": metadata.authorization_endpoint,
             "registration_endpoint": metadata.registration_endpoint,
             "revocation_endpoint": metadata.revocation_endpoint,
         }
         bad = untrusted_endpoint(policy, endpoints)
         if bad is not None:
             raise BadResponse(f"discovery: the metadata names a {bad} outside the issuer's hosts")
-        client_id = self._client_id(issuer, metadata)
+        redirect = self.settings.grant != "device"  # PKCE or code: the configured client, no registration
+        client_id = None if redirect else self._client_id(issuer, metadata)
         with self.store.locked("starting a login"):
             now = self._clock()
             started = self._started(site, now)
             if started is not None:
                 return started
             claim.check()
-            pending = self._start_device_login(site, now, policy, metadata, client_id)
+            if client_id is None:
+                pending = self.redirects.start(site, now, policy, metadata)
+            else:
+                pending = self._start_device_login(site, now, policy, metadata, client_id)
             self.records.write_pending(pending)
             claim.spend()  # after the login is on disk: a retry that sees the choice spent also sees the login
         return pending_view(pending, now)
@@ -156,6 +178,7 @@ class NativeBackend:
         pending = self.pending()
         return (
             pending is not None
+            and pending.device_code is not None  # a redirect login is finished by its listener, not polled
             and pending.live(now)
             and (pending.last_poll_at is None or now - pending.last_poll_at >= pending.interval)
         )
@@ -202,12 +225,12 @@ class NativeBackend:
         endpoint = session.endpoints.revocation_endpoint
         if endpoint is None:
             return False
-        client_id = session.endpoints.client_id
+        client_id, client = session.endpoints.client_id, self._client(session.endpoints)
         try:
             if session.refresh_token is not None:
-                self._http.revoke(endpoint, client_id, session.refresh_token, "refresh_token")
+                self._http.revoke(endpoint, client_id, session.refresh_token, "refresh_token", client)
             else:
-                self._http.revoke(endpoint, client_id, session.access_token, "access_token")
+                self._http.revoke(endpoint, client_id, session.access_token, "access_token", client)
         except OAuthError:
             return False
         return True
@@ -245,7 +268,7 @@ class NativeBackend:
                 raise InvalidGrant("invalid_grant", "the access token expired and there is no refresh token")
             e = session.endpoints
             try:
-                tokens = self._http.refresh(e.token_endpoint, e.client_id, session.refresh_token)
+                tokens = self._http.refresh(e.token_endpoint, e.client_id, session.refresh_token, self._client(e))
             except (InvalidGrant, AccessDenied, ExpiredToken) as exc:
                 self.records.delete_session()  # the grant is over, however the server words it
                 raise InvalidGrant(exc.error, exc.description) from exc
@@ -291,6 +314,17 @@ class NativeBackend:
 
     # ----- internals -------------------------------------------------------------------------------
 
+    def _client(self, endpoints: Endpoints) -> ClientAuth:
+        """How a session's client authenticates: an app server's (``code``) with the configured secret."""
+        if endpoints.grant != "code":
+            return ClientAuth(endpoints.client_id)
+        if self.settings.client_secret is None or self.settings.client_id != endpoints.client_id:
+            raise ConfigError(
+                "this OAuth session was granted to an app server: OKX_OAUTH_CLIENT_ID and OKX_OAUTH_CLIENT_SECRET "
+                "of that app are needed to refresh or revoke it"
+            )
+        return ClientAuth(endpoints.client_id, self.settings.client_secret, endpoints.auth_method)
+
     def _client_id(self, issuer: str, metadata: ServerMetadata) -> str:
         """This installation's client at ``issuer``: registered on first use (the request outside the lock; two
         processes that race each keep the client they registered), then saved under the lock."""
@@ -328,7 +362,9 @@ class NativeBackend:
         """One token request, unless the last one was less than ``interval`` ago. Caller holds the lock."""
         gate = Gate(State.PENDING, pending.site)
         waiting = AuthState("pending", pending.site, pending=pending, login=pending_view(pending, now))
-        if pending.last_poll_at is not None and now - pending.last_poll_at < pending.interval:
+        if pending.device_code is None or (
+            pending.last_poll_at is not None and now - pending.last_poll_at < pending.interval
+        ):
             return waiting
         gate.require(Event.AUTHORIZED, Event.LOGIN_ENDED)  # before the request, which a device code survives once
         e = pending.endpoints
