@@ -38,6 +38,7 @@ def _entry_page(
 ) -> Response:
     esc = html.escape
     described = "user_code-hint" + (" user_code-bad" if problem else "")
+    invalid = ' aria-invalid="true"' if problem else ""
     alert = f'<div class="alert" role="alert"><p id="user_code-bad">{esc(problem)}</p></div>' if problem else ""
     body = (
         f"<h1>{esc(text(lang, 'device_title'))}</h1><p class='lead'>{esc(text(lang, 'device_lead'))}</p>{alert}"
@@ -45,7 +46,7 @@ def _entry_page(
         f'<label for="user_code">{esc(text(lang, "code_label"))}</label>'
         f'<input type="text" id="user_code" name="user_code" value="{esc(typed[:32])}" autofocus autocomplete="off" '
         f'autocapitalize="characters" spellcheck="false" maxlength="32" enterkeyhint="next" '
-        f'aria-describedby="{described}"{" aria-invalid=true" if problem else ""}>'
+        f'aria-describedby="{described}"{invalid}>'
         f'<p class="hint" id="user_code-hint">{esc(text(lang, "code_hint"))}</p>'
         f'<input type="hidden" name="lang" value="{lang}"><div class="actions">'
         f'<button type="submit" class="primary">{esc(text(lang, "continue"))}</button></div></form>'
