@@ -18,6 +18,8 @@ from okx_auth_mcp.login.settings import Settings
 if TYPE_CHECKING:
     import socket
 
+    from okx_auth_mcp.sandbox.clients import SandboxClient
+
 
 def _serve(args: argparse.Namespace) -> int:
     from okx_auth_mcp.mcp.server import create_server
@@ -71,18 +73,54 @@ def _sandboxed(settings: Settings, stack: contextlib.ExitStack, port: int) -> Se
     return replace(settings, state_dir=tmp / "state", environ=environ, issuer_override=sandbox.url, backend="native")
 
 
+def _client_option(value: str) -> SandboxClient:
+    """``--client ID[:SECRET]=REDIRECT_URI``, checked as the option is read."""
+    from okx_auth_mcp.sandbox.clients import parse_client_option
+
+    try:
+        return parse_client_option(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _client_name_option(value: str) -> tuple[str, str]:
+    client_id, equals, name = value.partition("=")
+    if not client_id or not equals or not name.strip() or not name.isprintable():
+        raise argparse.ArgumentTypeError(f"{value!r}: expected ID=NAME")
+    return client_id, name.strip()
+
+
+def _describe(client: SandboxClient) -> str:
+    """A registered client in one line, without its secret."""
+    kind = "confidential (client_secret_basic or _post)" if client.confidential else "public (PKCE, no secret)"
+    named = f" {client.name!r}" if client.name else ""
+    return f"Client {client.client_id}{named}, {kind}: redirect {', '.join(client.redirect_uris)}"
+
+
 def _sandbox(args: argparse.Namespace) -> int:
+    from okx_auth_mcp.sandbox.clients import merged_clients
+    from okx_auth_mcp.sandbox.consent import AUTHORIZE_PATH
     from okx_auth_mcp.sandbox.runner import RunningSandbox
     from okx_auth_mcp.sandbox.state import SandboxConfig
 
+    try:
+        clients = merged_clients(args.client, dict(args.client_name))
+    except ValueError as exc:
+        print(f"okx-auth-mcp: --client: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     config = SandboxConfig(
         access_ttl=args.access_ttl,
         refresh_ttl=args.refresh_ttl,
         device_code_ttl=args.code_ttl,
         interval=args.interval,
+        clients=clients,
     )
     with RunningSandbox(config, port=args.port) as sandbox:
         print(f"OKX sandbox authorization server on {sandbox.url}  (Ctrl-C stops it)")
+        for client in clients:
+            print(_describe(client))
+        if clients:
+            print(f"Authorization endpoint: {sandbox.url}{AUTHORIZE_PATH}")
         print(f"Use it: OKX_OAUTH_ISSUER={sandbox.url} okx-auth-mcp serve")
         with contextlib.suppress(KeyboardInterrupt):
             sandbox.wait()
@@ -114,6 +152,24 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     sandbox.add_argument("--refresh-ttl", type=int, default=3 * 24 * 3600, help="refresh token lifetime, seconds")
     sandbox.add_argument("--code-ttl", type=int, default=600, help="device code lifetime, seconds")
     sandbox.add_argument("--interval", type=int, default=5, help="device polling interval, seconds")
+    sandbox.add_argument(
+        "--client",
+        action="append",
+        type=_client_option,
+        default=[],
+        metavar="ID[:SECRET]=REDIRECT_URI",
+        help="register an application for the authorization code flow: with a secret a confidential client, "
+        "without one a public (PKCE) client; repeat for more clients or more redirect URIs of one. A "
+        "http://127.0.0.1 or http://[::1] redirect matches at any port (RFC 8252)",
+    )
+    sandbox.add_argument(
+        "--client-name",
+        action="append",
+        type=_client_name_option,
+        default=[],
+        metavar="ID=NAME",
+        help="the name the consent page shows for client ID (default: the ID)",
+    )
     sandbox.set_defaults(run=_sandbox)
 
     demo = commands.add_parser("demo", help="walk the whole login as an MCP client against the sandbox")
