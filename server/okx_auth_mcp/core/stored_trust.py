@@ -10,7 +10,7 @@ policy. A reason names the field, never the value.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from okx_auth_mcp.core.oauth_errors import PhishingGuard
 from okx_auth_mcp.core.oauth_wire import TrustPolicy, Url, is_safe_issuer
@@ -54,12 +54,31 @@ def pending_problem(pending: PendingLogin, policy: TrustPolicy) -> str | None:
     problem = _endpoints_problem(pending.endpoints, policy)
     if problem is not None:
         return problem
+    if pending.listener is not None:
+        return _authorization_link_problem(pending, policy)
     try:
         policy.check(pending.verification_uri)
     except PhishingGuard:
         return "holds a verification link the trust policy refuses"
     if urlsplit(pending.verification_uri).query:  # as on receipt: the code is shown apart, never in the link
         return "holds a verification link with a query"
+    return None
+
+
+def _authorization_link_problem(pending: PendingLogin, policy: TrustPolicy) -> str | None:
+    """A redirect login's link: the issuer's authorization endpoint, asking for a code for this login's client,
+    with an S256 challenge, to come back to a loopback address (``core.authorization_code``)."""
+    parts = urlsplit(pending.verification_uri)
+    base = f"{parts.scheme}://{parts.netloc}{parts.path}"
+    if parts.fragment or not endpoint_trusted(policy, base):
+        return "holds an authorization link outside the issuer's hosts"
+    query = {key: values for key, values in parse_qs(parts.query).items()}
+    want = {"response_type": "code", "client_id": pending.endpoints.client_id, "code_challenge_method": "S256"}
+    if any(query.get(key) != [value] for key, value in want.items()):
+        return "holds an authorization link for another client or without the S256 challenge"
+    redirect = query.get("redirect_uri", [""])
+    if len(redirect) != 1 or urlsplit(redirect[0]).hostname not in ("127.0.0.1", "::1"):
+        return "holds an authorization link whose answer does not come back to this computer"
     return None
 
 

@@ -1,0 +1,171 @@
+"""The redirect grants end to end (``OKX_OAUTH_GRANT=pkce|code``): the MCP tools through the same gate, the
+sandbox's consent page answered as a browser answers it (its CSRF token, the 303 to our loopback redirect),
+our listener checking ``state`` and ``iss`` and exchanging the code, the session stored, refreshed and
+revoked with the app's authentication, and every way the login ends. Both protocol generations."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import httpx2
+import pytest
+from mcp.client import Client
+
+from okx_auth_mcp.core import texts
+from okx_auth_mcp.login.service import AuthService
+from okx_auth_mcp.login.settings import Settings
+from okx_auth_mcp.sandbox.runner import RunningSandbox
+from tests.code_flow import CONFIDENTIAL, PUBLIC, csrf_of
+from tests.helpers import confirmed_site, connected, data, error_text, stored_session
+
+pytestmark = pytest.mark.anyio
+LOOPBACK_DESK = CONFIDENTIAL.__class__(
+    "desk-local", "Acme Trading Desk", secret="s3cret-Desk-App+/=", redirect_uris=("http://127.0.0.1/callback",)
+)
+"""An app server's client whose redirect is this machine's loopback (where our listener runs)."""
+
+
+@pytest.fixture(params=["pkce", "code"])
+def grant(request: pytest.FixtureRequest, sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch) -> str:
+    sandbox.state.add_client(PUBLIC)
+    sandbox.state.add_client(LOOPBACK_DESK)
+    client = PUBLIC if request.param == "pkce" else LOOPBACK_DESK
+    monkeypatch.setenv("OKX_OAUTH_GRANT", str(request.param))
+    monkeypatch.setenv("OKX_OAUTH_CLIENT_ID", client.client_id)
+    if client.secret:
+        monkeypatch.setenv("OKX_OAUTH_CLIENT_SECRET", client.secret)
+    return str(request.param)
+
+
+@pytest.fixture
+def redirect_service(grant: str, sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[AuthService]:
+    monkeypatch.setenv("OKX_OAUTH_ISSUER", sandbox.url)
+    monkeypatch.setenv("OKX_AUTH_HTTP_TIMEOUT", "5")
+    service = AuthService(Settings.from_env())
+    yield service
+    service.close()
+
+
+@pytest.fixture(params=["legacy", "auto"])
+async def client(request: pytest.FixtureRequest, redirect_service: AuthService) -> AsyncIterator[Client]:
+    async with connected(redirect_service, str(request.param)) as joined:
+        yield joined
+
+
+async def consent(http: httpx2.AsyncClient, link: str, action: str = "approve") -> httpx2.Response:
+    """The consent page answered as a person answers it; the sandbox's 303 to our redirect, not followed."""
+    page = await http.get(link)
+    assert page.status_code == 200, page.text
+    return await http.post(
+        link.split("?")[0], data={"csrf": csrf_of(page.text), "action": action}, follow_redirects=False
+    )
+
+
+async def start(client: Client, lang: str = "en") -> dict[str, object]:
+    choice = await confirmed_site(client, "2")
+    return data(
+        await client.call_tool("auth_login_manual", {"site": "eea", "site_ticket": choice["site_ticket"], "lang": lang})
+    )
+
+
+async def test_the_redirect_grant_logs_in_through_the_same_gate(
+    client: Client, redirect_service: AuthService, sandbox: RunningSandbox, grant: str
+) -> None:
+    refused = await client.call_tool("auth_login_manual", {"site": "eea", "lang": "en"})
+    assert error_text(refused).startswith("[site_not_confirmed]")
+    login = await start(client)
+    link = str(login["verificationUri"])
+    assert "userCode" not in login and login["status"] == "pending" and login["expiresIn"] == 600
+    assert login["reply"] == texts.login_started("en", "eea", link, None, 600)
+    query = parse_qs(urlsplit(link).query)
+    assert query["code_challenge_method"] == ["S256"] and query["redirect_uri"][0].startswith("http://127.0.0.1:")
+    assert data(await client.call_tool("auth_status", {"lang": "en"}))["status"] == "pending"
+    async with httpx2.AsyncClient(timeout=10) as http:
+        answer = await consent(http, link)
+        assert answer.status_code == 303
+        landing = await http.get(answer.headers["location"])
+    assert landing.status_code == 200 and "Logged in" in landing.text and "登录完成" in landing.text
+    back = parse_qs(urlsplit(answer.headers["location"]).query)
+    assert back["code"][0] not in landing.text  # the page shows no code
+    status = data(await client.call_tool("auth_status", {"lang": "en"}))
+    assert (status["status"], status["site"]) == ("logged_in", "eea")
+    session = stored_session(redirect_service)
+    assert session is not None and session.endpoints.grant == grant
+    assert redirect_service.termid() == (None if grant == "code" else redirect_service.store.device_id())
+    renewed = redirect_service.force_refresh(session.access_token)  # the refresh authenticates the app
+    assert renewed is not None and renewed != session.access_token
+    logout = data(await client.call_tool("logout", {"lang": "en"}))
+    assert logout["revoked"] is True
+
+
+async def test_deny_ends_the_login_and_a_stray_request_changes_nothing(
+    client: Client, redirect_service: AuthService, sandbox: RunningSandbox
+) -> None:
+    login = await start(client, "zh")
+    link = str(login["verificationUri"])
+    redirect = parse_qs(urlsplit(link).query)["redirect_uri"][0]
+    async with httpx2.AsyncClient(timeout=10) as http:
+        stray = await http.get(redirect, params={"code": "made-up", "state": "another", "iss": sandbox.url})
+        assert stray.status_code == 400 and "Not the answer to this login" in stray.text
+        assert data(await client.call_tool("auth_status", {"lang": "en"}))["status"] == "pending"
+        answer = await consent(http, link, "deny")
+        landing = await http.get(answer.headers["location"])
+        assert "Authorization denied" in landing.text
+        again = await http.get(answer.headers["location"])
+        assert again.status_code in (409, 400)  # used, or the listener already gone
+    status = data(await client.call_tool("auth_status", {"lang": "en"}))
+    assert (status["status"], status.get("reason")) == ("not_logged_in", "denied")
+
+
+async def test_an_answer_from_another_issuer_is_refused(
+    client: Client, redirect_service: AuthService, sandbox: RunningSandbox
+) -> None:
+    sandbox.state.faults["authorize"] = "wrong_iss"
+    login = await start(client)
+    async with httpx2.AsyncClient(timeout=10) as http:
+        answer = await consent(http, str(login["verificationUri"]))
+        landing = await http.get(answer.headers["location"])
+    assert landing.status_code == 400 and "Not the answer to this login" in landing.text
+    assert data(await client.call_tool("auth_status", {"lang": "en"}))["status"] == "pending"
+    assert stored_session(redirect_service) is None
+
+
+async def test_an_okx_error_on_the_redirect_ends_the_login_with_its_reason(
+    client: Client, redirect_service: AuthService, sandbox: RunningSandbox
+) -> None:
+    sandbox.state.faults["authorize"] = "redirect_error:53012"
+    login = await start(client)
+    async with httpx2.AsyncClient(timeout=10) as http:
+        answer = await consent(http, str(login["verificationUri"]))
+        landing = await http.get(answer.headers["location"])
+    assert "Authorization expired" in landing.text
+    status = data(await client.call_tool("auth_status", {"lang": "en"}))
+    assert (status["status"], status.get("reason")) == ("not_logged_in", "expired")
+
+
+_OTHER_PROCESS = """
+import sys
+from okx_auth_mcp.login.service import AuthService
+from okx_auth_mcp.login.settings import Settings
+service = AuthService(Settings.from_env())
+ticket = service.choose_site("2", service.preflight().menu_ticket or "").site_ticket
+login = service.login("eea", ticket)
+print(login.verification_uri, flush=True)
+"""
+
+
+def test_a_login_whose_listening_process_died_is_interrupted_never_pending_forever(
+    redirect_service: AuthService, sandbox: RunningSandbox
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _OTHER_PROCESS], capture_output=True, text=True, timeout=60, env=dict(os.environ)
+    )
+    assert done.returncode == 0, done.stderr
+    assert re.match(r"^http://127\.0\.0\.1:\d+/oauth/authorize\?", done.stdout)
+    state = redirect_service.status()
+    assert (state.status, state.reason) == ("not_logged_in", "interrupted")
