@@ -194,8 +194,11 @@ class SandboxState:
                 return device_code if waiting else None
         return None
 
-    def decide(self, user_code: str, approve: bool) -> bool:
-        """What the verification page does when the user clicks; False for an unknown or spent code."""
+    def decide(self, user_code: str | None, approve: bool) -> bool:
+        """What the verification page does when the user clicks; False for an unknown or spent code (and for
+        None: a login with no code, a redirect login, has nothing to decide here)."""
+        if user_code is None:
+            return False
         with self.lock:
             device_code = self.undecided_device(user_code)
             if device_code is None:
