@@ -172,3 +172,17 @@ def test_the_grant_settings_are_read_and_the_secret_is_kept_out_of_the_repr() ->
     assert "s3cr3t-value" not in repr(settings)
     device = Settings.from_env({"OKX_OAUTH_CLIENT_ID": "ignored"})
     assert (device.grant, device.client_id) == ("device", None)
+
+
+def test_a_redirect_grant_is_the_native_clients_never_okx_clis(tmp_path: object) -> None:
+    from okx_auth_mcp.login.backends import open_service
+    from okx_auth_mcp.login.native import NativeBackend
+
+    env = {"OKX_OAUTH_GRANT": "pkce", "OKX_OAUTH_CLIENT_ID": "app", "OKX_AUTH_MCP_STATE_DIR": str(tmp_path)}
+    with pytest.raises(ConfigError, match="OKX's okx CLI logs in with the device flow only"):
+        open_service(Settings.from_env({**env, "OKX_AUTH_BACKEND": "okx-cli"}))
+    service = open_service(Settings.from_env({**env, "OKX_AUTH_BACKEND": "auto"}))
+    try:
+        assert isinstance(service.backend, NativeBackend)
+    finally:
+        service.close()
