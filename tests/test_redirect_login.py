@@ -9,7 +9,9 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2
@@ -21,7 +23,7 @@ from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.sandbox.runner import RunningSandbox
 from tests.code_flow import CONFIDENTIAL, PUBLIC, csrf_of
-from tests.helpers import confirmed_site, connected, data, error_text, stored_session
+from tests.helpers import CLI, confirmed_site, connected, data, error_text, stored_session
 
 pytestmark = pytest.mark.anyio
 LOOPBACK_DESK = CONFIDENTIAL.__class__(
@@ -169,3 +171,40 @@ def test_a_login_whose_listening_process_died_is_interrupted_never_pending_forev
     assert re.match(r"^http://127\.0\.0\.1:\d+/oauth/authorize\?", done.stdout)
     state = redirect_service.status()
     assert (state.status, state.reason) == ("not_logged_in", "interrupted")
+
+
+def test_the_command_line_logs_in_with_the_configured_grant_opening_the_browser(
+    redirect_service: AuthService, sandbox: RunningSandbox, tmp_path: Path, grant: str
+) -> None:
+    sandbox.state.clock = time.time
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser.sh"
+    browser.write_text(f'#!/bin/sh\nprintf "%s" "$1" > "{opened}"\n', encoding="utf-8")
+    browser.chmod(0o755)
+    proc = subprocess.Popen(
+        [*CLI, "login", "--site", "eea", "--open", "--lang", "en"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "BROWSER": str(browser)},
+    )
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(4)]
+        link = next(line.removeprefix("URL: ").strip() for line in lines if line.startswith("URL: "))
+        assert "Code:" not in "".join(lines) and "approve the access" in lines[0]
+        with httpx2.Client(timeout=10) as http:
+            page = http.get(link)
+            answer = http.post(link.split("?")[0], data={"csrf": csrf_of(page.text), "action": "approve"})
+            assert answer.status_code == 303
+            assert "Logged in" in http.get(answer.headers["location"]).text
+        rest, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert texts.logged_in("en", "eea", ["read_only", "trade"]) in rest
+    assert opened.read_text(encoding="utf-8") == link
+    assert redirect_service.auth_state().status == "logged_in"

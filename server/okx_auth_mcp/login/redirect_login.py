@@ -161,8 +161,13 @@ class RedirectLogins:
         return active is not None and not active.done and active.pending.verification_uri == pending.verification_uri
 
     def close(self) -> None:
+        """Stop listening; an answer in flight is sent first (uvicorn finishes it before it stops): a command
+        that exits as soon as the session is stored does not cut the browser's landing page off."""
         with self._lock:
-            self._stop_active()
+            active, self._active = self._active, None
+        if active is not None:
+            active.done = True
+            active.server.stop()
 
     # ----- the listener ----------------------------------------------------------------------------------
 
