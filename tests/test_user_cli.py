@@ -431,7 +431,7 @@ def test_login_waits_for_the_approval_in_the_browser_and_exits_zero(
     assert proc.returncode == 0, err
     assert rest == texts.logged_in("en", "global", ["read_only", "trade"]) + "\n"
     assert err == "Waiting for the authorization in the browser (Ctrl-C cancels)\n"  # no spinner off a terminal
-    assert opened.read_text(encoding="utf-8") == uri
+    assert opened.read_text(encoding="utf-8") == f"{uri}?user_code={code}"  # the link with the code in it
     assert [d.interval for d in live.state.devices.values()] == [1]  # never polled too fast (no slow_down)
     assert me.auth_state().status == "logged_in"
 

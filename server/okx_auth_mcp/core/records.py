@@ -108,6 +108,8 @@ class PendingLogin(Frozen):
     device_code: Text | None = None
     user_code: UserCode | None = None
     verification_uri: Annotated[str, Field(min_length=1, max_length=4096)]
+    verification_uri_complete: Text | None = None
+    """A device login's link with its code in it (RFC 8628 §3.3.1), for ``login --open``: checked as on receipt."""
     expires_at: Time
     interval: int = Field(default=5, ge=1, le=MAX_INTERVAL_SECONDS)
     last_poll_at: Time | None = None

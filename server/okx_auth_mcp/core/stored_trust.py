@@ -62,6 +62,11 @@ def pending_problem(pending: PendingLogin, policy: TrustPolicy) -> str | None:
         return "holds a verification link the trust policy refuses"
     if urlsplit(pending.verification_uri).query:  # as on receipt: the code is shown apart, never in the link
         return "holds a verification link with a query"
+    if pending.verification_uri_complete is not None:
+        try:
+            policy.check(pending.verification_uri_complete, user_code=pending.user_code)
+        except PhishingGuard:
+            return "holds a complete verification link the trust policy refuses"
     return None
 
 

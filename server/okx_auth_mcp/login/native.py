@@ -353,6 +353,7 @@ class NativeBackend:
             device_code=device.device_code,
             user_code=device.user_code,
             verification_uri=device.verification_uri,
+            verification_uri_complete=device.verification_uri_complete,
             expires_at=now + device.expires_in,
             interval=device.interval,
             scope=self.settings.scope,
