@@ -23,12 +23,11 @@ from okx_auth_mcp.edges.loopback import BackgroundServer
 from okx_auth_mcp.sandbox.runner import RunningSandbox
 from tests.browser import DESKTOP, PHONE, Screen, open_page, shot
 from tests.browser import chromium as chromium  # the fixture: this form tells ruff the name is used
-from tests.code_flow import PUBLIC, authorize_url, exchange, pkce
+from tests.code_flow import PUBLIC, authorize_url, device_authorization, exchange, pkce
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page
 
-DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 ACCEPT = {"en": "en-US,en;q=0.9", "zh": "zh-CN,zh;q=0.9,en;q=0.5"}
 WORDS = {
     "en": {"approve": "Approve", "deny": "Deny", "continue": "Continue", "code": "Code"},
@@ -115,13 +114,9 @@ def test_a_user_approves_or_denies_an_app_on_the_consent_page(
         assert tokens.status_code == 200 and tokens.json()["scope"] == "read_only trade", case
 
 
-def device_code(sandbox: RunningSandbox) -> dict[str, str]:
-    """A device authorization, as our client asks for one (it names itself okx-auth-mcp)."""
-    with httpx2.Client() as http:
-        body = {"token_endpoint_auth_method": "none", "grant_types": [DEVICE_GRANT], "client_name": "okx-auth-mcp"}
-        client_id = http.post(f"{sandbox.url}/oauth/register", json=body).json()["client_id"]
-        issued = http.post(f"{sandbox.url}/oauth/device/code", data={"client_id": client_id, "scope": "read_only"})
-    return {**issued.json(), "client_id": client_id}
+def focused(page: Page) -> None:
+    """The code field gets the focus by itself (``autofocus`` applies just after the page loads)."""
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'user_code'", timeout=5000)
 
 
 def decision(sandbox: RunningSandbox, issued: dict[str, str]) -> str | None:
@@ -133,14 +128,14 @@ def test_a_user_types_the_code_checks_the_request_and_approves_or_denies(
     chromium: Browser, sandbox: RunningSandbox, tmp_path: Path
 ) -> None:
     for (screen, lang), case in zip(CASES, IDS, strict=True):
-        issued = device_code(sandbox)
+        issued = device_authorization(sandbox.url)
         words = WORDS[lang]
         with open_page(chromium, screen) as opened:
             page = opened.page
             page.set_extra_http_headers({"Accept-Language": ACCEPT[lang]})
             page.goto(issued["verification_uri"])
             field = page.get_by_label(words["code"], exact=True)
-            assert page.evaluate("document.activeElement.id") == "user_code"  # focused, ready to type
+            focused(page)
             check_layout(page)
             shot(page, tmp_path, f"sandbox-device-code-{lang}-{name(screen)}")
             press(field, screen)
@@ -167,11 +162,12 @@ def test_a_user_types_the_code_checks_the_request_and_approves_or_denies(
 def test_enter_in_the_code_field_goes_on_to_the_confirmation_and_approves_nothing(
     chromium: Browser, sandbox: RunningSandbox
 ) -> None:
-    issued = device_code(sandbox)
+    issued = device_authorization(sandbox.url)
     with open_page(chromium, DESKTOP) as opened:
         page = opened.page
         page.goto(issued["verification_uri"])
-        page.keyboard.type(issued["user_code"])  # the field has the focus
+        focused(page)
+        page.keyboard.type(issued["user_code"])
         page.keyboard.press("Enter")
         page.locator("#shown-code").wait_for()
         page.keyboard.press("Enter")  # and on the confirmation page, Enter presses nothing
@@ -185,13 +181,14 @@ def test_enter_in_the_code_field_goes_on_to_the_confirmation_and_approves_nothin
 def test_a_wrong_code_and_a_wrong_redirect_say_so_and_the_code_page_keeps_its_form(
     chromium: Browser, sandbox: RunningSandbox, tmp_path: Path, screen: Screen, lang: str
 ) -> None:
-    issued = device_code(sandbox)
+    issued = device_authorization(sandbox.url)
     sandbox.state.add_client(PUBLIC)
     words = WORDS[lang]
     with open_page(chromium, screen) as opened:
         page = opened.page
         page.set_extra_http_headers({"Accept-Language": ACCEPT[lang]})
         page.goto(issued["verification_uri"])
+        focused(page)
         page.keyboard.type("WXYZ-WXYZ")
         press(page.get_by_role("button", name=words["continue"]), screen)
         page.get_by_role("alert").wait_for()
