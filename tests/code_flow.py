@@ -1,6 +1,7 @@
-"""What the tests of the sandbox's authorization code flow share (a module of its own, as :mod:`tests.browser`
-is): two registered clients, PKCE pairs computed here (RFC 7636 §4.1-4.2, not with the sandbox's code), the
-authorization link, the consent page's CSRF token, the redirect's parameters, the token request."""
+"""What the tests of the sandbox's authorization code flow and its pages share (a module of its own, as
+:mod:`tests.browser` is): two registered clients, PKCE pairs computed here (RFC 7636 §4.1-4.2, not with the
+sandbox's code), the authorization link, a page's CSRF token, the redirect's parameters, the token request, and
+a device authorization as our client asks for one."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ CONFIDENTIAL = SandboxClient(
     "desk-app", "Acme Trading Desk", secret="s3cret-Desk-App+/=", redirect_uris=("https://desk.example/oauth/cb",)
 )
 """An app with a server: a secret (with characters Basic must form-encode), an exact https redirect."""
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 CALLBACK = "http://127.0.0.1:53123/callback"
 """Where :data:`PUBLIC` listens in these tests (the registered URI at a port of its own)."""
 
@@ -110,3 +112,14 @@ def exchange(
 def _form_encoded(value: str) -> str:
     """RFC 6749 §2.3.1: the id and the secret are form-urlencoded before Basic joins them."""
     return urlencode({"": value})[1:]
+
+
+def device_authorization(issuer: str, scope: str = "read_only") -> dict[str, str]:
+    """A device authorization (RFC 8628 §3.2) for a client registered as ours registers (RFC 7591, public,
+    named okx-auth-mcp), with that ``client_id`` added."""
+    registration = {"token_endpoint_auth_method": "none", "grant_types": [DEVICE_GRANT], "client_name": "okx-auth-mcp"}
+    with httpx2.Client() as http:
+        client_id = http.post(f"{issuer}/oauth/register", json=registration).json()["client_id"]
+        issued = http.post(f"{issuer}/oauth/device/code", data={"client_id": client_id, "scope": scope})
+    assert issued.status_code == 200, issued.text
+    return {**issued.json(), "client_id": client_id}

@@ -20,6 +20,7 @@ from tests.code_flow import (
     authorize_url,
     consent,
     csrf_of,
+    device_authorization,
     exchange,
     pkce,
 )
@@ -261,12 +262,7 @@ def test_a_post_from_another_origin_or_with_another_pages_token_approves_nothing
     for origin in ("https://evil.example", "null"):
         answer = http.post(f"{issuer}/oauth/authorize", data=form, headers={"Origin": origin})
         assert answer.status_code == 403 and "location" not in answer.headers
-    device = http.post(
-        f"{issuer}/oauth/register",
-        json={"token_endpoint_auth_method": "none", "grant_types": ["urn:ietf:params:oauth:grant-type:device_code"]},
-    )
-    issued = http.post(f"{issuer}/oauth/device/code", data={"client_id": device.json()["client_id"], "scope": "trade"})
-    confirm = http.get(f"{issuer}/device", params={"user_code": issued.json()["user_code"]})
+    confirm = http.get(device_authorization(issuer)["verification_uri_complete"])
     answer = http.post(f"{issuer}/oauth/authorize", data={"csrf": csrf_of(confirm.text), "action": "approve"})
     assert answer.status_code == 403 and sandbox.state.codes == {}
     own = http.post(f"{issuer}/oauth/authorize", data=form, headers={"Origin": issuer})

@@ -10,10 +10,8 @@ import httpx2
 import pytest
 
 from okx_auth_mcp.sandbox.runner import RunningSandbox
-from tests.code_flow import PUBLIC, authorize_url, csrf_of, pkce
+from tests.code_flow import DEVICE_GRANT, PUBLIC, authorize_url, csrf_of, device_authorization, pkce
 from tests.helpers import FakeClock
-
-DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 
 @pytest.fixture
@@ -23,12 +21,8 @@ def http() -> Iterator[httpx2.Client]:
 
 
 @pytest.fixture
-def issued(sandbox: RunningSandbox, http: httpx2.Client) -> dict[str, str]:
-    """A device authorization of a self-registered client named okx-auth-mcp (its client_id added)."""
-    registration = {"token_endpoint_auth_method": "none", "grant_types": [DEVICE_GRANT], "client_name": "okx-auth-mcp"}
-    client_id = http.post(f"{sandbox.url}/oauth/register", json=registration).json()["client_id"]
-    answer = http.post(f"{sandbox.url}/oauth/device/code", data={"client_id": client_id, "scope": "read_only"})
-    return {**answer.json(), "client_id": client_id}
+def issued(sandbox: RunningSandbox) -> dict[str, str]:
+    return device_authorization(sandbox.url)
 
 
 def poll(http: httpx2.Client, sandbox: RunningSandbox, issued: dict[str, str]) -> httpx2.Response:

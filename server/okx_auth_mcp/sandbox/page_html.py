@@ -34,7 +34,8 @@ html{-webkit-text-size-adjust:100%}
 body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI","PingFang SC","Microsoft YaHei",sans-serif;
 background:#f2f3f5;color:#111}
 header,main{max-width:34rem;margin:0 auto;padding:0 1rem}
-header{display:flex;align-items:center;justify-content:space-between;gap:.5rem;padding-top:.5rem;padding-bottom:.5rem}
+header{display:flex;align-items:center;justify-content:space-between;gap:.5rem;min-height:3.75rem;
+padding-top:.5rem;padding-bottom:.5rem}
 .brand{display:flex;align-items:center;gap:.5rem;font-weight:700}
 .logo{background:#000;color:#fff;font-weight:800;letter-spacing:.06em;padding:.1rem .45rem;border-radius:.3rem}
 nav{display:flex;gap:.25rem}
@@ -175,7 +176,7 @@ def application(lang: Lang, title: str, client_id: str, self_named: bool) -> str
     that no one checked it)."""
     aside = text(lang, "client_id", client_id=client_id)
     if self_named:
-        aside += "; " + text(lang, "self_named")
+        aside += text(lang, "self_named")
     return f'{html.escape(title)}<span class="aside">{html.escape(aside)}</span>'
 
 
