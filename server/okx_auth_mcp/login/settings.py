@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, cast, get_args
 
@@ -25,7 +25,8 @@ DEFAULT_KEYRING_TIMEOUT_SECONDS = 10.0
 @dataclass(frozen=True)
 class Settings:
     state_dir: Path
-    environ: Mapping[str, str]
+    environ: Mapping[str, str] = field(repr=False)
+    """The environment read: it holds OKX_SECRET_KEY and the rest, so it is never in the repr."""
     issuer_override: str | None = None
     scope: str = DEFAULT_SCOPE
     allowed_hosts: tuple[str, ...] = ()
