@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from okx_auth_mcp.core import okx_profiles
 from okx_auth_mcp.edges import okx_config
+from okx_auth_mcp.login.settings import Settings
 from tests.helpers import write_config
 
 SECRET, PASSPHRASE, API_KEY = "s3cr3t-SECRET-value", "pa55-PHRASE", "ak-1234567890abcdef"
@@ -115,3 +116,8 @@ def test_a_config_that_is_not_utf8_is_a_clear_error(isolated_env: dict[str, str]
     path.write_bytes(b"\xff\xfe[profiles]")
     with pytest.raises(okx_profiles.ConfigParseError, match="UTF-8"):
         okx_config.load()
+
+
+def test_settings_never_show_the_environments_secrets() -> None:
+    settings = Settings.from_env({"OKX_SECRET_KEY": "S3CRET-in-env-77", "OKX_PASSPHRASE": "Pass-in-env-77"})
+    assert "S3CRET-in-env-77" not in repr(settings) and "Pass-in-env-77" not in repr(settings)
