@@ -23,7 +23,7 @@ from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.sandbox.runner import RunningSandbox
 from tests.code_flow import CONFIDENTIAL, PUBLIC, csrf_of
-from tests.helpers import CLI, confirmed_site, connected, data, error_text, stored_session
+from tests.helpers import CLI, confirmed_site, connected, data, error_text, stored_session, write_config
 
 pytestmark = pytest.mark.anyio
 LOOPBACK_DESK = CONFIDENTIAL.__class__(
@@ -208,3 +208,26 @@ def test_the_command_line_logs_in_with_the_configured_grant_opening_the_browser(
     assert texts.logged_in("en", "eea", ["read_only", "trade"]) in rest
     assert opened.read_text(encoding="utf-8") == link
     assert redirect_service.auth_state().status == "logged_in"
+
+
+async def test_the_gate_refuses_a_redirect_login_as_it_refuses_a_device_login(
+    client: Client, redirect_service: AuthService, sandbox: RunningSandbox, isolated_env: dict[str, str]
+) -> None:
+    async def login(site: str, ticket: str | None) -> object:
+        arguments = {"site": site, "lang": "en", **({"site_ticket": ticket} if ticket is not None else {})}
+        return await client.call_tool("auth_login_manual", arguments)
+
+    assert error_text(await login("eea", None)).startswith("[site_not_confirmed]")
+    assert error_text(await login("eea", "okxg1.made.up")).startswith("[ticket_invalid]")
+    choice = await confirmed_site(client, "2")
+    assert error_text(await login("us", choice["site_ticket"])).startswith("[site_mismatch]")
+    first = data(await login("eea", choice["site_ticket"]))
+    again = data(await login("eea", choice["site_ticket"]))
+    assert again["verificationUri"] == first["verificationUri"]  # the same login, asked for again
+    pre = data(await client.call_tool("preflight", {"lang": "en"}))
+    assert (pre["next"], pre["verificationUri"]) == ("pending", first["verificationUri"])  # no second login
+    assert data(await client.call_tool("logout", {"lang": "en"}))["status"] == "not_logged_in"
+    assert error_text(await login("eea", choice["site_ticket"])).startswith("[ticket_invalid]")  # void after logout
+    write_config(isolated_env["OKX_HOME"], '[profiles.main]\napi_key = "k"\nsecret_key = "s"\npassphrase = "p"\n')
+    skipped = data(await login("eea", None))
+    assert (skipped["status"], skipped["profile"]) == ("skipped", "main")
