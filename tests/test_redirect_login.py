@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx2
 import pytest
 from mcp.client import Client
+from mcp.types import CallToolResult
 
 from okx_auth_mcp.core import texts
 from okx_auth_mcp.login.service import AuthService
@@ -213,7 +214,7 @@ def test_the_command_line_logs_in_with_the_configured_grant_opening_the_browser(
 async def test_the_gate_refuses_a_redirect_login_as_it_refuses_a_device_login(
     client: Client, redirect_service: AuthService, sandbox: RunningSandbox, isolated_env: dict[str, str]
 ) -> None:
-    async def login(site: str, ticket: str | None) -> object:
+    async def login(site: str, ticket: str | None) -> CallToolResult:
         arguments = {"site": site, "lang": "en", **({"site_ticket": ticket} if ticket is not None else {})}
         return await client.call_tool("auth_login_manual", arguments)
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from okx_auth_mcp.core import texts
+from okx_auth_mcp.core.texts import Lang
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.mcp.server import build_server
@@ -59,7 +60,7 @@ def test_a_person_approves_or_denies_a_pkce_login_in_a_browser(
     pkce_service: AuthService,
     tmp_path: Path,
     screen: Screen,
-    lang: str,
+    lang: Lang,
     choice: str,
     landed: str,
     status: str,
