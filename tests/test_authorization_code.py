@@ -55,7 +55,7 @@ def test_the_authorization_url_carries_state_and_the_s256_challenge_never_plain(
     ("query", "expected"),
     [
         ({"code": "c1", "state": STATE, "iss": ISSUER}, ac.Authorized("c1")),
-        ({"code": "c1", "state": STATE, "iss": ISSUER + "/"}, ac.Authorized("c1")),
+        ({"code": "c1", "state": STATE, "iss": ISSUER + "/"}, None),  # RFC 9207 §2.4: compared exactly
         ({"code": "c1", "state": STATE}, None),  # the server sends iss: one without it is not its answer
         ({"code": "c1", "state": "another", "iss": ISSUER}, None),
         ({"code": "c1", "iss": ISSUER}, None),
@@ -71,13 +71,21 @@ def test_the_authorization_url_carries_state_and_the_s256_challenge_never_plain(
 def test_a_callback_is_this_logins_answer_only_with_its_state_and_the_issuers_iss(
     query: dict[str, str], expected: ac.Authorized | ac.Ended | None
 ) -> None:
-    assert ac.callback_outcome(query, state=STATE, issuer=ISSUER, iss_required=True) == expected
+    assert ac.callback_outcome(list(query.items()), state=STATE, issuer=ISSUER, iss_required=True) == expected
+
+
+def test_a_callback_with_a_parameter_twice_is_no_answer() -> None:
+    pairs = [("code", "c1"), ("state", STATE), ("iss", ISSUER), ("code", "c2")]
+    assert ac.callback_outcome(pairs, state=STATE, issuer=ISSUER, iss_required=True) is None
 
 
 def test_iss_is_optional_where_the_server_does_not_send_it_but_checked_when_present() -> None:
-    assert ac.callback_outcome({"code": "c", "state": STATE}, state=STATE, issuer=ISSUER, iss_required=False)
+    assert ac.callback_outcome([("code", "c"), ("state", STATE)], state=STATE, issuer=ISSUER, iss_required=False)
     outcome = ac.callback_outcome(
-        {"code": "c", "state": STATE, "iss": "https://evil.example"}, state=STATE, issuer=ISSUER, iss_required=False
+        [("code", "c"), ("state", STATE), ("iss", "https://evil.example")],
+        state=STATE,
+        issuer=ISSUER,
+        iss_required=False,
     )
     assert outcome is None
 
@@ -86,7 +94,7 @@ def test_iss_is_optional_where_the_server_does_not_send_it_but_checked_when_pres
 def test_no_callback_without_the_state_is_ever_an_outcome(query: dict[str, str]) -> None:
     if query.get("state") == STATE:
         return
-    assert ac.callback_outcome(query, state=STATE, issuer=ISSUER, iss_required=False) is None
+    assert ac.callback_outcome(list(query.items()), state=STATE, issuer=ISSUER, iss_required=False) is None
 
 
 @pytest.mark.parametrize(
@@ -114,6 +122,9 @@ def test_a_loopback_redirect_uri_is_taken(value: str | None, expected: ac.Redire
         "http://user:pw@127.0.0.1:8000/cb",
         "http://127.0.0.1:99999/cb",
         "127.0.0.1:8000/cb",
+        "http://127.0.0.1:8000/a%2Fb",
+        "http://127.0.0.1:8000/{p}",
+        "http://127.0.0.1:8000/cb\\x",
     ],
 )
 def test_any_other_redirect_uri_is_refused(value: str) -> None:

@@ -5,14 +5,17 @@ revoked with the app's authentication, and every way the login ends. Both protoc
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from typing import Any
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 import httpx2
 import pytest
@@ -20,6 +23,9 @@ from mcp.client import Client
 from mcp.types import CallToolResult
 
 from okx_auth_mcp.core import texts
+from okx_auth_mcp.core.login_state import LoginPending
+from okx_auth_mcp.core.okx_profiles import ConfigError
+from okx_auth_mcp.edges.state_store import StoreCorrupt
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.sandbox.runner import RunningSandbox
@@ -232,3 +238,107 @@ async def test_the_gate_refuses_a_redirect_login_as_it_refuses_a_device_login(
     write_config(isolated_env["OKX_HOME"], '[profiles.main]\napi_key = "k"\nsecret_key = "s"\npassphrase = "p"\n')
     skipped = data(await login("eea", None))
     assert (skipped["status"], skipped["profile"]) == ("skipped", "main")
+
+
+# ----- what an adversarial review found ----------------------------------------------------------------------
+
+
+async def test_a_callback_after_logout_exchanges_nothing_and_the_listener_is_gone(
+    client: Client, redirect_service: AuthService, sandbox: RunningSandbox
+) -> None:
+    login = await start(client)
+    async with httpx2.AsyncClient(timeout=10) as http:
+        page = await http.get(str(login["verificationUri"]))
+        await client.call_tool("logout", {"lang": "en"})
+        answer = await http.post(
+            str(login["verificationUri"]).split("?")[0],
+            data={"csrf": csrf_of(page.text), "action": "approve"},
+            follow_redirects=False,
+        )
+        with pytest.raises(httpx2.ConnectError):  # this process stopped listening at the logout
+            await http.get(answer.headers["location"])
+    assert sandbox.state.count("token") == 0 and stored_session(redirect_service) is None
+
+
+async def test_after_an_interrupted_login_a_new_one_starts_never_the_dead_link(
+    client: Client, redirect_service: AuthService, sandbox: RunningSandbox
+) -> None:
+    first = await start(client)
+    redirect_service.backend.redirects.close()  # type: ignore[attr-defined]  # as if its listener had died
+    status = data(await client.call_tool("auth_status", {"lang": "en"}))
+    assert (status["status"], status["reason"]) == ("not_logged_in", "interrupted")
+    second = await start(client)
+    assert second["verificationUri"] != first["verificationUri"]
+    async with httpx2.AsyncClient(timeout=10) as http:
+        answer = await consent(http, str(second["verificationUri"]))
+        assert "Logged in" in (await http.get(answer.headers["location"])).text
+
+
+def test_a_code_session_is_not_logged_out_half_without_the_apps_secret(
+    redirect_service: AuthService, sandbox: RunningSandbox, grant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if grant != "code":
+        pytest.skip("an app server's session only")
+    log_in_by_redirect(redirect_service)
+    monkeypatch.delenv("OKX_OAUTH_CLIENT_SECRET")
+    monkeypatch.setenv("OKX_OAUTH_GRANT", "device")
+    other = AuthService(Settings.from_env())
+    try:
+        with pytest.raises(ConfigError, match="OKX_OAUTH_CLIENT_SECRET"):
+            other.logout()
+        assert stored_session(other) is not None  # nothing deleted: the live refresh token is not orphaned
+    finally:
+        other.close()
+
+
+def log_in_by_redirect(service: AuthService) -> None:
+    ticket = service.choose_site("2", service.preflight().menu_ticket or "").site_ticket
+    login = service.login("eea", ticket)
+    assert isinstance(login, LoginPending)
+    with httpx2.Client(timeout=10) as http:
+        page = http.get(login.verification_uri)
+        answer = http.post(login.verification_uri.split("?")[0], data={"csrf": csrf_of(page.text), "action": "approve"})
+        assert "Logged in" in http.get(answer.headers["location"]).text
+    assert service.auth_state().status == "logged_in"
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        (lambda q: {**q, "client_id": "another-app"}, "for another client"),
+        (lambda q: {k: v for k, v in q.items() if k != "code_challenge"}, "without its state or challenge"),
+        (lambda q: {**q, "scope": "read_only trade withdraw"}, "for another client or scope"),
+        (lambda q: {**q, "redirect_uri": "https://127.0.0.1/cb"}, "does not come back to this computer"),
+    ],
+)
+def test_a_planted_redirect_record_is_refused_on_read(
+    redirect_service: AuthService, sandbox: RunningSandbox, change: Any, why: str
+) -> None:
+    ticket = redirect_service.choose_site("2", redirect_service.preflight().menu_ticket or "").site_ticket
+    login = redirect_service.login("eea", ticket)
+    assert isinstance(login, LoginPending)
+    path = redirect_service.settings.state_dir / "pending.json"
+    record = json.loads(path.read_text(encoding="utf-8"))
+    base, query = record["verification_uri"].split("?")
+    record["verification_uri"] = base + "?" + urlencode(change(dict(parse_qsl(query))))
+    path.write_text(json.dumps(record), encoding="utf-8")
+    with pytest.raises(StoreCorrupt, match=why):
+        redirect_service.auth_state()
+
+
+def test_a_redirect_port_another_program_holds_is_a_clear_configuration_error(
+    sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch, grant: str
+) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        monkeypatch.setenv("OKX_OAUTH_ISSUER", sandbox.url)
+        monkeypatch.setenv("OKX_OAUTH_REDIRECT_URI", f"http://127.0.0.1:{port}/callback")
+        service = AuthService(Settings.from_env())
+        try:
+            ticket = service.choose_site("2", service.preflight().menu_ticket or "").site_ticket
+            with pytest.raises(ConfigError, match="OKX_OAUTH_REDIRECT_URI: cannot listen"):
+                service.login("eea", ticket)
+        finally:
+            service.close()

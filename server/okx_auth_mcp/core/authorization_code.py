@@ -19,7 +19,8 @@ import base64
 import hashlib
 import hmac
 import ipaddress
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import quote, urlencode, urlsplit
@@ -27,6 +28,8 @@ from urllib.parse import quote, urlencode, urlsplit
 Grant = Literal["device", "pkce", "code"]
 GRANTS: tuple[Grant, ...] = ("device", "pkce", "code")
 DEFAULT_REDIRECT_PATH = "/callback"
+_PATH_RE = re.compile(r"^(?:/[A-Za-z0-9._~-]*)+\Z")
+"""A redirect path the listener matches literally: unreserved characters and slashes, no %-encoding."""
 AUTHORIZATION_TTL_SECONDS = 600
 """How long a redirect login waits for the browser: as long as a device code lives."""
 
@@ -86,8 +89,8 @@ def redirect_uri(value: str | None) -> RedirectUri:
         raise ValueError(must) from None
     if parts.scheme != "http" or not loopback or parts.query or parts.fragment or parts.username or parts.password:
         raise ValueError(must)
-    if not parts.path.startswith("/") or not parts.path.isascii() or not parts.path.isprintable():
-        raise ValueError(must)
+    if not _PATH_RE.match(parts.path):
+        raise ValueError(must + ", its path letters, digits and . _ ~ - /")
     return RedirectUri(host, port, parts.path)
 
 
@@ -119,15 +122,19 @@ class Ended:
 
 
 def callback_outcome(
-    query: Mapping[str, str], *, state: str, issuer: str, iss_required: bool
+    pairs: Sequence[tuple[str, str]], *, state: str, issuer: str, iss_required: bool
 ) -> Authorized | Ended | None:
     """What a request to the redirect URI means for the login whose ``state`` it must carry: the code, the end,
-    or None (not this login's answer: a wrong or missing ``state``, a wrong ``iss``, no code and no error)."""
+    or None (not this login's answer: a parameter twice (RFC 6749 §3.1), a wrong or missing ``state``, an
+    ``iss`` that is not exactly the issuer (RFC 9207 §2.4), no code and no error)."""
+    query = dict(pairs)
+    if len(query) != len(pairs):
+        return None
     sent_state = query.get("state", "")
     if not hmac.compare_digest(sent_state.encode("utf-8", "replace"), state.encode("ascii")):
         return None
     iss = query.get("iss")
-    if (iss is None and iss_required) or (iss is not None and iss.rstrip("/") != issuer.rstrip("/")):
+    if (iss is None and iss_required) or (iss is not None and iss != issuer):
         return None  # a mix-up (RFC 9207 §2.4): another server's answer
     error = query.get("error")
     if error is not None:

@@ -35,7 +35,6 @@ from okx_auth_mcp.core.records import (
 from okx_auth_mcp.core.sites import SiteId
 from okx_auth_mcp.core.stored_trust import untrusted_endpoint
 from okx_auth_mcp.edges.oauth_client import OAuthHttp
-from okx_auth_mcp.edges.processes import alive
 from okx_auth_mcp.edges.secret_store import KeyringLocked
 from okx_auth_mcp.edges.state_store import (
     StateStore,
@@ -45,7 +44,7 @@ from okx_auth_mcp.edges.state_store import (
 from okx_auth_mcp.login.backend import Claim
 from okx_auth_mcp.login.errors import AlreadyLoggedIn, NotLoggedIn, PendingElsewhere
 from okx_auth_mcp.login.native_records import NativeRecords, fresh, or_none_if_unusable, session_from
-from okx_auth_mcp.login.redirect_login import RedirectLogins
+from okx_auth_mcp.login.redirect_login import RedirectLogins, session_client
 from okx_auth_mcp.login.settings import BackendName, Settings, load_okx_config
 
 
@@ -104,20 +103,17 @@ class NativeBackend:
         if damaged is not None:
             raise damaged
         if pending is not None:
-            if pending.live(now) and not self._orphaned(pending):
+            if self._live(pending, now):
                 return AuthState("pending", pending.site, pending=pending, login=pending_view(pending, now))
             return AuthState("not_logged_in", reason=pending.outcome or self._end_reason(pending, now))
         return AuthState("not_logged_in")
 
-    def _orphaned(self, pending: PendingLogin) -> bool:
-        """A redirect login whose listening process is gone: it can never finish."""
-        listener = pending.listener
-        if listener is None or self.redirects.listening(pending):
-            return False
-        return not alive(listener.pid, listener.started_at)
+    def _live(self, pending: PendingLogin, now: float) -> bool:
+        """The one test of a pending login that can still finish: not ended, not expired, not orphaned."""
+        return pending.live(now) and not self.redirects.orphaned(pending)
 
     def _end_reason(self, pending: PendingLogin, now: float) -> LoginEndReason:
-        return "interrupted" if now < pending.expires_at and self._orphaned(pending) else "expired"
+        return "interrupted" if now < pending.expires_at and self.redirects.orphaned(pending) else "expired"
 
     # ----- the login -------------------------------------------------------------------------------
 
@@ -160,7 +156,7 @@ class NativeBackend:
     def _started(self, site: SiteId, now: float) -> LoginPending | None:
         """The live login for ``site`` if there is one; raises when another login or a session is in the way."""
         pending = self.pending()
-        if pending is not None and pending.live(now):
+        if pending is not None and self._live(pending, now):
             if pending.site != site:
                 raise PendingElsewhere(
                     f"a login for {pending.site} is pending; finish it, or log out to choose another site"
@@ -209,23 +205,27 @@ class NativeBackend:
             # A keyring that is locked keeps the tokens from us: refused before anything is deleted, or the live
             # refresh token would stay in the keyring, unrevoked, with no file naming it.
             session = or_none_if_unusable(self.session, keep=KeyringLocked)
+            client = (
+                None if session is None else session_client(self.settings, session.endpoints)
+            )  # refused before any deletion
             stored("logged_in" if session is not None else "not_logged_in").apply(Event.LOGGED_OUT)
+            self.redirects.close()
             for delete in (self.records.delete_session, self.records.delete_pending):
                 try:
                     delete()
                 except StoreError as exc:
                     failures.append(exc)
-        revoked = session is not None and self._revoke(session)  # even when its file could not be deleted
+        revoked = session is not None and client is not None and self._revoke(session, client)  # even undeleted
         if failures:
             raise failures[0]
         return revoked
 
-    def _revoke(self, session: Session) -> bool:
+    def _revoke(self, session: Session, client: ClientAuth) -> bool:
         """Revoke the refresh token (else the access token); best effort: False when it did not happen."""
         endpoint = session.endpoints.revocation_endpoint
         if endpoint is None:
             return False
-        client_id, client = session.endpoints.client_id, self._client(session.endpoints)
+        client_id = session.endpoints.client_id
         try:
             if session.refresh_token is not None:
                 self._http.revoke(endpoint, client_id, session.refresh_token, "refresh_token", client)
@@ -239,6 +239,7 @@ class NativeBackend:
         """RFC 8628 has no way to withdraw a device code at the server: the code dies with its lifetime, and
         nothing here polls it again."""
         with self.store.locked("cancelling a login"):
+            self.redirects.close()
             pending = or_none_if_unusable(self.pending)  # a file that holds no login is deleted too
             if pending is not None and user_code is not None and pending.user_code != user_code:
                 return False
@@ -268,10 +269,19 @@ class NativeBackend:
                 raise InvalidGrant("invalid_grant", "the access token expired and there is no refresh token")
             e = session.endpoints
             try:
-                tokens = self._http.refresh(e.token_endpoint, e.client_id, session.refresh_token, self._client(e))
+                tokens = self._http.refresh(
+                    e.token_endpoint, e.client_id, session.refresh_token, session_client(self.settings, e)
+                )
             except (InvalidGrant, AccessDenied, ExpiredToken) as exc:
                 self.records.delete_session()  # the grant is over, however the server words it
                 raise InvalidGrant(exc.error, exc.description) from exc
+            except TokenError as exc:
+                if e.grant == "code" and exc.error == "invalid_client":  # the app's secret, not the session
+                    raise ConfigError(
+                        "OKX refused this app's client authentication (invalid_client): check OKX_OAUTH_CLIENT_SECRET; "
+                        "the session is kept"
+                    ) from None
+                raise
             # The server has rotated the refresh token: the new pair is saved before anything else happens, so a
             # process killed from here on loses nothing. Killed before this line, the session is lost.
             renewed = session_from(session.site, e, tokens, now, " ".join(session.scopes), session.refresh_token)
@@ -313,17 +323,6 @@ class NativeBackend:
             return self.fresh_session().access_token
 
     # ----- internals -------------------------------------------------------------------------------
-
-    def _client(self, endpoints: Endpoints) -> ClientAuth:
-        """How a session's client authenticates: an app server's (``code``) with the configured secret."""
-        if endpoints.grant != "code":
-            return ClientAuth(endpoints.client_id)
-        if self.settings.client_secret is None or self.settings.client_id != endpoints.client_id:
-            raise ConfigError(
-                "this OAuth session was granted to an app server: OKX_OAUTH_CLIENT_ID and OKX_OAUTH_CLIENT_SECRET "
-                "of that app are needed to refresh or revoke it"
-            )
-        return ClientAuth(endpoints.client_id, self.settings.client_secret, endpoints.auth_method)
 
     def _client_id(self, issuer: str, metadata: ServerMetadata) -> str:
         """This installation's client at ``issuer``: registered on first use (the request outside the lock; two

@@ -3,30 +3,30 @@ process that takes the browser's answer, checks it and exchanges the code. The n
 through the same gate as a device login (``NativeBackend.begin_login``).
 
 - :meth:`RedirectLogins.start` (the caller holds the state lock): a ``state`` and a PKCE verifier from
-  ``secrets``, kept in this process's memory only; the listener bound on ``OKX_OAUTH_REDIRECT_URI`` (any free
+  ``secrets``, the verifier kept in this process's memory only (``state`` is in the link, which the user is
+  shown); the listener bound on ``OKX_OAUTH_REDIRECT_URI`` (any free
   port on 127.0.0.1 by default); the pending record, with the link, no secret, and this process as its
   ``listener`` (a login whose listener died is ``interrupted``, never pending forever).
 - The listener answers only its own ``Host`` and path. A request that is not this login's answer (another
   ``state``, another ``iss``: :func:`~okx_auth_mcp.core.authorization_code.callback_outcome`) changes nothing.
-  The first answer that is ends the login: the code exchanged with the verifier (and the client secret for
-  ``code``) and the session stored, or the pending record ended with the reason; then the listener stops.
-  Under the lock, a pending record that is no longer this login's (a logout, another login) wins: nothing is
-  stored for it. The browser's landing page (``core.redirect_landing``) shows no code and no token.
+  The first answer that is ends the login, under the state lock: for the login still pending only (a logout
+  or another login meanwhile wins, and its code is never exchanged), the code exchanged with the verifier
+  (and the client secret for ``code``) and the session stored, or the pending record ended with the reason;
+  then the listener stops. The browser's landing page (``core.redirect_landing``) shows no code and no token.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
 
 import anyio.to_thread
-from starlette.applications import Starlette
-from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from okx_auth_mcp.core.authorization_code import (
@@ -34,6 +34,7 @@ from okx_auth_mcp.core.authorization_code import (
     Authorized,
     ClientAuth,
     Ended,
+    EndReason,
     authorization_url,
     callback_outcome,
     client_auth,
@@ -41,12 +42,13 @@ from okx_auth_mcp.core.authorization_code import (
 )
 from okx_auth_mcp.core.oauth_errors import BadResponse, OAuthError
 from okx_auth_mcp.core.oauth_wire import ServerMetadata, TrustPolicy
+from okx_auth_mcp.core.okx_profiles import ConfigError
 from okx_auth_mcp.core.records import Endpoints, Listener, PendingLogin
 from okx_auth_mcp.core.redirect_landing import CSP, Landing, landing_page
 from okx_auth_mcp.core.sites import SiteId
 from okx_auth_mcp.edges.loopback import BackgroundServer
 from okx_auth_mcp.edges.oauth_client import OAuthHttp
-from okx_auth_mcp.edges.processes import this_process
+from okx_auth_mcp.edges.processes import alive, this_process
 from okx_auth_mcp.edges.state_store import StateStore
 from okx_auth_mcp.login.native_records import NativeRecords, session_from
 from okx_auth_mcp.login.settings import Settings
@@ -59,15 +61,19 @@ HEADERS = {"Content-Security-Policy": CSP, "Cache-Control": "no-store", "Referre
 
 @dataclass
 class _Active:
-    """One redirect login this process listens for. ``state`` and ``verifier`` never leave this memory."""
+    """One redirect login this process listens for. The verifier never leaves this memory (``state`` is in the
+    link the user is shown, so it is no secret: it binds the answer to this login)."""
 
     pending: PendingLogin
     state: str = field(repr=False)
     verifier: str = field(repr=False)
     redirect_uri: str
+    issuer: str
+    """The issuer as its metadata names it: an answer's ``iss`` must be exactly this (RFC 9207 §2.4)."""
     client: ClientAuth
     iss_required: bool
     server: BackgroundServer
+    timer: threading.Timer
     done: bool = False
 
 
@@ -84,6 +90,7 @@ class RedirectLogins:
         self._clock = clock
         self._lock = threading.Lock()
         self._active: _Active | None = None
+        self._me = this_process()
 
     def client(self, metadata: ServerMetadata) -> ClientAuth:
         """The configured client's authentication as ``metadata`` allows it (BadResponse when it allows none)."""
@@ -110,8 +117,13 @@ class RedirectLogins:
         redirect = self._settings.redirect
         with self._lock:
             self._stop_active()
-            box: list[_Active] = []
-            server = BackgroundServer(lambda port: self._app(port, box), host=redirect.host, port=redirect.port)
+            try:
+                server = BackgroundServer(self._app, host=redirect.host, port=redirect.port, name="okx-redirect")
+            except OSError as exc:
+                raise ConfigError(
+                    f"OKX_OAUTH_REDIRECT_URI: cannot listen on {redirect.with_port(redirect.port)} "
+                    f"({exc.strerror or exc}); free that port, or name another"
+                ) from None
             redirect_uri = redirect.with_port(server.port)
             link = authorization_url(
                 metadata.authorization_endpoint,
@@ -121,7 +133,7 @@ class RedirectLogins:
                 state=state,
                 verifier=verifier,
             )
-            pid, started_at = this_process()
+            pid, started_at = self._me
             pending = PendingLogin(
                 site=site,
                 endpoints=Endpoints(
@@ -137,36 +149,48 @@ class RedirectLogins:
                 scope=self._settings.scope,
                 listener=Listener(pid=pid, started_at=started_at),
             )
-            active = _Active(
+            timer = threading.Timer(AUTHORIZATION_TTL_SECONDS, self._stop_if, args=(server,))
+            timer.daemon = True
+            self._active = _Active(
                 pending,
                 state,
                 verifier,
                 redirect_uri,
+                metadata.issuer,
                 client,
                 metadata.authorization_response_iss_parameter_supported,
                 server,
+                timer,
             )
-            box.append(active)
             server.start()
-            self._active = active
-            timer = threading.Timer(AUTHORIZATION_TTL_SECONDS, self._expire, args=(active,))
-            timer.daemon = True
             timer.start()
         log.info("redirect login: listening on %s", redirect_uri)
         return pending
 
+    def orphaned(self, pending: PendingLogin) -> bool:
+        """A redirect login whose listener is gone (its process died, or this process no longer listens for it):
+        it can never finish. A device login is never orphaned."""
+        listener = pending.listener
+        if listener is None or self.listening(pending):
+            return False
+        if (listener.pid, listener.started_at) == self._me:
+            return True
+        return not alive(listener.pid, listener.started_at)
+
     def listening(self, pending: PendingLogin) -> bool:
-        """Whether this process listens for ``pending`` (its own login, not ended)."""
-        active = self._active
-        return active is not None and not active.done and active.pending.verification_uri == pending.verification_uri
+        """Whether this process listens for ``pending`` (or is finishing it)."""
+        active = self._active  # an answered login stays ours until its listener stops: its record ends first
+        return active is not None and active.pending.verification_uri == pending.verification_uri
 
     def close(self) -> None:
-        """Stop listening; an answer in flight is sent first (uvicorn finishes it before it stops): a command
-        that exits as soon as the session is stored does not cut the browser's landing page off."""
+        """Stop listening (a logout, a cancel, the end of the process); an answer in flight is sent first (uvicorn
+        finishes it before it stops): a command that exits as soon as the session is stored does not cut the
+        browser's landing page off."""
         with self._lock:
             active, self._active = self._active, None
         if active is not None:
             active.done = True
+            active.timer.cancel()
             active.server.stop()
 
     # ----- the listener ----------------------------------------------------------------------------------
@@ -175,39 +199,42 @@ class RedirectLogins:
         active, self._active = self._active, None
         if active is not None:
             active.done = True
+            active.timer.cancel()
             threading.Thread(target=active.server.stop, name="okx-redirect-stop", daemon=True).start()
 
-    def _expire(self, active: _Active) -> None:
+    def _stop_if(self, server: BackgroundServer) -> None:
+        """Stop the listener ``server`` if it is still the active one (its time is up, or its login ended)."""
         with self._lock:
-            if self._active is active:
+            if self._active is not None and self._active.server is server:
                 self._stop_active()
 
-    def _app(self, port: int, box: list[_Active]) -> ASGIApp:
+    def _app(self, port: int) -> ASGIApp:
         redirect = self._settings.redirect
         own_host = (f"[{redirect.host}]" if ":" in redirect.host else redirect.host) + f":{port}"
 
-        async def callback(request: Request) -> Response:
-            active = box[0]
-            query = {key: value for key, value in request.query_params.items()}
-            return await anyio.to_thread.run_sync(lambda: self._answer(active, query))
-
-        routed = Starlette(routes=[Route(redirect.path, callback, methods=["GET"])])
-        routed.router.redirect_slashes = False
-
         async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            """Only GET on the redirect's own path and ``Host`` (matched literally: no route patterns)."""
             hosts = [value for name, value in scope.get("headers", []) if name == b"host"]
-            if scope["type"] == "http" and hosts != [own_host.encode("ascii")]:
-                await _landing("not_this_login", 403)(scope, receive, send)
+            if scope["type"] != "http":
                 return
-            await routed(scope, receive, send)
+            if hosts != [own_host.encode("ascii")]:
+                response: Response = _landing("not_this_login", 403)
+            elif scope["path"] != redirect.path or scope["method"] != "GET":
+                response = _landing("not_this_login", 404)
+            else:
+                pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+                active = self._active
+                if active is None or active.server.port != port:
+                    response = _landing("used", 409)
+                else:
+                    response = await anyio.to_thread.run_sync(lambda: self._answer(active, pairs))
+            await response(scope, receive, send)
 
         return app
 
-    def _answer(self, active: _Active, query: dict[str, str]) -> Response:
+    def _answer(self, active: _Active, pairs: list[tuple[str, str]]) -> Response:
         """The browser's answer: only the first one of this login counts."""
-        outcome = callback_outcome(
-            query, state=active.state, issuer=active.pending.endpoints.issuer, iss_required=active.iss_required
-        )
+        outcome = callback_outcome(pairs, state=active.state, issuer=active.issuer, iss_required=active.iss_required)
         if outcome is None:
             log.info("redirect login: a request that is not this login's answer (ignored)")
             return _landing("not_this_login", 400)
@@ -217,45 +244,74 @@ class RedirectLogins:
             active.done = True
         try:
             landing = self._finish(active, outcome)
+        except Exception as exc:  # the browser gets our page, never a traceback; the login ends
+            log.warning("redirect login: could not finish (%s)", type(exc).__name__)
+            with contextlib.suppress(Exception):  # the state directory may be what failed
+                self._end(active.pending, "failed")
+            landing = "failed"
         finally:
-            timer = threading.Timer(STOP_DELAY_SECONDS, self._expire, args=(active,))
+            timer = threading.Timer(STOP_DELAY_SECONDS, self._stop_if, args=(active.server,))
             timer.daemon = True
             timer.start()
         return _landing(landing, 200 if landing == "done" else 400)
 
     def _finish(self, active: _Active, outcome: Authorized | Ended) -> Landing:
+        """Under the state lock, so that a logout or another login meanwhile wins: the exchange (bounded by the
+        HTTP timeout) happens only for the login still pending, and its session is stored at once."""
         pending = active.pending
         if isinstance(outcome, Ended):
             log.info("redirect login: ended at the authorization server (%s)", outcome.error)
             self._end(pending, outcome.reason)
             return outcome.reason
-        try:
-            tokens = self._http.exchange_code(
-                pending.endpoints.token_endpoint, active.client, outcome.code, active.redirect_uri, active.verifier
-            )
-        except OAuthError as exc:
-            log.info("redirect login: the code exchange failed (%s)", type(exc).__name__)
-            self._end(pending, "failed")
-            return "failed"
-        with self._store.locked("storing the session of a redirect login"):
+        with self._store.locked("finishing a redirect login"):
             if not self._still_pending(pending):
-                log.info("redirect login: the login was cancelled meanwhile; nothing stored")
+                log.info("redirect login: the login was cancelled meanwhile; its code is not exchanged")
                 return "used"
-            now = self._clock()
-            self._records.write_session(session_from(pending.site, pending.endpoints, tokens, now, pending.scope, None))
+            try:
+                tokens = self._http.exchange_code(
+                    pending.endpoints.token_endpoint, active.client, outcome.code, active.redirect_uri, active.verifier
+                )
+            except OAuthError as exc:
+                log.info("redirect login: the code exchange failed (%s)", type(exc).__name__)
+                self._records.write_pending(pending.model_copy(update={"outcome": "failed"}))
+                return "failed"
+            session = session_from(pending.site, pending.endpoints, tokens, self._clock(), pending.scope, None)
+            try:
+                self._records.write_session(session)
+            except Exception:
+                self._revoke(pending, active.client, session.refresh_token or session.access_token)
+                raise  # tokens that cannot be kept are not left live at the server
             self._records.delete_pending()
         log.info("redirect login: logged in (site %s)", pending.site)
         return "done"
 
-    def _end(self, pending: PendingLogin, reason: Landing) -> None:
-        outcome = reason if reason in ("denied", "expired") else "failed"
+    def _revoke(self, pending: PendingLogin, client: ClientAuth, token: str) -> None:
+        endpoint = pending.endpoints.revocation_endpoint
+        if endpoint is not None:
+            with contextlib.suppress(OAuthError):
+                self._http.revoke(endpoint, client.client_id, token, "refresh_token", client)
+
+    def _end(self, pending: PendingLogin, reason: EndReason) -> None:
         with self._store.locked("ending a redirect login"):
             if self._still_pending(pending):
-                self._records.write_pending(pending.model_copy(update={"outcome": outcome}))
+                self._records.write_pending(pending.model_copy(update={"outcome": reason}))
 
     def _still_pending(self, pending: PendingLogin) -> bool:
         current = self._records.pending()
         return current is not None and current.verification_uri == pending.verification_uri
+
+
+def session_client(settings: Settings, endpoints: Endpoints) -> ClientAuth:
+    """How a session's client authenticates at the token and revocation endpoints: an app server's (``code``)
+    with the configured secret; ConfigError when that app's id and secret are not configured here."""
+    if endpoints.grant != "code":
+        return ClientAuth(endpoints.client_id)
+    if settings.client_secret is None or settings.client_id != endpoints.client_id:
+        raise ConfigError(
+            "this OAuth session was granted to an app server: OKX_OAUTH_CLIENT_ID and OKX_OAUTH_CLIENT_SECRET "
+            "of that app are needed to refresh or revoke it"
+        )
+    return ClientAuth(endpoints.client_id, settings.client_secret, endpoints.auth_method)
 
 
 def _landing(landing: Landing, status: int) -> HTMLResponse:
