@@ -117,6 +117,24 @@ def test_a_client_that_cannot_prove_who_it_is_gets_no_token(
     assert ("www-authenticate" in answer.headers) is challenged
 
 
+def test_a_confidential_client_refreshes_and_revokes_only_with_its_secret(issuer: str, http: httpx2.Client) -> None:
+    pair = pkce()
+    code = approved_code(http, authorize_url(issuer, CONFIDENTIAL, DESK, pair))
+    tokens = exchange(http, issuer, CONFIDENTIAL, code, DESK, pair.verifier).json()
+    refresh = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    bare = http.post(f"{issuer}/oauth/token", data={**refresh, "client_id": CONFIDENTIAL.client_id})
+    assert (bare.status_code, bare.json()["error"]) == (401, "invalid_client")
+    secret = {"client_id": CONFIDENTIAL.client_id, "client_secret": CONFIDENTIAL.secret or ""}
+    rotated = http.post(f"{issuer}/oauth/token", data={**refresh, **secret})
+    assert rotated.status_code == 200, rotated.text
+    revoke = {"token": rotated.json()["refresh_token"], "token_type_hint": "refresh_token"}
+    wrong = http.post(f"{issuer}/oauth/revoke", data={**revoke, **secret, "client_secret": "wrong"})
+    assert (wrong.status_code, wrong.json()["error"]) == (401, "invalid_client")
+    assert account(http, issuer, rotated.json()["access_token"]).status_code == 200  # nothing was revoked
+    assert http.post(f"{issuer}/oauth/revoke", data={**revoke, **secret}).status_code == 200
+    assert account(http, issuer, rotated.json()["access_token"]).json()["code"] == "53003"
+
+
 def test_deny_goes_back_with_access_denied_the_state_and_the_issuer(issuer: str, http: httpx2.Client) -> None:
     answer = consent(http, authorize_url(issuer, PUBLIC, CALLBACK, pkce()), action="deny")
     assert answer.status_code == 303

@@ -101,10 +101,10 @@ def test_the_sandbox_command_refuses_a_client_option_that_does_not_fit(capsys: p
     assert err == "okx-auth-mcp: --client: client 'd' is given two different secrets (or one and none)\n"
 
 
-def test_the_sandbox_command_serves_the_clients_it_was_given_and_never_prints_a_secret() -> None:
+def test_the_sandbox_command_serves_the_clients_and_the_site_it_was_given_and_never_prints_a_secret() -> None:
     port = free_port()
     argv = ["sandbox", "--port", str(port), "--client", "desk:Desk-Secret-1=https://desk.example/cb"]
-    argv += ["--client", "pocket=http://127.0.0.1/callback", "--client-name", "desk=Acme Trading Desk"]
+    argv += ["--client", "pocket=http://127.0.0.1/callback", "--client-name", "desk=Acme Trading Desk", "--site", "eea"]
     proc = subprocess.Popen([sys.executable, "-m", "okx_auth_mcp", *argv], stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
@@ -120,7 +120,9 @@ def test_the_sandbox_command_serves_the_clients_it_was_given_and_never_prints_a_
         ]
         desk = SandboxClient("desk")
         page = httpx2.get(authorize_url(issuer, desk, "https://desk.example/cb", pkce()), timeout=5)
-        assert page.status_code == 200 and "Authorize Acme Trading Desk" in page.text
+        assert (
+            page.status_code == 200 and "Authorize Acme Trading Desk" in page.text and "EEA (my.okx.com)" in page.text
+        )
         pocket = httpx2.get(authorize_url(issuer, SandboxClient("pocket"), "http://127.0.0.1:4711/callback", pkce()))
         assert pocket.status_code == 200 and "Authorize pocket" in pocket.text
     finally:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from okx_auth_mcp.cli.common import EXIT_FAILED, EXIT_USAGE
+from okx_auth_mcp.core.sites import SITE_IDS
 from okx_auth_mcp.login.settings import Settings
 
 if TYPE_CHECKING:
@@ -116,6 +117,7 @@ def _sandbox(args: argparse.Namespace) -> int:
         clients=clients,
     )
     with RunningSandbox(config, port=args.port) as sandbox:
+        sandbox.state.site = args.site
         print(f"OKX sandbox authorization server on {sandbox.url}  (Ctrl-C stops it)")
         for client in clients:
             print(_describe(client))
@@ -152,6 +154,12 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     sandbox.add_argument("--refresh-ttl", type=int, default=3 * 24 * 3600, help="refresh token lifetime, seconds")
     sandbox.add_argument("--code-ttl", type=int, default=600, help="device code lifetime, seconds")
     sandbox.add_argument("--interval", type=int, default=5, help="device polling interval, seconds")
+    sandbox.add_argument(
+        "--site",
+        choices=SITE_IDS,
+        default="global",
+        help="the OKX site the sandbox plays: its pages name it, and it accepts API keys of that site (default global)",
+    )
     sandbox.add_argument(
         "--client",
         action="append",
