@@ -106,13 +106,6 @@ _TEXTS: dict[Lang, dict[str, str]] = {
     },
 }
 
-OKX_MESSAGES = {
-    "53010": "Parameter client_id error",
-    "53011": "Parameter redirect_uri cannot be empty",
-    "53016": "Invalid redirect_uri",
-}
-"""OKX's own messages for the codes the consent page names (OKX publishes them in English only)."""
-
 
 def text(lang: Lang, key: str, **fields: object) -> str:
     return _TEXTS[lang][key].format(**fields)
