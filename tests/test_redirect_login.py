@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 import httpx2
 import pytest
 from mcp.client import Client
+from mcp.client.stdio import StdioServerParameters
 from mcp.types import CallToolResult
 
 from okx_auth_mcp.core import texts
@@ -342,3 +343,16 @@ def test_a_redirect_port_another_program_holds_is_a_clear_configuration_error(
                 service.login("eea", ticket)
         finally:
             service.close()
+
+
+async def test_serve_with_its_sandbox_logs_in_with_the_configured_app(grant: str) -> None:
+    """``serve --sandbox`` over stdio registers the configured app in its sandbox, as OKX registers one."""
+    env = {k: v for k, v in os.environ.items() if k not in ("OKX_OAUTH_ISSUER",)}
+    params = StdioServerParameters(command=sys.executable, args=["-m", "okx_auth_mcp", "serve", "--sandbox"], env=env)
+    async with Client(params) as stdio:
+        login = await start(stdio)
+        async with httpx2.AsyncClient(timeout=10) as http:
+            answer = await consent(http, str(login["verificationUri"]))
+            assert "Logged in" in (await http.get(answer.headers["location"])).text
+        status = data(await stdio.call_tool("auth_status", {"lang": "en"}))
+        assert (status["status"], status["site"]) == ("logged_in", "eea")

@@ -62,10 +62,18 @@ def _sandboxed(settings: Settings, stack: contextlib.ExitStack, port: int) -> Se
     """Settings for a sandbox session, which never mixes with a real one: its own issuer, its own short-lived
     state directory, no API-key profile from the real ~/.okx (a key would, rightly, stop the OAuth login),
     API-key requests (a key saved on setup_api_key's page is verified) sent to the sandbox, never to OKX,
-    and the native backend (OKX's CLI would log in at OKX, not at the sandbox)."""
+    and the native backend (OKX's CLI would log in at OKX, not at the sandbox). With OKX_OAUTH_GRANT=pkce or
+    code, the configured app is registered in the sandbox (its loopback redirect at any port), as OKX registers
+    an institution's."""
+    from okx_auth_mcp.sandbox.clients import SandboxClient
     from okx_auth_mcp.sandbox.runner import RunningSandbox
+    from okx_auth_mcp.sandbox.state import SandboxConfig
 
-    sandbox = stack.enter_context(RunningSandbox(port=port))
+    clients: tuple[SandboxClient, ...] = ()
+    if settings.grant != "device" and settings.client_id is not None:
+        redirect = settings.redirect.registered()
+        clients = (SandboxClient(settings.client_id, "okx-auth-mcp", settings.client_secret, (redirect,)),)
+    sandbox = stack.enter_context(RunningSandbox(SandboxConfig(clients=clients), port=port))
     tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="okx-sbx-")))
     print(f"okx-auth-mcp: sandbox authorization server at {sandbox.url}", file=sys.stderr, flush=True)
     environ = {k: v for k, v in settings.environ.items() if not k.startswith("OKX_")}

@@ -73,6 +73,14 @@ class RedirectUri:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{port}{self.path}"
 
+    def registered(self) -> str:
+        """The URI as the app registers it at the server: without a port when any free one is taken (a loopback
+        redirect matches at any port, RFC 8252 §7.3)."""
+        if self.port:
+            return self.with_port(self.port)
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}{self.path}"
+
 
 def redirect_uri(value: str | None) -> RedirectUri:
     """``OKX_OAUTH_REDIRECT_URI`` (None: ``http://127.0.0.1:<any free port>/callback``), or ValueError saying
