@@ -90,7 +90,7 @@ class RedirectLogins:
         self._clock = clock
         self._lock = threading.Lock()
         self._active: _Active | None = None
-        self._me = this_process()
+        self._me_read: tuple[int, float] | None = None
 
     def client(self, metadata: ServerMetadata) -> ClientAuth:
         """The configured client's authentication as ``metadata`` allows it (BadResponse when it allows none)."""
@@ -166,6 +166,13 @@ class RedirectLogins:
             timer.start()
         log.info("redirect login: listening on %s", redirect_uri)
         return pending
+
+    @property
+    def _me(self) -> tuple[int, float]:
+        """This process (read on first use: psutil is not loaded by commands that never need it)."""
+        if self._me_read is None:
+            self._me_read = this_process()
+        return self._me_read
 
     def orphaned(self, pending: PendingLogin) -> bool:
         """A redirect login whose listener is gone (its process died, or this process no longer listens for it):
