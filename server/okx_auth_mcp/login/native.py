@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from okx_auth_mcp.core.authorization_code import ClientAuth
 from okx_auth_mcp.core.gate import Event, Gate, State, status_of, stored
@@ -23,11 +23,10 @@ from okx_auth_mcp.core.oauth_errors import (
     SlowDown,
     TokenError,
 )
-from okx_auth_mcp.core.oauth_wire import SLOW_DOWN_STEP, ServerMetadata, TrustPolicy
+from okx_auth_mcp.core.oauth_wire import SLOW_DOWN_STEP
 from okx_auth_mcp.core.okx_profiles import ConfigError
 from okx_auth_mcp.core.records import (
     MAX_INTERVAL_SECONDS,
-    Endpoints,
     LoginEndReason,
     PendingLogin,
     Session,
@@ -42,10 +41,14 @@ from okx_auth_mcp.edges.state_store import (
     StoreError,
 )
 from okx_auth_mcp.login.backend import Claim
+from okx_auth_mcp.login.device_login import registered_client_id, start_device_login
 from okx_auth_mcp.login.errors import AlreadyLoggedIn, NotLoggedIn, PendingElsewhere
 from okx_auth_mcp.login.native_records import NativeRecords, fresh, or_none_if_unusable, session_from
-from okx_auth_mcp.login.redirect_login import RedirectLogins, session_client
+from okx_auth_mcp.login.session_client import session_client
 from okx_auth_mcp.login.settings import BackendName, Settings, load_okx_config
+
+if TYPE_CHECKING:
+    from okx_auth_mcp.login.redirect_login import RedirectLogins
 
 
 class NativeBackend:
@@ -63,14 +66,27 @@ class NativeBackend:
         self.records = NativeRecords(settings, store)
         self._clock = clock
         self._http = http or OAuthHttp(timeout=settings.http_timeout)
-        self.redirects = RedirectLogins(settings, self._http, store, self.records, clock)
+        self._redirects: RedirectLogins | None = None
 
     @property
     def tokens(self) -> NativeBackend:
         return self
 
+    @property
+    def redirects(self) -> RedirectLogins:
+        """The redirect logins' listener (PKCE, code), loaded on first use: the device flow never needs it."""
+        if self._redirects is None:
+            from okx_auth_mcp.login.redirect_login import RedirectLogins
+
+            self._redirects = RedirectLogins(self.settings, self._http, self.store, self.records, self._clock)
+        return self._redirects
+
+    def _stop_listening(self) -> None:
+        if self._redirects is not None:  # never loaded: nothing listens
+            self._redirects.close()
+
     def close(self) -> None:
-        self.redirects.close()
+        self._stop_listening()
         self._http.close()
 
     # ----- reading ---------------------------------------------------------------------------------
@@ -108,12 +124,15 @@ class NativeBackend:
             return AuthState("not_logged_in", reason=pending.outcome or self._end_reason(pending, now))
         return AuthState("not_logged_in")
 
+    def _orphaned(self, pending: PendingLogin) -> bool:
+        return pending.listener is not None and self.redirects.orphaned(pending)
+
     def _live(self, pending: PendingLogin, now: float) -> bool:
         """The one test of a pending login that can still finish: not ended, not expired, not orphaned."""
-        return pending.live(now) and not self.redirects.orphaned(pending)
+        return pending.live(now) and not self._orphaned(pending)
 
     def _end_reason(self, pending: PendingLogin, now: float) -> LoginEndReason:
-        return "interrupted" if now < pending.expires_at and self.redirects.orphaned(pending) else "expired"
+        return "interrupted" if now < pending.expires_at and self._orphaned(pending) else "expired"
 
     # ----- the login -------------------------------------------------------------------------------
 
@@ -138,7 +157,7 @@ class NativeBackend:
         if bad is not None:
             raise BadResponse(f"discovery: the metadata names a {bad} outside the issuer's hosts")
         redirect = self.settings.grant != "device"  # PKCE or code: the configured client, no registration
-        client_id = None if redirect else self._client_id(issuer, metadata)
+        client_id = None if redirect else registered_client_id(self._http, self.records, issuer, metadata)
         with self.store.locked("starting a login"):
             now = self._clock()
             started = self._started(site, now)
@@ -148,7 +167,7 @@ class NativeBackend:
             if client_id is None:
                 pending = self.redirects.start(site, now, policy, metadata)
             else:
-                pending = self._start_device_login(site, now, policy, metadata, client_id)
+                pending = start_device_login(self._http, self.settings.scope, site, now, policy, metadata, client_id)
             self.records.write_pending(pending)
             claim.spend()  # after the login is on disk: a retry that sees the choice spent also sees the login
         return pending_view(pending, now)
@@ -209,7 +228,7 @@ class NativeBackend:
                 None if session is None else session_client(self.settings, session.endpoints)
             )  # refused before any deletion
             stored("logged_in" if session is not None else "not_logged_in").apply(Event.LOGGED_OUT)
-            self.redirects.close()
+            self._stop_listening()
             for delete in (self.records.delete_session, self.records.delete_pending):
                 try:
                     delete()
@@ -225,12 +244,13 @@ class NativeBackend:
         endpoint = session.endpoints.revocation_endpoint
         if endpoint is None:
             return False
-        client_id = session.endpoints.client_id
+        token, hint = (
+            (session.refresh_token, "refresh_token")
+            if session.refresh_token
+            else (session.access_token, "access_token")
+        )
         try:
-            if session.refresh_token is not None:
-                self._http.revoke(endpoint, client_id, session.refresh_token, "refresh_token", client)
-            else:
-                self._http.revoke(endpoint, client_id, session.access_token, "access_token", client)
+            self._http.revoke(endpoint, session.endpoints.client_id, token, hint, client)
         except OAuthError:
             return False
         return True
@@ -239,7 +259,7 @@ class NativeBackend:
         """RFC 8628 has no way to withdraw a device code at the server: the code dies with its lifetime, and
         nothing here polls it again."""
         with self.store.locked("cancelling a login"):
-            self.redirects.close()
+            self._stop_listening()
             pending = or_none_if_unusable(self.pending)  # a file that holds no login is deleted too
             if pending is not None and user_code is not None and pending.user_code != user_code:
                 return False
@@ -323,40 +343,6 @@ class NativeBackend:
             return self.fresh_session().access_token
 
     # ----- internals -------------------------------------------------------------------------------
-
-    def _client_id(self, issuer: str, metadata: ServerMetadata) -> str:
-        """This installation's client at ``issuer``: registered on first use (the request outside the lock; two
-        processes that race each keep the client they registered), then saved under the lock."""
-        client_id = self.records.registrations()[1].clients.get(issuer)
-        if client_id is None:
-            client_id = self._http.register(metadata).client_id
-            self.records.save_client_id(issuer, client_id)
-        return client_id
-
-    def _start_device_login(
-        self, site: SiteId, now: float, policy: TrustPolicy, metadata: ServerMetadata, client_id: str
-    ) -> PendingLogin:
-        device = self._http.device_authorize(metadata, client_id, self.settings.scope)
-        policy.check(device.verification_uri)
-        if device.verification_uri_complete is not None:
-            policy.check(device.verification_uri_complete)
-        endpoints = Endpoints(
-            issuer=policy.issuer,
-            client_id=client_id,
-            token_endpoint=metadata.token_endpoint,
-            revocation_endpoint=metadata.revocation_endpoint,
-        )
-        return PendingLogin(
-            site=site,
-            endpoints=endpoints,
-            device_code=device.device_code,
-            user_code=device.user_code,
-            verification_uri=device.verification_uri,
-            verification_uri_complete=device.verification_uri_complete,
-            expires_at=now + device.expires_in,
-            interval=device.interval,
-            scope=self.settings.scope,
-        )
 
     def _poll(self, pending: PendingLogin, now: float) -> AuthState:
         """One token request, unless the last one was less than ``interval`` ago. Caller holds the lock."""

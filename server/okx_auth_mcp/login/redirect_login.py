@@ -308,18 +308,5 @@ class RedirectLogins:
         return current is not None and current.verification_uri == pending.verification_uri
 
 
-def session_client(settings: Settings, endpoints: Endpoints) -> ClientAuth:
-    """How a session's client authenticates at the token and revocation endpoints: an app server's (``code``)
-    with the configured secret; ConfigError when that app's id and secret are not configured here."""
-    if endpoints.grant != "code":
-        return ClientAuth(endpoints.client_id)
-    if settings.client_secret is None or settings.client_id != endpoints.client_id:
-        raise ConfigError(
-            "this OAuth session was granted to an app server: OKX_OAUTH_CLIENT_ID and OKX_OAUTH_CLIENT_SECRET "
-            "of that app are needed to refresh or revoke it"
-        )
-    return ClientAuth(endpoints.client_id, settings.client_secret, endpoints.auth_method)
-
-
 def _landing(landing: Landing, status: int) -> HTMLResponse:
     return HTMLResponse(landing_page(landing), status_code=status, headers=HEADERS)
