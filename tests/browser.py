@@ -123,6 +123,16 @@ def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
         yield browser
 
 
+def shot(page: Page, tmp_path: Path, name: str) -> Path:
+    """A screenshot of the whole page as ``name``.png, in ``$OKX_AUTH_MCP_SHOTS`` (for a person to look at)
+    or else in ``tmp_path``."""
+    where = Path(os.environ.get(SHOTS_VARIABLE) or tmp_path)
+    where.mkdir(parents=True, exist_ok=True)
+    path = where / f"{name}.png"
+    page.screenshot(path=path, full_page=True)
+    return path
+
+
 def on_loopback(url: str) -> bool:
     return urlsplit(url).hostname in LOOPBACK_HOSTS
 

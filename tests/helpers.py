@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult
 
+from okx_auth_mcp.cli.demo import approve_on_page
 from okx_auth_mcp.cli.main import main
 from okx_auth_mcp.core import texts
 from okx_auth_mcp.core.login_state import LoginPending
@@ -175,6 +177,12 @@ def log_in(service: AuthService, sandbox: RunningSandbox, site: SiteId = "eea") 
     login = start_login(service, site)
     assert sandbox.state.decide(login.user_code, approve=True)
     assert service.status().status == "logged_in"
+
+
+def approve_in_page(verification_uri: str, user_code: str, approve: bool = True) -> httpx2.Response:
+    """What a user does on the sandbox's device pages, with an HTTP client instead of a browser (as the demo
+    does it): the code typed, the confirmation page's form (with its CSRF token) approved or denied."""
+    return approve_on_page(verification_uri, user_code, "approve" if approve else "deny")
 
 
 def approved_login_then_token_fault(service: AuthService, sandbox: RunningSandbox, fault: str) -> LoginPending:

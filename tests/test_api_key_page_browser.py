@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,7 +23,7 @@ from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.mcp.server import build_server
 from okx_auth_mcp.sandbox.runner import RunningSandbox
-from tests.browser import DESKTOP, PHONE, SHOTS_VARIABLE, Screen, open_page
+from tests.browser import DESKTOP, PHONE, Screen, open_page, shot
 from tests.browser import chromium as chromium  # the fixture: this form tells ruff the name is used
 from tests.helpers import data, serving_http, snapshot
 from tests.test_real_okx_cli import Okx
@@ -52,14 +51,6 @@ def tool(url: str, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
     worker.join(60)
     assert results, f"{name} did not answer"
     return results[0]
-
-
-def shot(page: Page, tmp_path: Path, name: str) -> Path:
-    where = Path(os.environ.get(SHOTS_VARIABLE) or tmp_path)
-    where.mkdir(parents=True, exist_ok=True)
-    path = where / f"{name}.png"
-    page.screenshot(path=path, full_page=True)
-    return path
 
 
 def fill(page: Page, *, site: str, mode: str, act: Callable[[Any], None]) -> None:

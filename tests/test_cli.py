@@ -13,7 +13,7 @@ from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
 
 from okx_auth_mcp.core import texts
-from tests.helpers import confirmed_site, data, free_port
+from tests.helpers import approve_in_page, confirmed_site, data, free_port
 
 
 def test_the_demo_walks_the_whole_login_and_exits_zero() -> None:
@@ -40,11 +40,7 @@ async def test_serve_with_an_in_process_sandbox_completes_a_login_with_no_okx_ac
             )
         )
         assert login["verificationUri"].startswith("http://127.0.0.1:")
-        async with httpx2.AsyncClient() as browser:
-            answer = await browser.post(
-                login["verificationUri"], data={"user_code": login["userCode"], "action": "approve"}
-            )
-            assert answer.status_code == 200
+        assert approve_in_page(login["verificationUri"], login["userCode"]).status_code == 200
         status = data(await client.call_tool("auth_status", {"lang": "en"}))
         assert (status["status"], status["site"]) == ("logged_in", "eea")
 

@@ -1,6 +1,7 @@
-"""The sandbox's device page in a real browser (Chromium, see :mod:`tests.browser`): a user types the code the
-service gave, clicks or taps Approve, and the login completes; at a phone's width too. The page loads nothing
-from off loopback."""
+"""The sandbox's device pages in a real browser (Chromium, see :mod:`tests.browser`): a user types the code the
+service gave, continues to the confirmation page, clicks or taps Approve, and the login completes; at a phone's
+width too. The pages load nothing from off loopback. (How the pages look and what they refuse:
+tests/test_sandbox_pages_browser.py.)"""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ def test_a_user_approves_the_device_in_a_browser_and_the_login_completes(
     with open_page(chromium, DESKTOP) as opened:
         page = opened.page
         page.goto(login.verification_uri)
-        page.get_by_role("textbox").fill(login.user_code)
+        page.get_by_role("textbox").fill(str(login.user_code))
+        page.get_by_role("button", name="Continue").click()
         page.get_by_role("button", name="Approve").click()
         page.get_by_text("Device approved.").wait_for()
     assert opened.blocked == []
@@ -51,7 +53,8 @@ def test_the_device_page_renders_at_a_phone_width_and_a_tap_approves(
         shot = tmp_path / "device-phone.png"
         page.screenshot(path=shot)
         code.tap()
-        page.keyboard.type(login.user_code)
+        page.keyboard.type(str(login.user_code))
+        page.get_by_role("button", name="Continue").tap()
         page.get_by_role("button", name="Approve").tap()
         page.get_by_text("Device approved.").wait_for()
     png = shot.read_bytes()

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 import anyio
-import httpx2
 import pytest
 from mcp.client import Client
 from mcp.types import ToolAnnotations
@@ -17,7 +16,17 @@ from okx_auth_mcp.core import texts
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.mcp.server import build_server
 from okx_auth_mcp.sandbox.runner import RunningSandbox
-from tests.helpers import STDIO, FakeClock, confirmed_site, connected, data, error_text, oauth_requests, write_config
+from tests.helpers import (
+    STDIO,
+    FakeClock,
+    approve_in_page,
+    confirmed_site,
+    connected,
+    data,
+    error_text,
+    oauth_requests,
+    write_config,
+)
 
 pytestmark = pytest.mark.anyio
 TOOLS = {"preflight", "choose_site", "auth_login_manual", "auth_status", "logout", "verify_credentials", "diagnose"}
@@ -203,13 +212,7 @@ async def test_the_whole_login_over_stdio(service: AuthService, live: RunningSan
     async with connected(service, STDIO) as client:  # a real server process, on real time as the sandbox is
         choice = await confirmed_site(client, "us")
         login = data(await client.call_tool("auth_login_manual", {**_login_args(choice), "lang": "en"}))
-        async with httpx2.AsyncClient() as browser:
-            page = await browser.get(login["verificationUri"])
-            assert page.status_code == 200
-            done = await browser.post(
-                login["verificationUri"], data={"user_code": login["userCode"], "action": "approve"}
-            )
-            assert done.status_code == 200
+        assert approve_in_page(login["verificationUri"], login["userCode"]).status_code == 200
         status = data(await client.call_tool("auth_status", {"lang": "en"}))
         assert (status["status"], status["site"]) == ("logged_in", "us")
         assert data(await client.call_tool("logout", {}))["revoked"] is True

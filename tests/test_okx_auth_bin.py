@@ -438,7 +438,7 @@ def test_login_at_a_terminal_asks_the_menu_then_runs_the_interactive_login(
         seen += read_until(terminal, "Waiting for the authorization", 30)
         pending = me.auth_state()
         assert (pending.status, pending.site) == ("pending", "tr")
-        assert pending.login is not None and pending.login.user_code in seen
+        assert pending.login is not None and str(pending.login.user_code) in seen
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 130
     finally:

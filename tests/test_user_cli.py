@@ -29,6 +29,7 @@ from okx_auth_mcp.sandbox.runner import RunningSandbox
 from tests.helpers import (
     CLI,
     FakeClock,
+    approve_in_page,
     end_process,
     free_port,
     log_in,
@@ -425,13 +426,12 @@ def test_login_waits_for_the_approval_in_the_browser_and_exits_zero(
     assert proc.stdout is not None
     text, uri, code = read_login(proc.stdout)
     assert text == replies.login("en", LoginPending("global", uri, code, 600), "terminal") + "\n"
-    with httpx2.Client() as user:  # what the user does on the page
-        assert user.post(uri, data={"user_code": code, "action": "approve"}).status_code == 200
+    assert approve_in_page(uri, code).status_code == 200  # what the user does on the page
     rest, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert rest == texts.logged_in("en", "global", ["read_only", "trade"]) + "\n"
     assert err == "Waiting for the authorization in the browser (Ctrl-C cancels)\n"  # no spinner off a terminal
-    assert opened.read_text(encoding="utf-8") == uri
+    assert opened.read_text(encoding="utf-8") == f"{uri}?user_code={code}"  # the link with the code in it
     assert [d.interval for d in live.state.devices.values()] == [1]  # never polled too fast (no slow_down)
     assert me.auth_state().status == "logged_in"
 

@@ -84,7 +84,9 @@ class OkxAuth(httpx2.Auth):
         if (url.scheme, url.host, url.port) != (api.scheme, api.host, api.port):
             raise NotOkxApi(f"the OKX session's token goes to {api.scheme}://{api.netloc.decode()} only")
         token = self._service.bearer_token()
-        request.headers["TERMID"] = self._service.store.device_id()
+        termid = self._service.termid()
+        if termid is not None:
+            request.headers["TERMID"] = termid
         request.headers["Authorization"] = f"Bearer {token}"
         return token
 

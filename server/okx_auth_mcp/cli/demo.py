@@ -2,7 +2,7 @@
 
 Starts the sandbox on 127.0.0.1, spawns ``python -m okx_auth_mcp serve`` with that sandbox as its issuer and
 a throw-away state directory and OKX home, then: preflight, choose_site (the user answers "1"),
-auth_login_manual, approval on the sandbox's verification page as a user would (the form, over HTTP),
+auth_login_manual, approval on the sandbox's verification pages as a user would (the forms, over HTTP),
 auth_status, logout. Prints every reply; exits 0 only if every step gave what it should.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -37,16 +38,22 @@ def _structured(result: Any, tool: str) -> dict[str, Any]:
     return data
 
 
-def approve_on_page(verification_uri: str, user_code: str) -> None:
-    """What a user does in the browser: open the page, type the code, press Approve."""
+def approve_on_page(verification_uri: str, user_code: str, action: str = "approve") -> httpx2.Response:
+    """What a user does in the browser: open the page, type the code, continue to the confirmation page (its
+    form carries a CSRF token), press Approve (or Deny). The confirmation's answer, once it is a 200."""
     with httpx2.Client(timeout=10) as browser:
         page = browser.get(verification_uri)
         page.raise_for_status()
-        if "user_code" not in page.text:
+        if 'name="user_code"' not in page.text:
             raise DemoFailed("the verification page has no code field")
-        answer = browser.post(verification_uri, data={"user_code": user_code, "action": "approve"})
+        confirm = browser.get(verification_uri, params={"user_code": user_code})  # the code field's form
+        token = re.search(r'name="csrf" value="([^"]+)"', confirm.text)
+        if confirm.status_code != 200 or token is None:
+            raise DemoFailed(f"the verification page refused the code: HTTP {confirm.status_code}")
+        answer = browser.post(verification_uri, data={"csrf": token[1], "action": action})
         if answer.status_code != 200:
-            raise DemoFailed(f"approval failed: HTTP {answer.status_code}")
+            raise DemoFailed(f"{action} failed: HTTP {answer.status_code}")
+        return answer
 
 
 async def _walk(params: StdioServerParameters, lang: str) -> None:

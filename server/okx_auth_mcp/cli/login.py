@@ -208,7 +208,7 @@ def run_login(svc: AuthService, site: SiteId, lang: Lang, *, open_link: bool = F
             return EXIT_OK
         print(replies.login(lang, started, "terminal"), flush=True)
         if open_link:
-            _open_browser(started.verification_uri)
+            _open_browser(started.link_to_open or started.verification_uri)
         return _wait(svc, lang)
     except KeyboardInterrupt:
         return _interrupted(svc, attempt)

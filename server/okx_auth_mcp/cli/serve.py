@@ -13,10 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from okx_auth_mcp.cli.common import EXIT_FAILED, EXIT_USAGE
+from okx_auth_mcp.core.sites import SITE_IDS
 from okx_auth_mcp.login.settings import Settings
 
 if TYPE_CHECKING:
     import socket
+
+    from okx_auth_mcp.sandbox.clients import SandboxClient
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -59,10 +62,18 @@ def _sandboxed(settings: Settings, stack: contextlib.ExitStack, port: int) -> Se
     """Settings for a sandbox session, which never mixes with a real one: its own issuer, its own short-lived
     state directory, no API-key profile from the real ~/.okx (a key would, rightly, stop the OAuth login),
     API-key requests (a key saved on setup_api_key's page is verified) sent to the sandbox, never to OKX,
-    and the native backend (OKX's CLI would log in at OKX, not at the sandbox)."""
+    and the native backend (OKX's CLI would log in at OKX, not at the sandbox). With OKX_OAUTH_GRANT=pkce or
+    code, the configured app is registered in the sandbox (its loopback redirect at any port), as OKX registers
+    an institution's."""
+    from okx_auth_mcp.sandbox.clients import SandboxClient
     from okx_auth_mcp.sandbox.runner import RunningSandbox
+    from okx_auth_mcp.sandbox.state import SandboxConfig
 
-    sandbox = stack.enter_context(RunningSandbox(port=port))
+    clients: tuple[SandboxClient, ...] = ()
+    if settings.grant != "device" and settings.client_id is not None:
+        redirect = settings.redirect.registered()
+        clients = (SandboxClient(settings.client_id, "okx-auth-mcp", settings.client_secret, (redirect,)),)
+    sandbox = stack.enter_context(RunningSandbox(SandboxConfig(clients=clients), port=port))
     tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="okx-sbx-")))
     print(f"okx-auth-mcp: sandbox authorization server at {sandbox.url}", file=sys.stderr, flush=True)
     environ = {k: v for k, v in settings.environ.items() if not k.startswith("OKX_")}
@@ -71,18 +82,55 @@ def _sandboxed(settings: Settings, stack: contextlib.ExitStack, port: int) -> Se
     return replace(settings, state_dir=tmp / "state", environ=environ, issuer_override=sandbox.url, backend="native")
 
 
+def _client_option(value: str) -> SandboxClient:
+    """``--client ID[:SECRET]=REDIRECT_URI``, checked as the option is read."""
+    from okx_auth_mcp.sandbox.clients import parse_client_option
+
+    try:
+        return parse_client_option(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _client_name_option(value: str) -> tuple[str, str]:
+    client_id, equals, name = value.partition("=")
+    if not client_id or not equals or not name.strip() or not name.isprintable():
+        raise argparse.ArgumentTypeError(f"{value!r}: expected ID=NAME")
+    return client_id, name.strip()
+
+
+def _describe(client: SandboxClient) -> str:
+    """A registered client in one line, without its secret."""
+    kind = "confidential (client_secret_basic or _post)" if client.confidential else "public (PKCE, no secret)"
+    named = f" {client.name!r}" if client.name else ""
+    return f"Client {client.client_id}{named}, {kind}: redirect {', '.join(client.redirect_uris)}"
+
+
 def _sandbox(args: argparse.Namespace) -> int:
+    from okx_auth_mcp.sandbox.clients import merged_clients
+    from okx_auth_mcp.sandbox.consent import AUTHORIZE_PATH
     from okx_auth_mcp.sandbox.runner import RunningSandbox
     from okx_auth_mcp.sandbox.state import SandboxConfig
 
+    try:
+        clients = merged_clients(args.client, dict(args.client_name))
+    except ValueError as exc:
+        print(f"okx-auth-mcp: --client: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     config = SandboxConfig(
         access_ttl=args.access_ttl,
         refresh_ttl=args.refresh_ttl,
         device_code_ttl=args.code_ttl,
         interval=args.interval,
+        clients=clients,
     )
     with RunningSandbox(config, port=args.port) as sandbox:
+        sandbox.state.site = args.site
         print(f"OKX sandbox authorization server on {sandbox.url}  (Ctrl-C stops it)")
+        for client in clients:
+            print(_describe(client))
+        if clients:
+            print(f"Authorization endpoint: {sandbox.url}{AUTHORIZE_PATH}")
         print(f"Use it: OKX_OAUTH_ISSUER={sandbox.url} okx-auth-mcp serve")
         with contextlib.suppress(KeyboardInterrupt):
             sandbox.wait()
@@ -114,6 +162,30 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     sandbox.add_argument("--refresh-ttl", type=int, default=3 * 24 * 3600, help="refresh token lifetime, seconds")
     sandbox.add_argument("--code-ttl", type=int, default=600, help="device code lifetime, seconds")
     sandbox.add_argument("--interval", type=int, default=5, help="device polling interval, seconds")
+    sandbox.add_argument(
+        "--site",
+        choices=SITE_IDS,
+        default="global",
+        help="the OKX site the sandbox plays: its pages name it, and it accepts API keys of that site (default global)",
+    )
+    sandbox.add_argument(
+        "--client",
+        action="append",
+        type=_client_option,
+        default=[],
+        metavar="ID[:SECRET]=REDIRECT_URI",
+        help="register an application for the authorization code flow: with a secret a confidential client, "
+        "without one a public (PKCE) client; repeat for more clients or more redirect URIs of one. A "
+        "http://127.0.0.1 or http://[::1] redirect matches at any port (RFC 8252)",
+    )
+    sandbox.add_argument(
+        "--client-name",
+        action="append",
+        type=_client_name_option,
+        default=[],
+        metavar="ID=NAME",
+        help="the name the consent page shows for client ID (default: the ID)",
+    )
     sandbox.set_defaults(run=_sandbox)
 
     demo = commands.add_parser("demo", help="walk the whole login as an MCP client against the sandbox")

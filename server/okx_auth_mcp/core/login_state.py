@@ -17,8 +17,11 @@ from okx_auth_mcp.core.texts import Lang
 class LoginPending:
     site: SiteId
     verification_uri: str
-    user_code: str
+    user_code: str | None
+    """None for a redirect login (PKCE, code): the user only opens the link."""
     expires_in: int
+    link_to_open: str | None = None
+    """What a browser opened for the user gets: the link with the code in it, where the server offered one."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,13 @@ class LoginSkipped:
 
 def pending_view(pending: PendingLogin | StartedLogin, now: float) -> LoginPending:
     """A recorded login's link and code, with the seconds its code has left at ``now``."""
-    return LoginPending(pending.site, pending.verification_uri, pending.user_code, int(pending.expires_at - now))
+    return LoginPending(
+        pending.site,
+        pending.verification_uri,
+        pending.user_code,
+        int(pending.expires_at - now),
+        (pending.verification_uri_complete if isinstance(pending, PendingLogin) else None) or pending.verification_uri,
+    )
 
 
 BackendNoteReason = Literal["okx_auth_bin_is_ours", "okx_cli_too_old", "okx_cli_error"]

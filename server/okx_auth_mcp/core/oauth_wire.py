@@ -162,16 +162,24 @@ _W = TypeVar("_W", bound=Frozen)
 
 
 class ServerMetadata(Frozen):
+    """RFC 8414 metadata: the device grant needs ``device_authorization_endpoint``, the redirect grants
+    ``authorization_endpoint`` (``core.authorization_code``); each says so when its endpoint is missing."""
+
     issuer: str
     token_endpoint: str
-    device_authorization_endpoint: str
+    device_authorization_endpoint: str | None = None
+    authorization_endpoint: str | None = None
     registration_endpoint: str | None = None
     revocation_endpoint: str | None = None
+    code_challenge_methods_supported: list[Annotated[str, Field(max_length=64)]] = Field(default=[], max_length=16)
+    token_endpoint_auth_methods_supported: list[Annotated[str, Field(max_length=64)]] = Field(default=[], max_length=16)
+    authorization_response_iss_parameter_supported: bool = False
 
     @field_validator(
         "issuer",
         "token_endpoint",
         "device_authorization_endpoint",
+        "authorization_endpoint",
         "registration_endpoint",
         "revocation_endpoint",
     )

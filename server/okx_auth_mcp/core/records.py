@@ -15,7 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from okx_auth_mcp.core.sites import SiteId
 
 OAuthStatus = Literal["logged_in", "pending", "not_logged_in"]
-LoginEndReason = Literal["expired", "denied", "session_expired"]
+LoginEndReason = Literal["expired", "denied", "session_expired", "failed", "interrupted"]
 REFRESH_MARGIN_SECONDS = 60
 """Refresh when the access token has less than this left, so no request carries a dying token."""
 
@@ -84,21 +84,38 @@ class Endpoints(Frozen):
     client_id: Annotated[str, Field(min_length=1, max_length=512)]
     token_endpoint: Text
     revocation_endpoint: Text | None = None
+    grant: Literal["device", "pkce", "code"] = "device"
+    """How the session was granted: API calls send ``TERMID`` for device and PKCE sessions, not for ``code``
+    (an app server's); a ``code`` session authenticates its refreshes with the client secret."""
+    auth_method: Literal["none", "client_secret_basic", "client_secret_post"] = "none"
+
+
+class Listener(Frozen):
+    """The process that listens on a redirect login's loopback URI: while it lives, the login can finish."""
+
+    pid: int = Field(ge=1, le=2**31)
+    started_at: Time
+    """The process's start time, so that a pid used again by another process is not taken for it."""
 
 
 class PendingLogin(Frozen):
-    """A device authorization waiting for the user; ``outcome`` is set once it ended without tokens."""
+    """A login waiting for the user; ``outcome`` is set once it ended without tokens. A device login has its
+    device and user codes; a redirect login (PKCE, code) its ``listener`` instead, and no secret on disk (its
+    ``state`` and verifier live in the listening process only)."""
 
     site: SiteId
     endpoints: Endpoints
-    device_code: Text
-    user_code: UserCode
-    verification_uri: Text
+    device_code: Text | None = None
+    user_code: UserCode | None = None
+    verification_uri: Annotated[str, Field(min_length=1, max_length=4096)]
+    verification_uri_complete: Text | None = None
+    """A device login's link with its code in it (RFC 8628 §3.3.1), for ``login --open``: checked as on receipt."""
     expires_at: Time
-    interval: int = Field(ge=1, le=MAX_INTERVAL_SECONDS)
+    interval: int = Field(default=5, ge=1, le=MAX_INTERVAL_SECONDS)
     last_poll_at: Time | None = None
     scope: Annotated[str, Field(max_length=512)]
-    outcome: Literal["expired", "denied"] | None = None
+    outcome: Literal["expired", "denied", "failed", "interrupted"] | None = None
+    listener: Listener | None = None
 
     def live(self, now: float) -> bool:
         return self.outcome is None and now < self.expires_at

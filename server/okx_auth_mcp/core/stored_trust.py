@@ -10,8 +10,9 @@ policy. A reason names the field, never the value.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
+from okx_auth_mcp.core.authorization_code import redirect_uri
 from okx_auth_mcp.core.oauth_errors import PhishingGuard
 from okx_auth_mcp.core.oauth_wire import TrustPolicy, Url, is_safe_issuer
 from okx_auth_mcp.core.records import Endpoints, PendingLogin, Session
@@ -49,17 +50,52 @@ def _endpoints_problem(endpoints: Endpoints, policy: TrustPolicy) -> str | None:
     return None if bad is None else f"names a {bad} outside the issuer's hosts"
 
 
-def pending_problem(pending: PendingLogin, policy: TrustPolicy) -> str | None:
-    """Why a pending login read back cannot be shown or polled, else None."""
+def pending_problem(pending: PendingLogin, policy: TrustPolicy, client_id: str | None = None) -> str | None:
+    """Why a pending login read back cannot be shown or polled, else None. ``client_id``: the redirect grants'
+    configured client (None when the device grant is configured)."""
     problem = _endpoints_problem(pending.endpoints, policy)
     if problem is not None:
         return problem
+    if pending.listener is not None:
+        return _authorization_link_problem(pending, policy, client_id)
     try:
         policy.check(pending.verification_uri)
     except PhishingGuard:
         return "holds a verification link the trust policy refuses"
     if urlsplit(pending.verification_uri).query:  # as on receipt: the code is shown apart, never in the link
         return "holds a verification link with a query"
+    if pending.verification_uri_complete is not None:
+        try:
+            policy.check(pending.verification_uri_complete, user_code=pending.user_code)
+        except PhishingGuard:
+            return "holds a complete verification link the trust policy refuses"
+    return None
+
+
+def _authorization_link_problem(pending: PendingLogin, policy: TrustPolicy, client_id: str | None) -> str | None:
+    """A redirect login's link: on the issuer's hosts, asking for a code for the configured client
+    (``client_id``; None: no redirect grant is configured, so none can be pending), with an S256 challenge and
+    the login's own scope, to come back to a loopback redirect URI as ``core.authorization_code`` takes one."""
+    if pending.device_code is not None or pending.user_code is not None:
+        return "holds both a device login and a redirect login"
+    parts = urlsplit(pending.verification_uri)
+    if parts.fragment or not endpoint_trusted(policy, f"{parts.scheme}://{parts.netloc}{parts.path}"):
+        return "holds an authorization link outside the issuer's hosts"
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    query = dict(pairs)
+    if len(query) != len(pairs):
+        return "holds an authorization link with a parameter twice"
+    want = {"response_type": "code", "client_id": client_id, "code_challenge_method": "S256", "scope": pending.scope}
+    if client_id is None or pending.endpoints.client_id != client_id or any(query.get(k) != v for k, v in want.items()):
+        return "holds an authorization link for another client or scope, or without the S256 challenge"
+    if not query.get("code_challenge") or not query.get("state"):
+        return "holds an authorization link without its state or challenge"
+    try:
+        redirect_uri(query.get("redirect_uri", ""))
+    except ValueError:
+        return "holds an authorization link whose answer does not come back to this computer"
+    if not query.get("redirect_uri"):
+        return "holds an authorization link whose answer does not come back to this computer"
     return None
 
 

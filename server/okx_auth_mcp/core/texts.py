@@ -39,9 +39,20 @@ def expires_in_minutes(expires_in: int) -> int:
     return max(1, expires_in // 60)
 
 
-def login_link(lang: Lang, site: SiteId, verification_uri: str, user_code: str, expires_in: int) -> str:
-    """The login template up to its last line: where to go, the code, how long it lasts."""
+def login_link(lang: Lang, site: SiteId, verification_uri: str, user_code: str | None, expires_in: int) -> str:
+    """The login template up to its last line: where to go, the code, how long it lasts. A redirect login
+    (PKCE, code) has no code to type: its text is ours, in the template's shape."""
     minutes = expires_in_minutes(expires_in)
+    if user_code is None:
+        if lang == "zh":
+            return (
+                "请在浏览器中打开下面的链接，登录 OKX 并确认授权：\n\n"
+                f"站点：{site}\n链接：{verification_uri}\n（有效期 {minutes} 分钟）"
+            )
+        return (
+            "Please open the link below in your browser, sign in to OKX and approve the access:\n\n"
+            f"Site: {site}\nURL: {verification_uri}\n(Valid for {minutes} minutes)"
+        )
     if lang == "zh":
         return (
             "请在浏览器中打开下面的链接并输入验证码完成授权：\n"
@@ -67,7 +78,7 @@ _COME_BACK: dict[Lang, str] = {
 }
 
 
-def login_started(lang: Lang, site: SiteId, verification_uri: str, user_code: str, expires_in: int) -> str:
+def login_started(lang: Lang, site: SiteId, verification_uri: str, user_code: str | None, expires_in: int) -> str:
     """OKX's template: the link, and the request to come back and say done."""
     return login_link(lang, site, verification_uri, user_code, expires_in) + "\n\n" + _COME_BACK[lang]
 
@@ -91,12 +102,16 @@ _ENDED: dict[Lang, dict[LoginEndReason | None, str]] = {
         "expired": "验证码已过期，登录未完成。",
         "denied": "授权被拒绝，登录未完成。",
         "session_expired": "登录会话已失效，需要重新登录。",
+        "failed": "授权未能完成，登录未完成。",
+        "interrupted": "等待授权的程序已退出，登录未完成。",
     },
     "en": {
         None: "You are not logged in to OKX.",
         "expired": "The verification code expired before authorization was completed.",
         "denied": "The authorization was denied in the browser.",
         "session_expired": "Your OKX session has ended and you need to log in again.",
+        "failed": "The authorization could not be completed.",
+        "interrupted": "The program waiting for the authorization stopped before it was completed.",
     },
 }
 _RETRY: dict[Lang, dict[LoginEndReason | None, str]] = {
@@ -105,12 +120,16 @@ _RETRY: dict[Lang, dict[LoginEndReason | None, str]] = {
         "expired": "需要重新登录吗？",
         "denied": "需要重新登录吗？",
         "session_expired": "需要现在重新登录吗？",
+        "failed": "需要重新登录吗？",
+        "interrupted": "需要重新登录吗？",
     },
     "en": {
         None: "",
         "expired": " Do you want to retry?",
         "denied": " Do you want to retry?",
         "session_expired": " Do you want to log in now?",
+        "failed": " Do you want to retry?",
+        "interrupted": " Do you want to retry?",
     },
 }
 
@@ -157,8 +176,12 @@ SITE_QUESTION = "您需要选择要连接的 OKX 站点 / Choose the OKX site to
 """The message of the form that asks for the site; the form's choices are the menu's lines."""
 
 
-def open_link_request(lang: Lang, site: SiteId, user_code: str) -> str:
+def open_link_request(lang: Lang, site: SiteId, user_code: str | None) -> str:
     """The message of the client's own "open this link" request; the code is to be typed on that page."""
+    if user_code is None:
+        if lang == "zh":
+            return f"打开 OKX 授权页面（站点：{site}），登录并确认授权。"
+        return f"Open the OKX authorization page (site: {site}), sign in and approve the access."
     if lang == "zh":
         return f"打开 OKX 授权页面（站点：{site}），输入验证码 {user_code} 完成授权。"
     return f"Open the OKX authorization page (site: {site}) and enter the code {user_code} to authorize."

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from okx_auth_mcp import __version__
+from okx_auth_mcp.core.authorization_code import ClientAuth
 from okx_auth_mcp.core.oauth_errors import BadResponse, DiscoveryFailed, OAuthError, OkxError
 from okx_auth_mcp.core.oauth_wire import (
     DEVICE_CODE_GRANT,
@@ -64,8 +65,8 @@ class OAuthHttp:
         status, raw = self.send(method, url, what, **kwargs)
         return status, decode_json(raw, status, what)
 
-    def _post_form(self, url: str, form: Mapping[str, str], what: str) -> Any:
-        status, body = self.send_json("POST", url, what, data=dict(form))
+    def _post_form(self, url: str, form: Mapping[str, str], what: str, headers: Mapping[str, str] | None = None) -> Any:
+        status, body = self.send_json("POST", url, what, data=dict(form), headers=dict(headers or {}))
         if status != 200:
             raise error_from_body(status, body, what)
         okx = okx_error_in_success(body)
@@ -108,6 +109,8 @@ class OAuthHttp:
         return parse(Registration, body, "client registration")
 
     def device_authorize(self, metadata: ServerMetadata, client_id: str, scope: str) -> DeviceAuthorization:
+        if metadata.device_authorization_endpoint is None:
+            raise BadResponse("discovery: the server's metadata names no device_authorization_endpoint")
         body = self._post_form(
             metadata.device_authorization_endpoint,
             {"client_id": client_id, "scope": scope},
@@ -121,21 +124,37 @@ class OAuthHttp:
         form = {"grant_type": DEVICE_CODE_GRANT, "device_code": device_code, "client_id": client_id}
         return self._token(token_endpoint, form, "token")
 
-    def refresh(self, token_endpoint: str, client_id: str, refresh_token: str) -> TokenResponse:
-        form = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id}
-        return self._token(token_endpoint, form, "token refresh")
+    def exchange_code(
+        self, token_endpoint: str, client: ClientAuth, code: str, redirect_uri: str, verifier: str
+    ) -> TokenResponse:
+        """The authorization code for tokens (RFC 6749 §4.1.3, with the PKCE verifier, RFC 7636 §4.5)."""
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+        return self._token(token_endpoint, {**form, "code_verifier": verifier}, "code exchange", client)
 
-    def _token(self, token_endpoint: str, form: Mapping[str, str], what: str) -> TokenResponse:
+    def refresh(
+        self, token_endpoint: str, client_id: str, refresh_token: str, client: ClientAuth | None = None
+    ) -> TokenResponse:
+        form = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id}
+        return self._token(token_endpoint, form, "token refresh", client)
+
+    def _token(
+        self, token_endpoint: str, form: Mapping[str, str], what: str, client: ClientAuth | None = None
+    ) -> TokenResponse:
+        headers: dict[str, str] = {}
+        if client is not None:
+            form, headers = client.applied(form)
         try:
-            body = self._post_form(token_endpoint, form, what)
+            body = self._post_form(token_endpoint, form, what, headers)
         except OkxError as exc:
             raise as_token_error(exc) from None
         return parse(TokenResponse, body, what)
 
-    def revoke(self, revocation_endpoint: str, client_id: str, token: str, hint: str) -> None:
+    def revoke(
+        self, revocation_endpoint: str, client_id: str, token: str, hint: str, client: ClientAuth | None = None
+    ) -> None:
         """RFC 7009: HTTP 200 means revoked (or already invalid); the body, if any, carries nothing."""
-        form = {"token": token, "token_type_hint": hint, "client_id": client_id}
-        status, raw = self.send("POST", revocation_endpoint, "revocation", data=form)
+        form, headers = (client or ClientAuth(client_id)).applied({"token": token, "token_type_hint": hint})
+        status, raw = self.send("POST", revocation_endpoint, "revocation", data=form, headers=headers)
         if status != 200:
             try:
                 body = decode_json(raw, status, "revocation")

@@ -51,6 +51,13 @@ def open_service(settings: Settings, clock: Clock = time.time) -> AuthService:
     """The service for ``settings.backend`` (module docstring)."""
     if settings.backend == "native":
         return AuthService(settings, clock)
+    if settings.grant != "device":  # OKX's CLI knows the device flow only
+        if settings.backend == "okx-cli":
+            raise ConfigError(
+                f"OKX_OAUTH_GRANT={settings.grant} needs this server's own OAuth client: OKX's okx CLI logs in with "
+                "the device flow only. Set OKX_AUTH_BACKEND=native (or auto)"
+            )
+        return AuthService(settings, clock)
     if _names_our_auth_bin(settings.environ.get("OKX_AUTH_BIN", "")):
         if settings.backend == "okx-cli":
             raise ConfigError(

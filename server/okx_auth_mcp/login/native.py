@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
+from okx_auth_mcp.core.authorization_code import ClientAuth
 from okx_auth_mcp.core.gate import Event, Gate, State, status_of, stored
 from okx_auth_mcp.core.login_state import AuthState, LoginPending, LoginSkipped, pending_view
 from okx_auth_mcp.core.oauth_errors import (
@@ -22,10 +23,11 @@ from okx_auth_mcp.core.oauth_errors import (
     SlowDown,
     TokenError,
 )
-from okx_auth_mcp.core.oauth_wire import SLOW_DOWN_STEP, ServerMetadata, TrustPolicy
+from okx_auth_mcp.core.oauth_wire import SLOW_DOWN_STEP
+from okx_auth_mcp.core.okx_profiles import ConfigError
 from okx_auth_mcp.core.records import (
     MAX_INTERVAL_SECONDS,
-    Endpoints,
+    LoginEndReason,
     PendingLogin,
     Session,
 )
@@ -39,9 +41,14 @@ from okx_auth_mcp.edges.state_store import (
     StoreError,
 )
 from okx_auth_mcp.login.backend import Claim
+from okx_auth_mcp.login.device_login import registered_client_id, start_device_login
 from okx_auth_mcp.login.errors import AlreadyLoggedIn, NotLoggedIn, PendingElsewhere
 from okx_auth_mcp.login.native_records import NativeRecords, fresh, or_none_if_unusable, session_from
+from okx_auth_mcp.login.session_client import session_client
 from okx_auth_mcp.login.settings import BackendName, Settings, load_okx_config
+
+if TYPE_CHECKING:
+    from okx_auth_mcp.login.redirect_login import RedirectLogins
 
 
 class NativeBackend:
@@ -59,12 +66,27 @@ class NativeBackend:
         self.records = NativeRecords(settings, store)
         self._clock = clock
         self._http = http or OAuthHttp(timeout=settings.http_timeout)
+        self._redirects: RedirectLogins | None = None
 
     @property
     def tokens(self) -> NativeBackend:
         return self
 
+    @property
+    def redirects(self) -> RedirectLogins:
+        """The redirect logins' listener (PKCE, code), loaded on first use: the device flow never needs it."""
+        if self._redirects is None:
+            from okx_auth_mcp.login.redirect_login import RedirectLogins
+
+            self._redirects = RedirectLogins(self.settings, self._http, self.store, self.records, self._clock)
+        return self._redirects
+
+    def _stop_listening(self) -> None:
+        if self._redirects is not None:  # never loaded: nothing listens
+            self._redirects.close()
+
     def close(self) -> None:
+        self._stop_listening()
         self._http.close()
 
     # ----- reading ---------------------------------------------------------------------------------
@@ -97,10 +119,20 @@ class NativeBackend:
         if damaged is not None:
             raise damaged
         if pending is not None:
-            if pending.live(now):
+            if self._live(pending, now):
                 return AuthState("pending", pending.site, pending=pending, login=pending_view(pending, now))
-            return AuthState("not_logged_in", reason=pending.outcome or "expired")
+            return AuthState("not_logged_in", reason=pending.outcome or self._end_reason(pending, now))
         return AuthState("not_logged_in")
+
+    def _orphaned(self, pending: PendingLogin) -> bool:
+        return pending.listener is not None and self.redirects.orphaned(pending)
+
+    def _live(self, pending: PendingLogin, now: float) -> bool:
+        """The one test of a pending login that can still finish: not ended, not expired, not orphaned."""
+        return pending.live(now) and not self._orphaned(pending)
+
+    def _end_reason(self, pending: PendingLogin, now: float) -> LoginEndReason:
+        return "interrupted" if now < pending.expires_at and self._orphaned(pending) else "expired"
 
     # ----- the login -------------------------------------------------------------------------------
 
@@ -117,20 +149,25 @@ class NativeBackend:
         endpoints = {
             "token_endpoint": metadata.token_endpoint,
             "device_authorization_endpoint": metadata.device_authorization_endpoint,
+            "authorization_endpoint": metadata.authorization_endpoint,
             "registration_endpoint": metadata.registration_endpoint,
             "revocation_endpoint": metadata.revocation_endpoint,
         }
         bad = untrusted_endpoint(policy, endpoints)
         if bad is not None:
             raise BadResponse(f"discovery: the metadata names a {bad} outside the issuer's hosts")
-        client_id = self._client_id(issuer, metadata)
+        redirect = self.settings.grant != "device"  # PKCE or code: the configured client, no registration
+        client_id = None if redirect else registered_client_id(self._http, self.records, issuer, metadata)
         with self.store.locked("starting a login"):
             now = self._clock()
             started = self._started(site, now)
             if started is not None:
                 return started
             claim.check()
-            pending = self._start_device_login(site, now, policy, metadata, client_id)
+            if client_id is None:
+                pending = self.redirects.start(site, now, policy, metadata)
+            else:
+                pending = start_device_login(self._http, self.settings.scope, site, now, policy, metadata, client_id)
             self.records.write_pending(pending)
             claim.spend()  # after the login is on disk: a retry that sees the choice spent also sees the login
         return pending_view(pending, now)
@@ -138,7 +175,7 @@ class NativeBackend:
     def _started(self, site: SiteId, now: float) -> LoginPending | None:
         """The live login for ``site`` if there is one; raises when another login or a session is in the way."""
         pending = self.pending()
-        if pending is not None and pending.live(now):
+        if pending is not None and self._live(pending, now):
             if pending.site != site:
                 raise PendingElsewhere(
                     f"a login for {pending.site} is pending; finish it, or log out to choose another site"
@@ -156,6 +193,7 @@ class NativeBackend:
         pending = self.pending()
         return (
             pending is not None
+            and pending.device_code is not None  # a redirect login is finished by its listener, not polled
             and pending.live(now)
             and (pending.last_poll_at is None or now - pending.last_poll_at >= pending.interval)
         )
@@ -186,28 +224,33 @@ class NativeBackend:
             # A keyring that is locked keeps the tokens from us: refused before anything is deleted, or the live
             # refresh token would stay in the keyring, unrevoked, with no file naming it.
             session = or_none_if_unusable(self.session, keep=KeyringLocked)
+            client = (
+                None if session is None else session_client(self.settings, session.endpoints)
+            )  # refused before any deletion
             stored("logged_in" if session is not None else "not_logged_in").apply(Event.LOGGED_OUT)
+            self._stop_listening()
             for delete in (self.records.delete_session, self.records.delete_pending):
                 try:
                     delete()
                 except StoreError as exc:
                     failures.append(exc)
-        revoked = session is not None and self._revoke(session)  # even when its file could not be deleted
+        revoked = session is not None and client is not None and self._revoke(session, client)  # even undeleted
         if failures:
             raise failures[0]
         return revoked
 
-    def _revoke(self, session: Session) -> bool:
+    def _revoke(self, session: Session, client: ClientAuth) -> bool:
         """Revoke the refresh token (else the access token); best effort: False when it did not happen."""
         endpoint = session.endpoints.revocation_endpoint
         if endpoint is None:
             return False
-        client_id = session.endpoints.client_id
+        token, hint = (
+            (session.refresh_token, "refresh_token")
+            if session.refresh_token
+            else (session.access_token, "access_token")
+        )
         try:
-            if session.refresh_token is not None:
-                self._http.revoke(endpoint, client_id, session.refresh_token, "refresh_token")
-            else:
-                self._http.revoke(endpoint, client_id, session.access_token, "access_token")
+            self._http.revoke(endpoint, session.endpoints.client_id, token, hint, client)
         except OAuthError:
             return False
         return True
@@ -216,6 +259,7 @@ class NativeBackend:
         """RFC 8628 has no way to withdraw a device code at the server: the code dies with its lifetime, and
         nothing here polls it again."""
         with self.store.locked("cancelling a login"):
+            self._stop_listening()
             pending = or_none_if_unusable(self.pending)  # a file that holds no login is deleted too
             if pending is not None and user_code is not None and pending.user_code != user_code:
                 return False
@@ -245,10 +289,19 @@ class NativeBackend:
                 raise InvalidGrant("invalid_grant", "the access token expired and there is no refresh token")
             e = session.endpoints
             try:
-                tokens = self._http.refresh(e.token_endpoint, e.client_id, session.refresh_token)
+                tokens = self._http.refresh(
+                    e.token_endpoint, e.client_id, session.refresh_token, session_client(self.settings, e)
+                )
             except (InvalidGrant, AccessDenied, ExpiredToken) as exc:
                 self.records.delete_session()  # the grant is over, however the server words it
                 raise InvalidGrant(exc.error, exc.description) from exc
+            except TokenError as exc:
+                if e.grant == "code" and exc.error == "invalid_client":  # the app's secret, not the session
+                    raise ConfigError(
+                        "OKX refused this app's client authentication (invalid_client): check OKX_OAUTH_CLIENT_SECRET; "
+                        "the session is kept"
+                    ) from None
+                raise
             # The server has rotated the refresh token: the new pair is saved before anything else happens, so a
             # process killed from here on loses nothing. Killed before this line, the session is lost.
             renewed = session_from(session.site, e, tokens, now, " ".join(session.scopes), session.refresh_token)
@@ -291,44 +344,13 @@ class NativeBackend:
 
     # ----- internals -------------------------------------------------------------------------------
 
-    def _client_id(self, issuer: str, metadata: ServerMetadata) -> str:
-        """This installation's client at ``issuer``: registered on first use (the request outside the lock; two
-        processes that race each keep the client they registered), then saved under the lock."""
-        client_id = self.records.registrations()[1].clients.get(issuer)
-        if client_id is None:
-            client_id = self._http.register(metadata).client_id
-            self.records.save_client_id(issuer, client_id)
-        return client_id
-
-    def _start_device_login(
-        self, site: SiteId, now: float, policy: TrustPolicy, metadata: ServerMetadata, client_id: str
-    ) -> PendingLogin:
-        device = self._http.device_authorize(metadata, client_id, self.settings.scope)
-        policy.check(device.verification_uri)
-        if device.verification_uri_complete is not None:
-            policy.check(device.verification_uri_complete)
-        endpoints = Endpoints(
-            issuer=policy.issuer,
-            client_id=client_id,
-            token_endpoint=metadata.token_endpoint,
-            revocation_endpoint=metadata.revocation_endpoint,
-        )
-        return PendingLogin(
-            site=site,
-            endpoints=endpoints,
-            device_code=device.device_code,
-            user_code=device.user_code,
-            verification_uri=device.verification_uri,
-            expires_at=now + device.expires_in,
-            interval=device.interval,
-            scope=self.settings.scope,
-        )
-
     def _poll(self, pending: PendingLogin, now: float) -> AuthState:
         """One token request, unless the last one was less than ``interval`` ago. Caller holds the lock."""
         gate = Gate(State.PENDING, pending.site)
         waiting = AuthState("pending", pending.site, pending=pending, login=pending_view(pending, now))
-        if pending.last_poll_at is not None and now - pending.last_poll_at < pending.interval:
+        if pending.device_code is None or (
+            pending.last_poll_at is not None and now - pending.last_poll_at < pending.interval
+        ):
             return waiting
         gate.require(Event.AUTHORIZED, Event.LOGIN_ENDED)  # before the request, which a device code survives once
         e = pending.endpoints

@@ -43,7 +43,10 @@ class NativeRecords:
 
     def pending(self) -> PendingLogin | None:
         """The pending login, checked as its server answer was (``StoreCorrupt`` when it fails)."""
-        return self._checked(PENDING_FILE, "pending", PendingLogin, pending_problem)
+        client_id = self.settings.client_id if self.settings.grant != "device" else None
+        return self._checked(
+            PENDING_FILE, "pending", PendingLogin, lambda record, policy: pending_problem(record, policy, client_id)
+        )
 
     def session(self) -> Session | None:
         """The session, checked as its server answers were (``StoreCorrupt`` when it fails)."""

@@ -96,6 +96,15 @@ class AuthService:
             return None
         return self.backend.records.storage.describe(SESSION_FILE)
 
+    def termid(self) -> str | None:
+        """The ``TERMID`` header API calls carry: this installation's device id, which OKX-Connect asks of client
+        devices (device and PKCE sessions); None for an app server's session (the ``code`` grant, seed 003)."""
+        if isinstance(self.backend, NativeBackend):
+            session = self.backend.session()
+            if session is not None and session.endpoints.grant == "code":
+                return None
+        return self.store.device_id()
+
     def auth_state(self, now: float | None = None) -> AuthState:
         """The OAuth status from local state: no request, no poll, no refresh."""
         return self.backend.auth_state(self._clock() if now is None else now)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, cast, get_args
 
+from okx_auth_mcp.core.authorization_code import GRANTS, Grant, RedirectUri, redirect_uri
 from okx_auth_mcp.core.oauth_wire import is_safe_issuer
 from okx_auth_mcp.core.okx_profiles import ConfigError, OkxConfig
 from okx_auth_mcp.edges import okx_config
@@ -39,6 +40,13 @@ class Settings:
     keyring), ``file`` (the 0600 state files), or ``auto`` (the keyring when a real one answers, else file)."""
     keyring_timeout: float = DEFAULT_KEYRING_TIMEOUT_SECONDS
     """OKX_AUTH_KEYRING_TIMEOUT: the longest wait for one keyring call (a locked keyring prompts, or hangs)."""
+    grant: Grant = "device"
+    """OKX_OAUTH_GRANT: ``device`` (the device flow with dynamic registration), ``pkce`` (an app on the user's
+    device: OKX_OAUTH_CLIENT_ID, no secret) or ``code`` (an app server: OKX_OAUTH_CLIENT_ID and
+    OKX_OAUTH_CLIENT_SECRET); the last two come back to OKX_OAUTH_REDIRECT_URI, on loopback."""
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    redirect: RedirectUri = field(default_factory=lambda: redirect_uri(None))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -59,6 +67,7 @@ class Settings:
         if storage not in get_args(StorageChoice):
             raise ConfigError("OKX_AUTH_STORAGE must be auto, keyring or file")
         keyring_timeout = _seconds(env, "OKX_AUTH_KEYRING_TIMEOUT", DEFAULT_KEYRING_TIMEOUT_SECONDS, least=0.1)
+        grant, client_id, client_secret, redirect = _grant(env)
         return cls(
             state_dir=default_state_dir(env),
             environ=env,
@@ -69,7 +78,41 @@ class Settings:
             backend=cast(BackendChoice, backend),
             storage=cast(StorageChoice, storage),
             keyring_timeout=keyring_timeout,
+            grant=grant,
+            client_id=client_id,
+            client_secret=client_secret,
+            redirect=redirect,
         )
+
+
+def _grant(env: Mapping[str, str]) -> tuple[Grant, str | None, str | None, RedirectUri]:
+    """OKX_OAUTH_GRANT and what it needs, checked before any request; a ConfigError names the variable, never
+    its value (a secret pasted into the wrong one must not be shown)."""
+    grant = env.get("OKX_OAUTH_GRANT") or "device"
+    if grant not in GRANTS:
+        raise ConfigError("OKX_OAUTH_GRANT must be device, pkce or code")
+    client_id = env.get("OKX_OAUTH_CLIENT_ID") or None
+    secret = env.get("OKX_OAUTH_CLIENT_SECRET") or None
+    if grant == "device":
+        return "device", None, None, redirect_uri(None)
+    if client_id is None:
+        raise ConfigError(f"OKX_OAUTH_GRANT={grant} needs OKX_OAUTH_CLIENT_ID: the client id OKX issued to the app")
+    if len(client_id) > 256 or not client_id.isascii() or not client_id.isprintable() or " " in client_id:
+        raise ConfigError("OKX_OAUTH_CLIENT_ID must be the client id OKX issued: printable ASCII, no spaces")
+    if grant == "code" and secret is None:
+        raise ConfigError("OKX_OAUTH_GRANT=code needs OKX_OAUTH_CLIENT_SECRET: the app server's client secret")
+    if grant == "pkce" and secret is not None:
+        raise ConfigError(
+            "OKX_OAUTH_GRANT=pkce takes no OKX_OAUTH_CLIENT_SECRET (an app on the user's device keeps no secret); "
+            "use OKX_OAUTH_GRANT=code for an app server"
+        )
+    if secret is not None and (len(secret) > 512 or not secret.isascii() or not secret.isprintable()):
+        raise ConfigError("OKX_OAUTH_CLIENT_SECRET must be printable ASCII, as OKX issues it")
+    try:
+        redirect = redirect_uri(env.get("OKX_OAUTH_REDIRECT_URI"))
+    except ValueError as exc:
+        raise ConfigError(f"OKX_OAUTH_REDIRECT_URI {exc}") from None
+    return cast(Grant, grant), client_id, secret, redirect
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float, least: float = 0.0) -> float:

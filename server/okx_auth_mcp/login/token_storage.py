@@ -129,12 +129,12 @@ class TokenStorage:
         keyring, _ = self.chosen()
         site = str(data["site"])
         old = self._raw(name)
-        if keyring is None:
+        public = {key: value for key, value in data.items() if key not in SECRET_FIELDS[kind]}
+        secrets = {key: data[key] for key in SECRET_FIELDS[kind] if data.get(key) is not None}
+        if keyring is None or not secrets:  # OKX_AUTH_STORAGE=file, or nothing secret (a redirect login's record)
             self.store.write_json(name, {**data, "storage": "file"})
             self._forget_entries(kind, old)  # OKX_AUTH_STORAGE=file: the explicit way back out
             return "file"
-        public = {key: value for key, value in data.items() if key not in SECRET_FIELDS[kind]}
-        secrets = {key: data[key] for key in SECRET_FIELDS[kind] if data.get(key) is not None}
         entry = random.token_hex(16)
         try:
             if old is not None:  # what a read finds once the entry exists, even if nothing after it happens

@@ -183,7 +183,10 @@ def _verify_oauth(service: AuthService, site: SiteId, api: OkxApi) -> Outcome:
 
 def _oauth_account(service: AuthService, site: SiteId, api: OkxApi, token: str) -> AccountConfig:
     """``GET /api/v5/account/config`` with ``token``; ``SessionRejected`` when OKX refuses the token."""
-    headers = {"Authorization": f"Bearer {token}", "TERMID": service.store.device_id()}
+    headers = {"Authorization": f"Bearer {token}"}
+    termid = service.termid()
+    if termid is not None:
+        headers["TERMID"] = termid
     try:
         return api.account_config(service.api_base_url(), headers)
     except Unauthorized:

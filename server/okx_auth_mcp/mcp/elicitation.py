@@ -80,7 +80,7 @@ async def offer_link(ctx: Context, lang: Lang, login: LoginPending) -> InputRequ
         key=OPEN_LINK_KEY,
         message=texts.open_link_request(lang, login.site, login.user_code),
         url=login.verification_uri,
-        elicitation_id=f"okx-login-{login.site}-{login.user_code}",
+        elicitation_id=f"okx-login-{login.site}-{login.user_code or 'redirect'}",
     )
 
 

@@ -205,12 +205,14 @@ def register(mcp: MCPServer, service: AuthService, *, setup_note: Callable[[Lang
         )
 
     @mcp.tool(
-        title="Start OKX login (device code)",
+        title="Start OKX login",
         annotations=ToolAnnotations(
             read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True
         ),
         description=(
-            "Starts an OKX OAuth login and returns at once with a link and a code for the user (it never waits). "
+            "Starts an OKX OAuth login and returns at once with a link for the user, and a code to type there for "
+            "the device login (the PKCE and authorization-code logins an app is configured for have no code: the "
+            "user opens the link and approves; it never waits). "
             "Requires `site` and `site_ticket` from choose_site, for the site the user chose just now; without "
             "them it refuses. Do not call it if preflight said api_key_configured or logged_in. Show `reply` to "
             "the user verbatim in your own message (the link and code must be visible as chat text), then WAIT "

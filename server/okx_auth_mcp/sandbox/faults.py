@@ -1,14 +1,15 @@
 """What the sandbox answers when a test asks an endpoint to misbehave, and the error bodies it answers with.
 
 ``SandboxState.faults`` maps an endpoint's name (``discovery``, ``discovery_oidc``, ``register``, ``device``,
-``token``, ``revoke``, ``account``, ``time``) to one of: ``http_500``, ``http_404``, ``http_401`` (no body),
-``not_json``, ``oversized``, ``wrong_shape``, ``hang:SECONDS``, ``trickle`` (a body a byte at a time),
+``token``, ``revoke``, ``authorize``, ``account``, ``time``) to one of: ``http_500``, ``http_404``, ``http_401``
+(no body), ``not_json``, ``oversized``, ``wrong_shape``, ``hang:SECONDS``, ``trickle`` (a body a byte at a time),
 ``okx:CODE`` (an OKX error body), ``oauth:ERROR`` (an RFC 6749 error with hostile prose), one of
 :data:`HOSTILE` (an HTTP 200 answer crafted to break a client: JSON nested 20000 deep, a number of 5000
 digits, an ``expires_in`` of 10**400, tokens with control characters); ``wrong_issuer`` (discovery),
 ``foreign_verification_uri`` / ``foreign_complete_uri`` and ``uri_suffix:TEXT`` / ``complete_suffix:TEXT``
-(device authorization: TEXT is appended to the link) are answered by the endpoint itself, with a good status
-and a wrong value.
+(device authorization: TEXT is appended to the link), ``redirect_error:CODE``, ``wrong_iss`` and ``no_iss``
+(the consent page's redirect: :mod:`~okx_auth_mcp.sandbox.consent`) are answered by the endpoint itself, with a
+good status and a wrong value.
 """
 
 from __future__ import annotations
@@ -36,7 +37,16 @@ HOSTILE: dict[str, bytes] = {
     "infinite_time": b'{"code": "0", "msg": "", "data": [{"ts": 1e400}]}',
 }
 """Answers (HTTP 200, ``application/json``) that a careless client chokes on."""
-_BY_ENDPOINT = ("foreign_verification_uri", "foreign_complete_uri", "wrong_issuer", "uri_suffix:", "complete_suffix:")
+_BY_ENDPOINT = (
+    "foreign_verification_uri",
+    "foreign_complete_uri",
+    "wrong_issuer",
+    "uri_suffix:",
+    "complete_suffix:",
+    "redirect_error:",
+    "wrong_iss",
+    "no_iss",
+)
 
 
 def oauth_error(error: str, description: str, status: int = 400) -> JSONResponse:

@@ -1,8 +1,12 @@
 """The sandbox's OAuth endpoints: RFC 8414 discovery, RFC 7591 registration (public clients only), RFC 8628
-device authorization, the token endpoint (``device_code`` and ``refresh_token`` grants) and RFC 7009 revocation.
+device authorization, the token endpoint (``device_code``, ``authorization_code`` and ``refresh_token``
+grants) and RFC 7009 revocation. The authorization endpoint, a page, is :mod:`~okx_auth_mcp.sandbox.consent`.
 
-Refresh tokens rotate; presenting a refresh token that was already rotated is treated as theft (RFC 9700
-§4.14.2): the whole grant is revoked. Polling faster than ``interval`` earns ``slow_down``.
+Every endpoint a client calls authenticates it first (:mod:`~okx_auth_mcp.sandbox.client_auth`: a confidential
+client with its secret, Basic or in the body; a public one by its ``client_id``). The ``authorization_code``
+grant is :mod:`~okx_auth_mcp.sandbox.code_grant`. Refresh tokens rotate; presenting a refresh token that was
+already rotated is treated as theft (RFC 9700 §4.14.2): the whole grant is revoked. Polling faster than
+``interval`` earns ``slow_down``.
 """
 
 from __future__ import annotations
@@ -13,10 +17,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from okx_auth_mcp.sandbox import client_auth
+from okx_auth_mcp.sandbox.clients import SandboxClient
+from okx_auth_mcp.sandbox.code_grant import CODE_GRANT, code_grant
+from okx_auth_mcp.sandbox.consent import AUTHORIZE_PATH
 from okx_auth_mcp.sandbox.faults import faulted, oauth_error
-from okx_auth_mcp.sandbox.state import Device, Grant, SandboxState
+from okx_auth_mcp.sandbox.state import SCOPES, Device, Grant, SandboxState
 
-SCOPES = ("read_only", "trade")
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 _CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
 
@@ -32,13 +39,19 @@ def routes(state: SandboxState) -> list[Route]:
         return JSONResponse(
             {
                 "issuer": "https://another-issuer.example" if wrong else issuer,
+                "authorization_endpoint": f"{issuer}{AUTHORIZE_PATH}",
                 "device_authorization_endpoint": f"{issuer}/oauth/device/code",
                 "token_endpoint": f"{issuer}/oauth/token",
                 "registration_endpoint": f"{issuer}/oauth/register",
                 "revocation_endpoint": f"{issuer}/oauth/revoke",
-                "grant_types_supported": [DEVICE_GRANT, "refresh_token"],
+                "grant_types_supported": [DEVICE_GRANT, CODE_GRANT, "refresh_token"],
+                "response_types_supported": ["code"],
+                "response_modes_supported": ["query"],
+                "code_challenge_methods_supported": ["S256"],
                 "scopes_supported": list(SCOPES),
-                "token_endpoint_auth_methods_supported": ["none"],
+                "token_endpoint_auth_methods_supported": list(client_auth.AUTH_METHODS),
+                "revocation_endpoint_auth_methods_supported": list(client_auth.AUTH_METHODS),
+                "authorization_response_iss_parameter_supported": True,
             }
         )
 
@@ -55,8 +68,9 @@ def routes(state: SandboxState) -> list[Route]:
         if not isinstance(grants, list) or DEVICE_GRANT not in grants:
             return oauth_error("invalid_client_metadata", "grant_types must include the device_code grant")
         client_id = f"sbx-{secrets.token_hex(8)}"
-        with state.lock:
-            state.clients.add(client_id)
+        name = body.get("client_name")
+        named = name if isinstance(name, str) and name.isprintable() and len(name) <= 64 else ""
+        state.add_client(SandboxClient(client_id, named, self_registered=True))
         return JSONResponse(
             {
                 "client_id": client_id,
@@ -70,10 +84,12 @@ def routes(state: SandboxState) -> list[Route]:
     async def device_code(request: Request) -> Response:
         if (fault := await faulted(state, "device")) is not None:
             return fault
-        form = await request.form()
-        client_id, scope = str(form.get("client_id", "")), str(form.get("scope", ""))
-        if client_id not in state.clients:
-            return oauth_error("invalid_client", "unknown client_id", 401)
+        form = {k: str(v) for k, v in (await request.form()).items()}
+        with state.lock:
+            client = client_auth.authenticate(state, request, form)
+        if isinstance(client, Response):
+            return client
+        client_id, scope = client.client_id, form.get("scope", "")
         if not scope or any(s not in SCOPES for s in scope.split()):
             return oauth_error("invalid_scope", f"scopes must be among {', '.join(SCOPES)}")
         user_code = "-".join("".join(secrets.choice(_CODE_ALPHABET) for _ in range(4)) for _ in range(2))
@@ -102,9 +118,9 @@ def routes(state: SandboxState) -> list[Route]:
             }
         )
 
-    def device_grant(form: dict[str, str]) -> Response:
+    def device_grant(client: SandboxClient, form: dict[str, str]) -> Response:
         device = state.devices.get(form.get("device_code", ""))
-        if device is None or device.client_id != form.get("client_id") or device.consumed:
+        if device is None or device.client_id != client.client_id or device.consumed:
             return oauth_error("invalid_grant", "unknown or used device_code")
         now = state.clock()
         if now >= device.expires_at:
@@ -122,9 +138,9 @@ def routes(state: SandboxState) -> list[Route]:
         device.consumed = True
         return JSONResponse(state.mint(Grant(device.client_id, device.scope)))
 
-    def refresh_grant(form: dict[str, str]) -> Response:
+    def refresh_grant(client: SandboxClient, form: dict[str, str]) -> Response:
         token = state.refresh_tokens.get(form.get("refresh_token", ""))
-        if token is None or token.grant.client_id != form.get("client_id"):
+        if token is None or token.grant.client_id != client.client_id:
             return oauth_error("invalid_grant", "unknown refresh token")
         if token.superseded:
             token.grant.revoked = True
@@ -143,23 +159,33 @@ def routes(state: SandboxState) -> list[Route]:
             return fault
         form = {k: str(v) for k, v in (await request.form()).items()}
         with state.lock:
-            if form.get("client_id") not in state.clients:
-                return oauth_error("invalid_client", "unknown client_id", 401)
+            client = client_auth.authenticate(state, request, form)
+            if isinstance(client, Response):
+                return client
             if form.get("grant_type") == DEVICE_GRANT:
-                return device_grant(form)
+                return device_grant(client, form)
+            if form.get("grant_type") == CODE_GRANT:
+                return code_grant(state, client, form)
             if form.get("grant_type") == "refresh_token":
-                return refresh_grant(form)
-        return oauth_error("unsupported_grant_type", "device_code and refresh_token only")
+                return refresh_grant(client, form)
+        return oauth_error("unsupported_grant_type", "device_code, authorization_code and refresh_token only")
 
     async def revoke(request: Request) -> Response:
         if (fault := await faulted(state, "revoke")) is not None:
             return fault
-        form = await request.form()
-        value = str(form.get("token", ""))
+        form = {k: str(v) for k, v in (await request.form()).items()}
+        value = form.get("token", "")
+        claimed = client_auth.credentials(request, form)
+        if isinstance(claimed, Response):
+            return claimed
         with state.lock:
+            if claimed.client_id in state.clients:  # a known client must prove it; an unknown one revokes nothing
+                client = client_auth.check(state, claimed)
+                if isinstance(client, Response):
+                    return client
             kind = "refresh_token" if value in state.refresh_tokens else "access_token"
             found = state.refresh_tokens.get(value) or state.access_tokens.get(value)
-            if found is not None and found.grant.client_id == form.get("client_id"):
+            if found is not None and found.grant.client_id == claimed.client_id:
                 found.grant.revoked = True
                 state.revoked.append(kind)
             else:
