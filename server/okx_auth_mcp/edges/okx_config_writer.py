@@ -38,11 +38,11 @@ from okx_auth_mcp.core.okx_profiles import ConfigError, ConfigParseError
 from okx_auth_mcp.edges.okx_config import config_path
 from okx_auth_mcp.edges.state_files import (
     StoreError,
+    Unfit,
     create_file,
-    foreign,
     make_directory,
     read_file,
-    writable_by_others,
+    unfit,
     write_file,
 )
 
@@ -164,15 +164,10 @@ def _check_home(directory: Path) -> None:
         return
     except OSError as exc:
         raise ConfigError(f"{directory} cannot be read: {exc.strerror}") from None
-    if not stat.S_ISDIR(info.st_mode):
-        raise ConfigError(f"{directory}, where OKX keeps config.toml, is not a directory; nothing was changed")
-    if foreign(info):
-        raise ConfigError(f"{directory} belongs to another user; nothing was changed (chown it back to your user)")
-    if writable_by_others(info):
-        mode = oct(stat.S_IMODE(info.st_mode))[2:]
-        raise ConfigError(
-            f"{directory} can be changed by other users (mode {mode}); nothing was changed: chmod 700 {directory}"
-        )
+    problem = unfit(info, directory=True)
+    if problem is not None:
+        kind = f"{directory}, where OKX keeps config.toml, is not a directory; nothing was changed"
+        raise _refusal(directory, info, problem, kind, "nothing was changed", "chmod 700")
     if not os.access(directory, os.W_OK | os.X_OK):
         raise ConfigError(f"{directory} is read-only for you; nothing was changed")
 
@@ -202,22 +197,27 @@ def _read(path: Path) -> bytes | None:
         return None
     except OSError as exc:
         raise ConfigError(f"{path} cannot be read: {exc.strerror}") from None
-    if foreign(info):
-        raise ConfigError(f"{path} belongs to another user; it was not changed (chown it back to your user)")
-    if writable_by_others(info):
-        mode = oct(stat.S_IMODE(info.st_mode))[2:]
-        raise ConfigError(f"{path} can be changed by other users (mode {mode}); it was not changed: chmod 600 {path}")
     # Said here in the config file's own words: the state files' reader would advise deleting the file.
-    if not stat.S_ISREG(info.st_mode):
-        raise ConfigError(f"{path} is not a regular file (a directory, a pipe, a device?); it was not changed")
-    if info.st_size > MAX_CONFIG_BYTES:
-        raise ConfigError(
-            f"{path} is larger than an OKX config file can be ({MAX_CONFIG_BYTES} bytes); it was not changed"
-        )
+    problem = unfit(info, directory=False, limit=MAX_CONFIG_BYTES)
+    if problem is not None:
+        kind = f"{path} is not a regular file (a directory, a pipe, a device?); it was not changed"
+        raise _refusal(path, info, problem, kind, "it was not changed", "chmod 600")
     try:
         return read_file(path, MAX_CONFIG_BYTES)
     except StoreError as exc:
         raise ConfigError(str(exc)) from None
+
+
+def _refusal(path: Path, info: os.stat_result, problem: Unfit, kind: str, unchanged: str, chmod: str) -> ConfigError:
+    """``state_files.unfit``'s finding about OKX's config file or its directory, in their own words."""
+    if problem == "kind":
+        return ConfigError(kind)
+    if problem == "foreign":
+        return ConfigError(f"{path} belongs to another user; {unchanged} (chown it back to your user)")
+    if problem == "writable_by_others":
+        mode = oct(stat.S_IMODE(info.st_mode))[2:]
+        return ConfigError(f"{path} can be changed by other users (mode {mode}); {unchanged}: {chmod} {path}")
+    return ConfigError(f"{path} is larger than an OKX config file can be ({MAX_CONFIG_BYTES} bytes); {unchanged}")
 
 
 def _parse(path: Path, raw: bytes | None) -> dict[str, Any]:

@@ -23,7 +23,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 MAX_STATE_FILE_BYTES = 64 * 1024
 """Far above anything this program writes (a session is about 2 KB)."""
@@ -56,13 +56,32 @@ def _posix_owner() -> int | None:
     return None if getuid is None else int(getuid())
 
 
-def foreign(info: os.stat_result) -> bool:
+def _foreign(info: os.stat_result) -> bool:
     uid = _posix_owner()
     return uid is not None and info.st_uid != uid
 
 
-def writable_by_others(info: os.stat_result) -> bool:
+def _writable_by_others(info: os.stat_result) -> bool:
     return _posix_owner() is not None and bool(stat.S_IMODE(info.st_mode) & 0o022)
+
+
+Unfit = Literal["kind", "foreign", "writable_by_others", "too_large"]
+"""Why a path may not hold secrets: not what it must be (a directory, a regular file), another user's, open to
+others' changes, or larger than its contents can be."""
+
+
+def unfit(info: os.stat_result, *, directory: bool, limit: int | None = None) -> Unfit | None:
+    """The one check of a path that holds secrets, in the order a refusal names them; each caller words it (the
+    state directory, a state file, OKX's config file and its directory)."""
+    if not (stat.S_ISDIR(info.st_mode) if directory else stat.S_ISREG(info.st_mode)):
+        return "kind"
+    if _foreign(info):
+        return "foreign"
+    if _writable_by_others(info):
+        return "writable_by_others"
+    if limit is not None and info.st_size > limit:
+        return "too_large"
+    return None
 
 
 def check_directory(directory: Path) -> bool:
@@ -74,17 +93,18 @@ def check_directory(directory: Path) -> bool:
         return False
     except OSError as exc:
         raise StoreError(f"state directory {directory} cannot be read: {exc.strerror}") from None
-    if not stat.S_ISDIR(info.st_mode):
+    problem = unfit(info, directory=True)
+    if problem == "kind":
         raise StoreError(
             f"the state directory {directory} is not a directory; move that file away, or set "
             "OKX_AUTH_MCP_STATE_DIR to another place"
         )
-    if foreign(info):
+    if problem == "foreign":
         raise UnsafeDirectory(
             f"the state directory {directory} belongs to another user (uid {info.st_uid}); nothing in it is "
             f"used. Run: chown -R $(id -un) {directory}"
         )
-    if writable_by_others(info):
+    if problem == "writable_by_others":
         raise UnsafeDirectory(
             f"the state directory {directory} can be changed by other users (mode {stat.S_IMODE(info.st_mode):04o}); "
             f"nothing in it is used. Run: chmod 700 {directory}"
@@ -108,19 +128,20 @@ def _not_regular(path: Path) -> StoreCorrupt:
 
 
 def _check_file(path: Path, info: os.stat_result, limit: int) -> None:
-    if not stat.S_ISREG(info.st_mode):
+    problem = unfit(info, directory=False, limit=limit)
+    if problem == "kind":
         raise _not_regular(path)
-    if foreign(info):
+    if problem == "foreign":
         raise UnsafeFile(
             f"{path} belongs to another user (uid {info.st_uid}) and was not used; delete it (okx-auth-mcp "
             "logout does that for the session and a pending login)"
         )
-    if writable_by_others(info):
+    if problem == "writable_by_others":
         raise UnsafeFile(
             f"{path} can be changed by other users (mode {stat.S_IMODE(info.st_mode):04o}) and was not used. "
             "Delete it (okx-auth-mcp logout does that for the session and a pending login) and log in again"
         )
-    if info.st_size > limit:
+    if problem == "too_large":
         raise StoreCorrupt(f"{path} is larger than any file okx-auth-mcp writes; {RECOVER}")
 
 
