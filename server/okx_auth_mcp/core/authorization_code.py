@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import quote, urlencode, urlsplit
 
+from okx_auth_mcp.core.diagnosis.urls import bracketed
+
 Grant = Literal["device", "pkce", "code"]
 GRANTS: tuple[Grant, ...] = ("device", "pkce", "code")
 DEFAULT_REDIRECT_PATH = "/callback"
@@ -70,16 +72,12 @@ class RedirectUri:
     path: str
 
     def with_port(self, port: int) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{port}{self.path}"
+        return f"http://{bracketed(self.host)}:{port}{self.path}"
 
     def registered(self) -> str:
         """The URI as the app registers it at the server: without a port when any free one is taken (a loopback
         redirect matches at any port, RFC 8252 §7.3)."""
-        if self.port:
-            return self.with_port(self.port)
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}{self.path}"
+        return self.with_port(self.port) if self.port else f"http://{bracketed(self.host)}{self.path}"
 
 
 def redirect_uri(value: str | None) -> RedirectUri:

@@ -18,7 +18,9 @@ from types import TracebackType
 from typing import Literal, Self
 
 import uvicorn
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Scope
+
+from okx_auth_mcp.core.diagnosis.urls import bracketed
 
 LOOPBACK = "127.0.0.1"
 LOOPBACK6 = "::1"
@@ -95,9 +97,15 @@ def bind(host: str, port: int) -> list[socket.socket]:
     raise OSError(errno.EADDRINUSE, f"no port free on both 127.0.0.1 and ::1 in {_FREE_PORT_ATTEMPTS} attempts")
 
 
+def names_host(scope: Scope, host: str) -> bool:
+    """Whether a request names exactly ``host`` (``address:port``) as its one ``Host`` header: what a page of
+    ours on loopback answers and nothing else (DNS rebinding)."""
+    return [value for name, value in scope.get("headers", []) if name == b"host"] == [host.encode("ascii")]
+
+
 def url_of(sock: socket.socket) -> str:
     host, port = sock.getsockname()[:2]
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    return f"http://{bracketed(host)}:{port}"
 
 
 def uvicorn_server(app: ASGIApp, lifespan: Literal["on", "off"]) -> uvicorn.Server:

@@ -45,7 +45,7 @@ from okx_auth_mcp.core.okx_codes import describe_okx_code
 from okx_auth_mcp.core.okx_config_edit import ProfileExists
 from okx_auth_mcp.core.okx_profiles import ConfigError
 from okx_auth_mcp.core.texts import Lang, expires_in_minutes
-from okx_auth_mcp.edges.loopback import LOOPBACK, BackgroundServer
+from okx_auth_mcp.edges.loopback import LOOPBACK, BackgroundServer, names_host
 from okx_auth_mcp.edges.okx_api import OkxApi
 from okx_auth_mcp.edges.okx_config import config_path
 from okx_auth_mcp.login.api_key_setup import Saved, save_and_verify
@@ -245,8 +245,7 @@ class ApiKeyPages:
 
         async def app(scope: Scope, receive: Receive, send: Send) -> None:
             """Every request names exactly this server as its one ``Host`` (DNS rebinding), before any route."""
-            hosts = [value for name, value in scope.get("headers", []) if name == b"host"]
-            if scope["type"] == "http" and hosts != [own_host.encode("ascii")]:
+            if scope["type"] == "http" and not names_host(scope, own_host):
                 await _gone(self._lang(), "forbidden")(scope, receive, send)
                 return
             await routed(scope, receive, send)

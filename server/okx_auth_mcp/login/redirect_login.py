@@ -40,13 +40,14 @@ from okx_auth_mcp.core.authorization_code import (
     client_auth,
     verifier_from,
 )
+from okx_auth_mcp.core.diagnosis.urls import bracketed
 from okx_auth_mcp.core.oauth_errors import BadResponse, OAuthError
 from okx_auth_mcp.core.oauth_wire import ServerMetadata, TrustPolicy
 from okx_auth_mcp.core.okx_profiles import ConfigError
 from okx_auth_mcp.core.records import Endpoints, Listener, PendingLogin
 from okx_auth_mcp.core.redirect_landing import CSP, Landing, landing_page
 from okx_auth_mcp.core.sites import SiteId
-from okx_auth_mcp.edges.loopback import BackgroundServer
+from okx_auth_mcp.edges.loopback import BackgroundServer, names_host
 from okx_auth_mcp.edges.oauth_client import OAuthHttp
 from okx_auth_mcp.edges.processes import alive, this_process
 from okx_auth_mcp.edges.state_store import StateStore
@@ -217,14 +218,13 @@ class RedirectLogins:
 
     def _app(self, port: int) -> ASGIApp:
         redirect = self._settings.redirect
-        own_host = (f"[{redirect.host}]" if ":" in redirect.host else redirect.host) + f":{port}"
+        own_host = f"{bracketed(redirect.host)}:{port}"
 
         async def app(scope: Scope, receive: Receive, send: Send) -> None:
             """Only GET on the redirect's own path and ``Host`` (matched literally: no route patterns)."""
-            hosts = [value for name, value in scope.get("headers", []) if name == b"host"]
             if scope["type"] != "http":
                 return
-            if hosts != [own_host.encode("ascii")]:
+            if not names_host(scope, own_host):
                 response: Response = _landing("not_this_login", 403)
             elif scope["path"] != redirect.path or scope["method"] != "GET":
                 response = _landing("not_this_login", 404)

@@ -13,6 +13,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 
+from okx_auth_mcp.core.diagnosis.urls import bracketed
 from okx_auth_mcp.edges.loopback import url_of, uvicorn_server
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ def transport_security(addresses: str | Sequence[str], port: int) -> TransportSe
     """Accept exactly this server's own ``Host`` values (each bound address, and ``localhost``), and ``Origin``
     values of the same origin (a browser page from anywhere else, including another local port, is refused).
     Clients that are not browsers send no ``Origin``."""
-    literals = [f"[{a}]" if ":" in a else a for a in _listed(addresses)]
+    literals = [bracketed(a) for a in _listed(addresses)]
     hosts = sorted({*(f"{literal}:{port}" for literal in literals), f"localhost:{port}"})
     return TransportSecuritySettings(
         enable_dns_rebinding_protection=True,

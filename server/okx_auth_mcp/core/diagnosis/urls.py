@@ -26,7 +26,7 @@ def is_ip(host: str) -> bool:
     return True
 
 
-def _bracketed(host: str) -> str:
+def bracketed(host: str) -> str:
     """An IPv6 literal in brackets, as it is written next to a port."""
     return f"[{host}]" if ":" in host else host
 
@@ -40,7 +40,7 @@ def host_port(url: str) -> tuple[str, int]:
 def display(url: str) -> str:
     """``host:port`` (``[v6]:port``) of ``url``: how a host is named in the checklist."""
     host, port = host_port(url)
-    return f"{_bracketed(host)}:{port}"
+    return f"{bracketed(host)}:{port}"
 
 
 def _origin_and_path(value: str, schemes: tuple[str, ...]) -> tuple[str, str] | None:
@@ -53,7 +53,7 @@ def _origin_and_path(value: str, schemes: tuple[str, ...]) -> tuple[str, str] | 
         return None
     if parts.scheme not in schemes or not host or not (is_ip(host) or _HOST_RE.match(host)):
         return None
-    netloc = _bracketed(host) if port is None else f"{_bracketed(host)}:{port}"
+    netloc = bracketed(host) if port is None else f"{bracketed(host)}:{port}"
     return f"{parts.scheme}://{netloc}", parts.path.rstrip("/")
 
 
