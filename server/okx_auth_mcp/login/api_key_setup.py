@@ -65,23 +65,19 @@ def save_and_verify(
     # From here on the key is saved, whatever fails: a failure makes the result "unchecked", never "not saved".
     in_effect = True
     try:
-        keyed = service.config().api_key_profile()
+        config = service.config()  # read once: what OKX's client now uses, and the saved profile to check
+        keyed = config.api_key_profile()
         in_effect = keyed is not None and keyed.name == profile.name
-        outcome = verify_saved(service, api, clock, profile.name)
+        saved = _file_profile(config.profiles, profile.name)
+        outcome = verify_api_key(saved, service.settings.environ, str(config.path), api, clock)
     except CHECK_FAILURES as exc:
         log.info("API key of profile %s saved; the check could not run (%s)", profile.name, type(exc).__name__)
         return Saved(profile.name, profile.site, profile.demo, written, None, exc, in_effect)
     return Saved(profile.name, profile.site, profile.demo, written, outcome, None, in_effect)
 
 
-def verify_saved(service: AuthService, api: OkxApi, clock: Callable[[], float], name: str) -> Verified | KeyRejected:
-    """One signed request with the key of the file's profile ``name``, as ``verify_credentials`` sends it."""
-    config = service.config()
-    profile = _file_profile(config.profiles, name)
-    return verify_api_key(profile, service.settings.environ, str(config.path), api, clock)
-
-
 def _file_profile(profiles: tuple[Profile, ...], name: str) -> Profile:
+    """The file's API-key profile ``name``, which one signed request checks as ``verify_credentials`` sends it."""
     found = [p for p in profiles if p.name == name and p.has_api_key]
     if not found:
         raise ConfigError(f"there is no API-key profile named {name!r} in config.toml")
