@@ -261,7 +261,7 @@ def test_a_profile_name_that_would_break_the_toml_is_refused_as_a_usage_error(
         main([*INIT, "--site", "global", "--live", f"--profile={name}"])
     assert exited.value.code == 2
     err = capsys.readouterr().err
-    assert "argument --profile: the profile name must be 1-64 letters, digits" in err
+    assert "argument --profile: the profile name must be 1-80 letters, digits" in err
     assert not config_file(isolated_env).exists()
 
 

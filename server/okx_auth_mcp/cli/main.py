@@ -1,6 +1,7 @@
 """``okx-auth-mcp``: the command line. Each command family is a module of this package with its own
 ``add_commands``: ``serve`` (serve, sandbox, demo), ``login``, ``session`` (status, logout, token),
-``config_show`` (config show), ``config_init`` (config init), ``diagnose``. Exit codes: ``cli.common``."""
+``config_show`` (config show), ``config_init`` (config init), ``config_remove`` (config remove),
+``diagnose``, ``broker`` (broker ...). Exit codes: ``cli.common``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from okx_auth_mcp import __version__
-from okx_auth_mcp.cli import config_init, config_remove, config_show, diagnose, login, serve, session
+from okx_auth_mcp.cli import broker, config_init, config_remove, config_show, diagnose, login, serve, session
 from okx_auth_mcp.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, encodable_output
 from okx_auth_mcp.core.okx_profiles import ConfigError
 
@@ -43,6 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config_init.add_commands(config_commands)
     config_remove.add_commands(config_commands)
     diagnose.add_commands(commands)
+    broker.add_commands(commands)
 
     encodable_output()
     args = parser.parse_args(with_command(sys.argv[1:] if argv is None else argv))

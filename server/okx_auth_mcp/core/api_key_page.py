@@ -220,7 +220,7 @@ def read_form(lang: Lang, form: Mapping[str, str]) -> Submission | Refused:
 
 def _kept(form: Mapping[str, str]) -> dict[str, str]:
     """The values a refused form shows again: site, mode, profile name and the replace box; never a secret."""
-    kept = {name: form[name] for name in ("site", "mode", "profile") if name in form and len(form[name]) <= 64}
+    kept = {name: form[name] for name in ("site", "mode", "profile") if name in form and len(form[name]) <= 80}
     if form.get("replace") == "yes":
         kept["replace"] = "yes"
     return kept

@@ -9,7 +9,10 @@ OAuth, are the only remedies), ``clock`` (the request's time was refused: this c
 ``site_host`` (the key does not exist on the host it was sent to), ``region`` (not available on the
 configured site), ``session`` (the OAuth token is over), ``login`` (a device login ended), ``retry``
 (OKX is busy or limiting: try again later), ``setup`` (the key or account needs a change at OKX),
-``bug`` (a malformed request: ours to fix).
+``not_broker`` (a Broker endpoint refused an account that is not a broker of that kind), ``bug`` (a malformed
+request: ours to fix).
+
+The Broker codes (595xx, 596xx) are those of OKX's REST error table for sub-accounts and brokers.
 
 53007 and 53008 are absent on purpose: OKX's published OAuth error table (53000-53017) has no such codes.
 """
@@ -19,11 +22,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-CodeKind = Literal["key_rejected", "clock", "site_host", "region", "session", "login", "retry", "setup", "bug"]
+CodeKind = Literal[
+    "key_rejected", "clock", "site_host", "region", "session", "login", "retry", "setup", "not_broker", "bug"
+]
 
 _BUG = "This is a bug in okx-auth-mcp; please report it."
 _REPLACE_OR_OAUTH = (
     "Replace the API key (create a new one on OKX's API page), or remove the API-key profile and log in with OAuth."
+)
+_BROKER_PROFILE = (
+    "Set OKX_AUTH_BROKER_PROFILE to the profile holding the broker (main) account's API key, created on the "
+    "broker account itself."
 )
 _REGION = (
     "Check that the site in use (the profile's site, or the OAuth login's) is the one the OKX account was "
@@ -55,6 +64,8 @@ CODES: dict[str, OkxCode] = {
     "50061": OkxCode(
         "Too many requests or connections for this account", "Send fewer requests; retry in a few seconds.", "retry"
     ),
+    "50014": OkxCode("A required parameter was empty", _BUG, "bug"),
+    "51000": OkxCode("OKX refused a parameter of the request", _BUG, "bug"),
     # ----- the API key and the request's authentication ----------------------------------------------
     "50100": OkxCode("The API key is frozen or lacks a permission OKX requires", _REPLACE_OR_OAUTH, "key_rejected"),
     "50101": OkxCode(
@@ -99,6 +110,47 @@ CODES: dict[str, OkxCode] = {
     "51734": OkxCode(
         "This feature is not available on the configured site for the account's country", _REGION, "region"
     ),
+    # ----- sub-accounts and brokers ------------------------------------------------------------------
+    "59500": OkxCode("Only the main account's API key may do this", _BROKER_PROFILE, "setup"),
+    "59501": OkxCode(
+        "The sub-account has the most API keys OKX allows (50)",
+        "Delete a key the sub-account no longer uses (broker_subaccount_api_keys lists them), then retry.",
+        "setup",
+    ),
+    "59502": OkxCode(
+        "Another API key of this sub-account has this label", "Choose another label for the new key.", "setup"
+    ),
+    "59503": OkxCode("An API key binds at most 20 IP addresses", _BUG, "bug"),
+    "59504": OkxCode(
+        "This sub-account cannot have the withdraw permission", "Create the key without withdraw.", "setup"
+    ),
+    "59505": OkxCode("OKX refused the new key's passphrase format", _BUG, "bug"),
+    "59506": OkxCode("That API key does not exist", "Check the key (broker_subaccount_api_keys lists them).", "setup"),
+    "59508": OkxCode("The sub-account is suspended", "Check the sub-account's status with OKX.", "setup"),
+    "59510": OkxCode(
+        "The sub-account does not exist, or is not one of this broker's",
+        "Check its name: broker_subaccounts lists the broker's sub-accounts.",
+        "setup",
+    ),
+    "59512": OkxCode(
+        "OKX does not allow this permission for a broker's sub-accounts", "Create the key without it.", "setup"
+    ),
+    "59602": OkxCode("The number of API keys exceeds OKX's limit", "Delete a key no longer used, then retry.", "setup"),
+    "59604": OkxCode("Only the main account's API key may use this endpoint", _BROKER_PROFILE, "not_broker"),
+    "59605": OkxCode(
+        "That API key is not one of this sub-account's",
+        "Check the key and the sub-account (broker_subaccount_api_keys lists its keys).",
+        "setup",
+    ),
+    "59608": OkxCode(
+        "This profile's account is not a broker account: only a broker account may use OKX's Broker endpoints",
+        _BROKER_PROFILE,
+        "not_broker",
+    ),
+    "59610": OkxCode("OKX knows no broker for this account", _BROKER_PROFILE, "not_broker"),
+    "59611": OkxCode("The broker is not verified yet", "Finish the broker's verification with OKX.", "not_broker"),
+    "59615": OkxCode("The begin and end dates are more than 180 days apart", _BUG, "bug"),
+    "59616": OkxCode("The begin date is after the end date", _BUG, "bug"),
     # ----- OAuth (OKX's published table) -------------------------------------------------------------
     "53000": OkxCode("Invalid token", "Log in again.", "session"),
     "53001": OkxCode("Authorization canceled", "Start the login again and approve it in the browser.", "login"),

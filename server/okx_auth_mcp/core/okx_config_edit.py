@@ -17,7 +17,7 @@ from typing import Any, Literal
 from okx_auth_mcp.core.okx_profiles import ENV_PROFILE, ConfigError
 from okx_auth_mcp.core.sites import SITES, SiteId
 
-PROFILE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z")
+PROFILE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}\Z")
 """A profile name that is a bare TOML key and an ``okx --profile`` argument: letters, digits, ``_`` and ``-``."""
 MAX_VALUE_LENGTH = 256
 PASSPHRASE_LENGTHS = (8, 32)
@@ -75,7 +75,7 @@ def problem_of(field_name: FieldName, value: str) -> Problem | None:
 def problem_message(field_name: FieldName, problem: Problem) -> str:
     """The problem in words, naming the field, never the value."""
     if problem == "name":
-        return "the profile name must be 1-64 letters, digits, '_' or '-', starting with a letter or digit"
+        return "the profile name must be 1-80 letters, digits, '_' or '-', starting with a letter or digit"
     if problem == "reserved":
         return f"the profile name {ENV_PROFILE} stands for OKX's environment variables; choose another name"
     if problem == "characters":

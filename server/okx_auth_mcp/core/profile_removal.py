@@ -40,7 +40,7 @@ VERSION = 1
 PREFIX = f"okxr{VERSION}"
 CONFIRMATION_TTL_SECONDS = 600
 MAX_NAME_LENGTH = 128
-"""The longest profile name taken for a removal: twice what this server writes, far more than a person types."""
+"""The longest profile name taken for a removal: more than this server writes (80), far more than a person types."""
 CONFIRMING_REPLIES = ("yes", "是")
 """What the question asks for; ``yes`` in any case (``YES``, ``Yes``)."""
 

@@ -108,14 +108,14 @@ def invalid_value(lang: Lang, field_name: FieldName, problem: Problem) -> str:
     low, high = PASSPHRASE_LENGTHS
     if lang == "zh":
         return {
-            "name": "Profile 名称须为 1-64 个字母、数字、'_' 或 '-'，以字母或数字开头。",
+            "name": "Profile 名称须为 1-80 个字母、数字、'_' 或 '-'，以字母或数字开头。",
             "reserved": "Profile 名称 env 代表 OKX 的环境变量，请换一个名称。",
             "characters": f"{label} 须为 1-{MAX_VALUE_LENGTH} 个可打印的 ASCII 字符。",
             "spaces": f"{label} 的首尾不能有空格。",
             "passphrase_length": f"Passphrase 须为 {low}-{high} 个字符（OKX 的要求）。",
         }[problem] + "请重新输入。"
     return {
-        "name": "The profile name must be 1-64 letters, digits, '_' or '-', starting with a letter or digit.",
+        "name": "The profile name must be 1-80 letters, digits, '_' or '-', starting with a letter or digit.",
         "reserved": "The profile name env stands for OKX's environment variables; choose another name.",
         "characters": f"The {label} must be 1-{MAX_VALUE_LENGTH} printable ASCII characters.",
         "spaces": f"The {label} must not start or end with a space.",

@@ -1,4 +1,5 @@
-"""The HTTP edge for OKX's REST API: one GET, bounded and validated before use; the account the credential
+"""The HTTP edge for OKX's REST API: one request (a GET, or a POST of a JSON body), bounded and validated before
+use; the account the credential
 belongs to (:meth:`OkxApi.account_config`) and OKX's clock (:meth:`OkxApi.server_time`).
 
 Every request has the timeout, the body size cap and the body deadline of
@@ -57,7 +58,7 @@ class AccountConfig(Frozen):
 
 
 class OkxApi:
-    """GET requests to OKX's REST API. A client per request: these calls are rare, and a profile's requests
+    """Requests to OKX's REST API. A client per request: these calls are rare, and a profile's requests
     must not share connections with another's."""
 
     def __init__(self, timeout: float) -> None:
@@ -65,22 +66,32 @@ class OkxApi:
 
     def get(self, base_url: str, request_path: str, headers: Mapping[str, str], what: str) -> list[Any]:
         """The ``data`` of a successful answer to ``GET base_url + request_path``."""
+        return self.send("GET", base_url, request_path, headers, what)
+
+    def send(
+        self, method: str, base_url: str, request_path: str, headers: Mapping[str, str], what: str, body: str = ""
+    ) -> list[Any]:
+        """The ``data`` of a successful answer to ``METHOD base_url + request_path``; ``body`` is a POST's JSON,
+        exactly as it was signed."""
         if not is_safe_issuer(base_url):
             raise ValueError("OKX API requests go to https URLs only (plain http on loopback)")
         url = base_url.rstrip("/") + request_path
+        extra: dict[str, Any] = {"headers": dict(headers)}
+        if method == "POST":
+            extra = {"headers": {**headers, "Content-Type": "application/json"}, "content": body.encode("utf-8")}
         with make_client(self._timeout) as client:
-            status, raw = send_bounded(client, self._timeout, "GET", url, what, headers=dict(headers))
+            status, raw = send_bounded(client, self._timeout, method, url, what, **extra)
         try:
-            body = decode_json(raw, status, what)
+            answer = decode_json(raw, status, what)
         except BadResponse:
             if status == UNAUTHORIZED:
                 raise Unauthorized(f"{what}: HTTP 401 without an OKX error body") from None
             if status >= 500:
                 raise BadResponse(f"{what}: the server failed (HTTP {status})") from None
             raise
-        code = okx_code(body)
+        code = okx_code(answer)
         if code is not None and code != "0":
-            msg = body.get("msg")
+            msg = answer.get("msg")
             raise OkxError(code, msg[:_MSG_LIMIT] if isinstance(msg, str) else "", status)
         if status == UNAUTHORIZED:
             raise Unauthorized(f"{what}: HTTP 401 without an OKX error body")
@@ -88,7 +99,7 @@ class OkxApi:
             raise BadResponse(f"{what}: {'the server failed' if status >= 500 else 'unexpected'} HTTP {status}")
         if code is None:
             raise BadResponse(f"{what}: the answer carries no OKX code")
-        data = body.get("data")
+        data = answer.get("data")
         if not isinstance(data, list):
             raise BadResponse(f"{what}: data: expected a list")
         return data

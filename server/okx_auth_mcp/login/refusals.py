@@ -7,6 +7,23 @@ from __future__ import annotations
 
 from okx_auth_mcp.core import texts
 from okx_auth_mcp.core.api_keys import ClockSkew, ProfileUnusable, RegionRestricted, SessionRejected, SiteHostMismatch
+from okx_auth_mcp.core.broker_confirmation import (
+    KeyConfirmationExpired,
+    KeyConfirmationInvalid,
+    KeyConfirmationMismatch,
+    KeyConfirmationUsed,
+)
+from okx_auth_mcp.core.broker_rules import (
+    BrokerArgumentError,
+    BrokerNotEnabled,
+    BrokerProfileUnusable,
+    KeyAnswerUnfit,
+    KeyNotSaved,
+    KeyOutcomeUnknown,
+    NotBroker,
+    RateLimited,
+    WithdrawNotConfirmed,
+)
 from okx_auth_mcp.core.gate import GateRefused
 from okx_auth_mcp.core.oauth_errors import (
     BadResponse,
@@ -17,7 +34,7 @@ from okx_auth_mcp.core.oauth_errors import (
     PhishingGuard,
 )
 from okx_auth_mcp.core.okx_cli_output import OkxAuthMissing, OkxCliError, OkxCliMissing, OkxCliTimeout, OkxCliTooOld
-from okx_auth_mcp.core.okx_config_edit import ConfigChanged, NoSuchProfile
+from okx_auth_mcp.core.okx_config_edit import ConfigChanged, NoSuchProfile, ProfileExists
 from okx_auth_mcp.core.okx_profiles import ConfigError
 from okx_auth_mcp.core.profile_removal import (
     ConfirmationExpired,
@@ -55,7 +72,47 @@ _ASK_AGAIN = (
     "confirmation_ticket; never answer for them."
 )
 
+_ASK_KEY_AGAIN = (
+    "Nothing was created. Next: only if the user still wants the key, call broker_create_subaccount_api_key again "
+    "with the same arguments and no ticket, show its question verbatim, and pass the user's own reply with the new "
+    "confirmation_ticket; never answer for them."
+)
+_BROKER_SETUP = (
+    "Next: tell the user; they set OKX_AUTH_BROKER_PROFILE to the config profile holding the broker (main) "
+    "account's API key (okx-auth-mcp config init saves one) and restart the server."
+)
+
+_SHOW_AND_CHECK = "Next: show this to the user verbatim; do not retry before they checked."
+
+_BROKER: list[tuple[type[Exception], str, str]] = [
+    (KeyConfirmationExpired, "confirmation_expired", "The user's confirmation is too old to count. " + _ASK_KEY_AGAIN),
+    (KeyConfirmationMismatch, "confirmation_mismatch", _ASK_KEY_AGAIN),
+    (KeyConfirmationUsed, "confirmation_used", _ASK_KEY_AGAIN),
+    (KeyConfirmationInvalid, "confirmation_invalid", "Pass the ticket exactly as returned. " + _ASK_KEY_AGAIN),
+    (
+        BrokerArgumentError,
+        "invalid_arguments",
+        "Next: correct the parameter named (the rule is given) and call again; never guess a value the user did not "
+        "give.",
+    ),
+    (BrokerNotEnabled, "broker_not_configured", _BROKER_SETUP),
+    (BrokerProfileUnusable, "broker_profile_unusable", _BROKER_SETUP),
+    (NotBroker, "not_broker", "Nothing was changed. " + _BROKER_SETUP),
+    (RateLimited, "rate_limited", "Next: wait the time named, then call once more; do not retry in a loop."),
+    (WithdrawNotConfirmed, "withdraw_not_confirmed", "Nothing was created. " + _ASK_KEY_AGAIN),
+    (KeyAnswerUnfit, "key_answer_unfit", _SHOW_AND_CHECK),
+    (KeyOutcomeUnknown, "key_outcome_unknown", _SHOW_AND_CHECK),
+    (KeyNotSaved, "key_not_saved", "Next: show this to the user verbatim."),
+    (
+        ProfileExists,
+        "profile_exists",
+        "Nothing was created or changed. Next: ask again (the question then says it replaces that profile), or choose "
+        "another label.",
+    ),
+]
+
 _NEXT: list[tuple[type[Exception], str, str]] = [
+    *_BROKER,
     (SiteNotConfirmed, "site_not_confirmed", _RESTART),
     (
         SiteMismatch,
@@ -292,6 +349,16 @@ _TERMINAL_NEXT: dict[str, str] = {
     "no_such_profile": "okx-auth-mcp config show lists the profiles",
     "invalid_profile_name": "name a profile as okx-auth-mcp config show lists it",
     "env_profile": "unset OKX_API_KEY, OKX_SECRET_KEY and OKX_PASSPHRASE where they are set",
+    "invalid_arguments": "correct the option named and run the command again",
+    "broker_not_configured": "set OKX_AUTH_BROKER_PROFILE to the profile holding the broker account's API key",
+    "broker_profile_unusable": "set OKX_AUTH_BROKER_PROFILE to the profile holding the broker account's API key",
+    "not_broker": "set OKX_AUTH_BROKER_PROFILE to the profile holding the broker account's API key",
+    "rate_limited": "wait the time named, then run it once more",
+    "withdraw_not_confirmed": "run it at a terminal and answer the withdraw question, or leave withdraw out",
+    "key_answer_unfit": "check the sub-account's keys on OKX (okx-auth-mcp broker keys SUBACCT)",
+    "key_outcome_unknown": "check the sub-account's keys on OKX (okx-auth-mcp broker keys SUBACCT)",
+    "key_not_saved": "delete the key on OKX and create a new one",
+    "profile_exists": "run it again: it asks again, on the file as it is now",
 }
 
 

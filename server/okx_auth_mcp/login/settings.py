@@ -47,6 +47,10 @@ class Settings:
     client_id: str | None = None
     client_secret: str | None = field(default=None, repr=False)
     redirect: RedirectUri = field(default_factory=lambda: redirect_uri(None))
+    broker_tools: bool = False
+    """OKX_AUTH_BROKER_TOOLS=1: the broker tools are offered (off by default: a trader's tool list stays short)."""
+    broker_profile: str | None = None
+    """OKX_AUTH_BROKER_PROFILE: the config profile holding the broker account's API key (never a default)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -68,6 +72,7 @@ class Settings:
             raise ConfigError("OKX_AUTH_STORAGE must be auto, keyring or file")
         keyring_timeout = _seconds(env, "OKX_AUTH_KEYRING_TIMEOUT", DEFAULT_KEYRING_TIMEOUT_SECONDS, least=0.1)
         grant, client_id, client_secret, redirect = _grant(env)
+        broker_tools, broker_profile = _broker(env)
         return cls(
             state_dir=default_state_dir(env),
             environ=env,
@@ -82,6 +87,8 @@ class Settings:
             client_id=client_id,
             client_secret=client_secret,
             redirect=redirect,
+            broker_tools=broker_tools,
+            broker_profile=broker_profile,
         )
 
 
@@ -113,6 +120,20 @@ def _grant(env: Mapping[str, str]) -> tuple[Grant, str | None, str | None, Redir
     except ValueError as exc:
         raise ConfigError(f"OKX_OAUTH_REDIRECT_URI {exc}") from None
     return cast(Grant, grant), client_id, secret, redirect
+
+
+_ON, _OFF = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
+
+
+def _broker(env: Mapping[str, str]) -> tuple[bool, str | None]:
+    """OKX_AUTH_BROKER_TOOLS and OKX_AUTH_BROKER_PROFILE, checked (a profile name as OKX's config file has them)."""
+    switch = env.get("OKX_AUTH_BROKER_TOOLS", "").strip().lower()
+    if switch not in _ON + _OFF:
+        raise ConfigError("OKX_AUTH_BROKER_TOOLS must be 1 (the broker tools are offered) or 0")
+    profile = env.get("OKX_AUTH_BROKER_PROFILE", "").strip() or None
+    if profile is not None and (len(profile) > 128 or not profile.isprintable()):
+        raise ConfigError("OKX_AUTH_BROKER_PROFILE must name a profile of OKX's config file (as config show lists it)")
+    return switch in _ON, profile
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float, least: float = 0.0) -> float:

@@ -1,5 +1,6 @@
 """The MCP server's assembly: the login tools (``login_tools``), ``verify_credentials`` (``verify_tool``),
-``diagnose`` (``diagnose_tool``) and ``remove_api_key_profile`` (``profile_tools``) on one
+``diagnose`` (``diagnose_tool``), ``remove_api_key_profile`` (``profile_tools``) and, with
+``OKX_AUTH_BROKER_TOOLS=1``, the broker tools (``broker_tools``, ``broker_key_tool``) on one
 :class:`~okx_auth_mcp.mcp.boundary.GatedServer`. Wiring only: the procedure is ``login``'s, the texts ``core``'s."""
 
 from __future__ import annotations
@@ -15,10 +16,21 @@ from okx_auth_mcp.core import guidance
 from okx_auth_mcp.login import verify
 from okx_auth_mcp.login.api_key_page import ApiKeyPages
 from okx_auth_mcp.login.backends import open_service
+from okx_auth_mcp.login.broker_client import open_broker
+from okx_auth_mcp.login.broker_keys import BrokerKeys
 from okx_auth_mcp.login.refusals import KNOWN_FAILURES, terminal_line
+from okx_auth_mcp.login.secret_page import SecretPages
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
-from okx_auth_mcp.mcp import api_key_tools, diagnose_tool, login_tools, profile_tools, verify_tool
+from okx_auth_mcp.mcp import (
+    api_key_tools,
+    broker_key_tool,
+    broker_tools,
+    diagnose_tool,
+    login_tools,
+    profile_tools,
+    verify_tool,
+)
 from okx_auth_mcp.mcp.boundary import GatedServer
 
 
@@ -36,6 +48,10 @@ def build_server(service: AuthService) -> GatedServer:
     api_key_tools.register(mcp, pages)
     diagnose_tool.register(mcp, service)
     profile_tools.register(mcp, service)
+    if service.settings.broker_tools:  # off by default: a trader's tool list stays short
+        broker = open_broker(service)
+        broker_tools.register(mcp, broker)
+        broker_key_tool.register(mcp, BrokerKeys(broker, SecretPages()))
     return mcp
 
 
