@@ -5,9 +5,10 @@ Every request is counted under its route's name (``broker_subaccounts``, ``broke
 ``broker_create_key``, ``broker_keys``, ``broker_rebate_links``, ``broker_rebate_generate``,
 ``broker_if_rebate``), then meets its faults (the same names), then the signed-request check every API-key
 route shares (:func:`~okx_auth_mcp.sandbox.api_routes.authenticated`); a key that is not a broker's of the
-route's kind (``SandboxApiKey.broker``: ``dma`` or ``fd``) gets 59608 (HTTP 200); then the route's rate limit
-for the broker account (:data:`~okx_auth_mcp.sandbox.broker_state.RATE_LIMITS`, a sliding window on
-``api_now()``; 50011, HTTP 429; ``SandboxState.rate_limits = False`` lifts it); then its parameters
+route's kind (``SandboxApiKey.broker``: ``dma`` or ``fd``) gets 59608 (HTTP 200), and takes nothing of a
+broker's quota; then the route's rate limit for the broker account
+(:data:`~okx_auth_mcp.sandbox.broker_state.RATE_LIMITS`, a sliding window on ``api_now()``; 50011, HTTP 429;
+``SandboxState.rate_limits = False`` lifts it); then its parameters
 (:mod:`~okx_auth_mcp.sandbox.broker_checks`). A broker sees only the sub-accounts its account owns (another's
 is 59510, as an unknown one), with their full names and uids. ::
 
@@ -18,7 +19,7 @@ is 59510, as an unknown one), with their full names and uids. ::
     GET  /api/v5/broker/dma/subaccount/apikey      subAcct apiKey?                 its keys (59605 not its key)
     GET  /api/v5/broker/fd/rebate-per-orders       type begin? end? brokerType?    the reports' download links
     POST /api/v5/broker/fd/rebate-per-orders       begin end brokerType?           ask for a report (59616
-                                                   begin after end, 59615 more than 180 days)
+                                                   begin after end, 59615 end more than 180 days after begin)
     GET  /api/v5/broker/fd/if-rebate               apiKey brokerType?              a user's rebate information
     GET  /files/rebate/NAME                        a report's file (a small CSV), until its link expires
 

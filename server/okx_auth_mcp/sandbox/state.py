@@ -1,12 +1,11 @@
 """The sandbox's state: an in-memory OKX-like authorization server (clients, device codes, authorization
-codes, the forms its pages served, grants, tokens, API keys, brokers' sub-accounts and rebate reports:
-:mod:`~okx_auth_mcp.sandbox.broker_state`), what tests set to make it misbehave (``faults``,
-``skew``, ``latency``, ``site``) and what they read back (``requests``, ``revoked``, ``termids``,
-``reuse_detected``, ``code_reuse_detected``). The routes that serve it are in
+codes, the forms its pages served, grants, tokens, API keys; brokers' sub-accounts and rebate reports, whose
+records are :mod:`~okx_auth_mcp.sandbox.broker_state`'s), what tests set to make it misbehave (``faults``,
+``skew``, ``latency``, ``site``, ``rate_limits``) and what they read back (``requests``, ``revoked``,
+``termids``, ``reuse_detected``, ``code_reuse_detected``). The routes that serve it are in
 :mod:`~okx_auth_mcp.sandbox.oauth_routes`, :mod:`~okx_auth_mcp.sandbox.consent`,
 :mod:`~okx_auth_mcp.sandbox.api_routes`, :mod:`~okx_auth_mcp.sandbox.broker_routes` and
-:mod:`~okx_auth_mcp.sandbox.pages`;
-:func:`okx_auth_mcp.sandbox.app.create_app` puts them together.
+:mod:`~okx_auth_mcp.sandbox.pages`; :func:`okx_auth_mcp.sandbox.app.create_app` puts them together.
 """
 
 from __future__ import annotations
