@@ -13,6 +13,14 @@ Endpoints (``issuer`` is ``http://127.0.0.1:PORT``)::
     GET  /device  POST /device                     the code entry and approval pages   pages
     GET  /api/v5/public/time                       OKX server time                     api_routes
     GET  /api/v5/account/config                    a Bearer token or a signed API key  api_routes
+    GET  /api/v5/broker/dma/subaccount-info        a DMA broker's sub-accounts         broker_routes
+    GET  /api/v5/broker/dma/subaccount-trade-fee   their fee rates                     broker_routes
+    POST /api/v5/broker/dma/subaccount/apikey      a key for a sub-account, and        broker_routes
+    GET  /api/v5/broker/dma/subaccount/apikey      its keys
+    POST /api/v5/broker/fd/rebate-per-orders       an FD broker's rebate reports,      broker_routes
+    GET  /api/v5/broker/fd/rebate-per-orders       and their download links
+    GET  /api/v5/broker/fd/if-rebate               a user's rebate information         broker_routes
+    GET  /files/rebate/NAME                        a rebate report's file              broker_routes
 
 Clients registered ahead of time (an application OKX registered, confidential or public) are
 :mod:`~okx_auth_mcp.sandbox.clients`; the pages' shared parts :mod:`~okx_auth_mcp.sandbox.page_html`. Each
@@ -25,7 +33,7 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 
-from okx_auth_mcp.sandbox import api_routes, consent, oauth_routes, pages
+from okx_auth_mcp.sandbox import api_routes, broker_routes, consent, oauth_routes, pages
 from okx_auth_mcp.sandbox.state import SandboxState
 
 
@@ -36,5 +44,6 @@ def create_app(state: SandboxState) -> Starlette:
             *consent.routes(state),
             *pages.routes(state),
             *api_routes.routes(state),
+            *broker_routes.routes(state),
         ]
     )

@@ -1,15 +1,21 @@
 """What the sandbox answers when a test asks an endpoint to misbehave, and the error bodies it answers with.
 
 ``SandboxState.faults`` maps an endpoint's name (``discovery``, ``discovery_oidc``, ``register``, ``device``,
-``token``, ``revoke``, ``authorize``, ``account``, ``time``) to one of: ``http_500``, ``http_404``, ``http_401``
-(no body), ``not_json``, ``oversized``, ``wrong_shape``, ``hang:SECONDS``, ``trickle`` (a body a byte at a time),
+``token``, ``revoke``, ``authorize``, ``account``, ``time``, the Broker endpoints' below) to one of:
+``http_500``, ``http_404``, ``http_401`` (no body), ``not_json``, ``oversized``, ``wrong_shape``,
+``hang:SECONDS``, ``trickle`` (a body a byte at a time),
 ``okx:CODE`` (an OKX error body), ``oauth:ERROR`` (an RFC 6749 error with hostile prose), one of
 :data:`HOSTILE` (an HTTP 200 answer crafted to break a client: JSON nested 20000 deep, a number of 5000
 digits, an ``expires_in`` of 10**400, tokens with control characters); ``wrong_issuer`` (discovery),
 ``foreign_verification_uri`` / ``foreign_complete_uri`` and ``uri_suffix:TEXT`` / ``complete_suffix:TEXT``
 (device authorization: TEXT is appended to the link), ``redirect_error:CODE``, ``wrong_iss`` and ``no_iss``
 (the consent page's redirect: :mod:`~okx_auth_mcp.sandbox.consent`) are answered by the endpoint itself, with a
-good status and a wrong value.
+good status and a wrong value. The Broker endpoints' names are ``broker_subaccounts``, ``broker_fee_rates``,
+``broker_create_key``, ``broker_keys``, ``broker_rebate_links``, ``broker_rebate_generate`` and
+``broker_if_rebate``; the create-key endpoint answers four of its own once it has created the key
+(:mod:`~okx_auth_mcp.sandbox.broker_routes`): ``created_then_500`` (HTTP 500, a non-JSON body), ``no_secret``
+(no ``secretKey`` in the answer), ``extra_field`` (an ``"extra": "x"`` in it) and ``malformed`` (HTTP 200
+``{"code": "0", "data": {}}``).
 """
 
 from __future__ import annotations
@@ -46,6 +52,10 @@ _BY_ENDPOINT = (
     "redirect_error:",
     "wrong_iss",
     "no_iss",
+    "created_then_500",
+    "no_secret",
+    "extra_field",
+    "malformed",
 )
 
 

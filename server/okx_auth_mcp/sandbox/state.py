@@ -1,10 +1,11 @@
 """The sandbox's state: an in-memory OKX-like authorization server (clients, device codes, authorization
-codes, the forms its pages served, grants, tokens, API keys), what tests set to make it misbehave (``faults``,
-``skew``, ``latency``, ``site``) and what they read back (``requests``, ``revoked``, ``termids``,
-``reuse_detected``, ``code_reuse_detected``). The routes that serve it are in
+codes, the forms its pages served, grants, tokens, API keys; brokers' sub-accounts and rebate reports, whose
+records are :mod:`~okx_auth_mcp.sandbox.broker_state`'s), what tests set to make it misbehave (``faults``,
+``skew``, ``latency``, ``site``, ``rate_limits``) and what they read back (``requests``, ``revoked``,
+``termids``, ``reuse_detected``, ``code_reuse_detected``). The routes that serve it are in
 :mod:`~okx_auth_mcp.sandbox.oauth_routes`, :mod:`~okx_auth_mcp.sandbox.consent`,
-:mod:`~okx_auth_mcp.sandbox.api_routes` and :mod:`~okx_auth_mcp.sandbox.pages`;
-:func:`okx_auth_mcp.sandbox.app.create_app` puts them together.
+:mod:`~okx_auth_mcp.sandbox.api_routes`, :mod:`~okx_auth_mcp.sandbox.broker_routes` and
+:mod:`~okx_auth_mcp.sandbox.pages`; :func:`okx_auth_mcp.sandbox.app.create_app` puts them together.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from okx_auth_mcp.core.sites import SiteId
+from okx_auth_mcp.sandbox.broker_state import RebateReport, SandboxSubAccount
 from okx_auth_mcp.sandbox.clients import SandboxClient
 
 SCOPES = ("read_only", "trade")
@@ -38,6 +40,8 @@ class SandboxConfig:
     """An authorization code's lifetime (RFC 6749 §4.1.2: at most 10 minutes); after it, OKX's 53012."""
     page_ttl: int = 600
     """How long the form of a consent or device confirmation page can be sent."""
+    rebate_ready_seconds: float = 0.0
+    """How long after it was first asked for a broker's rebate report stays ``ongoing`` (then ``finished``)."""
 
 
 @dataclass
@@ -123,6 +127,9 @@ class SandboxApiKey:
     """The OKX site the key was created on."""
     answer: str | None = None
     """An OKX code every authenticated request of this key gets instead of the account (e.g. ``51155``)."""
+    broker: Literal["dma", "fd"] | None = None
+    """A broker account's key (a DMA or an FD broker): None for an ordinary account, which OKX's broker
+    endpoints refuse (59608), as a DMA endpoint refuses an FD broker and the other way round."""
 
 
 @dataclass
@@ -156,6 +163,15 @@ class SandboxState:
     api_keys: dict[str, SandboxApiKey] = field(default_factory=dict)
     termids: list[str] = field(default_factory=list)
     """The ``TERMID`` header of each Bearer request to the account endpoint (``""`` when absent)."""
+    subaccounts: dict[str, SandboxSubAccount] = field(default_factory=dict)
+    """DMA brokers' sub-accounts by name (:meth:`add_subaccount`)."""
+    if_rebate: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """What ``fd/if-rebate`` answers for a user's apiKey (else ``broker_state.DEFAULT_IF_REBATE``)."""
+    rebate_reports: list[RebateReport] = field(default_factory=list)
+    rate_limits: bool = True
+    """Enforce the broker routes' rate limits (50011, HTTP 429); off for tests that call a route freely."""
+    rate_hits: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+    """The ``api_now()`` of each request a broker route took, by (route name, broker uid)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -178,6 +194,41 @@ class SandboxState:
         with self.lock:
             self.api_keys[api_key] = key
         return key
+
+    def add_subaccount(
+        self,
+        broker_api_key: str,
+        sub_acct: str,
+        *,
+        uid: str,
+        label: str = "",
+        acct_lv: str = "1",
+        enable: bool = True,
+        frozen_func: tuple[str, ...] = (),
+        can_trans_out: bool = False,
+        main_acct: str = "",
+        ts_ms: int | None = None,
+    ) -> SandboxSubAccount:
+        """A sub-account of the broker account whose key is ``broker_api_key`` (a known key: its ``uid`` owns it),
+        created at ``ts_ms`` (default: now)."""
+        with self.lock:
+            if broker_api_key not in self.api_keys:
+                raise ValueError(f"add the broker's key {broker_api_key!r} first (add_api_key)")
+            created = int(self.clock() * 1000) if ts_ms is None else ts_ms
+            account = SandboxSubAccount(
+                sub_acct,
+                uid,
+                self.api_keys[broker_api_key].uid,
+                label=label,
+                acct_lv=acct_lv,
+                enable=enable,
+                frozen_func=frozen_func,
+                can_trans_out=can_trans_out,
+                main_acct=main_acct,
+                ts_ms=created,
+            )
+            self.subaccounts[sub_acct] = account
+        return account
 
     def count(self, name: str) -> int:
         with self.lock:
