@@ -75,14 +75,19 @@ code{overflow-wrap:anywhere}
 """
 
 
-def _document(lang: Lang, title: str, body: str) -> str:
+def _document(lang: Lang, title: str, body: str, style: str = "") -> str:
     return (
         f'<!doctype html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="referrer" content="same-origin">'
-        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"
+        f"<title>{html.escape(title)}</title><style>{_STYLE}{style}</style></head>"
         f"<body><main>{body}</main></body></html>"
     )
+
+
+document = _document
+"""A whole page around ``body`` in this page's style (``style``: more rules after it): ``core.secret_page``'s
+pages look like this one."""
 
 
 def form_page(

@@ -346,3 +346,8 @@ def _parsed(body: bytes) -> dict[str, str] | None:
         return None
     form = dict(pairs)
     return form if len(form) == len(pairs) else None
+
+
+bounded_body = _bounded_body
+parsed_form = _parsed
+"""Shared with ``login.secret_page``, whose one form is read the same way."""
