@@ -19,6 +19,7 @@ from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.sandbox.runner import RunningSandbox
 from okx_auth_mcp.sandbox.state import SandboxConfig
+from tests.brokers import broker, okx_home  # noqa: F401 (fixtures for every test)
 from tests.browser import CHROMIUM_VARIABLE, SHOTS_VARIABLE
 from tests.helpers import CI_FLAG, CLIENT_KINDS, REAL_OKX_VARIABLE, STDIO, FakeClock, connected, use_storage
 

@@ -5,67 +5,29 @@ error with nothing minted or written."""
 
 from __future__ import annotations
 
+import html
 import logging
 import os
+import re
 import stat
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
-from mcp.client import ClientRequestContext
-from mcp.types import ElicitRequestFormParams, ElicitRequestParams, ElicitResult
+from mcp.client import Client, ClientRequestContext
+from mcp.types import CallToolResult, ElicitRequestFormParams, ElicitRequestParams, ElicitResult
 
 from okx_auth_mcp.login import broker_keys
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.sandbox.runner import RunningSandbox
-from tests.helpers import CLIENT_KINDS, FakeClock, connected, data, error_text, snapshot, write_config
+from tests.brokers import BROKER_CONFIG, BROKER_KEY, BROKER_PASSPHRASE, BROKER_SECRET, CREATE, SUB, config_of, minted
+from tests.helpers import CLIENT_KINDS, FakeClock, connected, data, error_text, snapshot
 
 pytestmark = pytest.mark.anyio
-
-BROKER_KEY = "b0b0b0b0-1111-2222-3333-444455556666"
-BROKER_SECRET = "BROKERSECRET0123456789ABCDEF0000"
-BROKER_PASSPHRASE = "Broker#Pass1"
-SUB = "panpanBroker2"
-CREATE = "broker_create_subaccount_api_key"
-BROKER_CONFIG = f"""default_profile = "broker"
-
-[profiles.broker]
-api_key = "{BROKER_KEY}"
-secret_key = "{BROKER_SECRET}"
-passphrase = "{BROKER_PASSPHRASE}"
-site = "global"
-demo = false
-"""
-
-
-@pytest.fixture
-def okx_home(isolated_env: dict[str, str]) -> Path:
-    return Path(isolated_env["OKX_HOME"])
-
-
-@pytest.fixture
-def broker(sandbox: RunningSandbox, okx_home: Path, monkeypatch: pytest.MonkeyPatch) -> RunningSandbox:
-    """A DMA broker with two sub-accounts, and another broker with one; the broker profile in config.toml."""
-    state = sandbox.state
-    state.add_api_key(BROKER_KEY, BROKER_SECRET, BROKER_PASSPHRASE, broker="dma", uid="11112222333344")
-    state.add_subaccount(BROKER_KEY, SUB, uid="289000001696", label="desk1")
-    state.add_subaccount(BROKER_KEY, "quantDesk7", uid="289000007777", acct_lv="2", frozen_func=("withdrawal",))
-    state.add_api_key("other-broker-key", "OTHERSECRET", "Other#Pass1", broker="dma", uid="99990000111122")
-    state.add_subaccount("other-broker-key", "notMine001", uid="355500001111")
-    write_config(str(okx_home), BROKER_CONFIG).chmod(0o600)
-    for name, value in (
-        ("OKX_OAUTH_ISSUER", sandbox.url),
-        ("OKX_API_BASE_URL", sandbox.url),
-        ("OKX_AUTH_HTTP_TIMEOUT", "2"),
-        ("OKX_AUTH_BROKER_TOOLS", "1"),
-        ("OKX_AUTH_BROKER_PROFILE", "broker"),
-    ):
-        monkeypatch.setenv(name, value)
-    return sandbox
 
 
 @pytest.fixture
@@ -75,15 +37,13 @@ def svc(broker: RunningSandbox, clock: FakeClock) -> Iterator[AuthService]:
     service.close()
 
 
-def config_of(okx_home: Path) -> dict[str, Any]:
-    return tomllib.loads((okx_home / "config.toml").read_text(encoding="utf-8"))
+def key_args(label: str, sub: str = SUB, **more: Any) -> dict[str, Any]:
+    return {"subAcct": sub, "label": label, "lang": "en", **more}
 
 
-def minted(sandbox: RunningSandbox) -> list[tuple[str, str, str]]:
-    """The keys the sandbox created for a sub-account: (api key, secret key, passphrase)."""
-    keys = [key for account in sandbox.state.subaccounts.values() for key in account.keys]
-    return [(k.api_key, sandbox.state.api_keys[k.api_key].secret_key, sandbox.state.api_keys[k.api_key].passphrase)
-            for k in keys]  # fmt: skip
+async def reply_to(client: Client, args: dict[str, Any], asked: dict[str, Any], reply: str) -> CallToolResult:
+    """The second call: the question's ticket and the user's reply."""
+    return await client.call_tool(CREATE, {**args, "confirmation_ticket": asked["confirmation_ticket"], "reply": reply})
 
 
 @dataclass
@@ -157,24 +117,19 @@ async def test_without_elicitation_the_user_confirms_through_the_agent_and_the_s
     caplog.set_level(logging.DEBUG)
     results: list[str] = []
     async with connected(svc, kind) as client:
-        asked = data(await client.call_tool(CREATE, {"subAcct": SUB, "label": "bot1", "lang": "en", "ip": ["10.0.0.9"]}))
+        args = key_args("bot1", ip=["10.0.0.9"])
+        asked = data(await client.call_tool(CREATE, args))
         results.append(str(asked))
         assert asked["status"] == "confirm" and asked["stage"] == "create" and asked["next"] == "wait_for_reply"
-        assert "read_only" in asked["reply"] and "10.0.0.9" in asked["reply"] and "sub-panpanBroker2-bot1" in asked["reply"]
+        assert (
+            "read_only" in asked["reply"]
+            and "10.0.0.9" in asked["reply"]
+            and "sub-panpanBroker2-bot1" in asked["reply"]
+        )
         assert minted(broker) == [] and broker.state.count("broker_create_key") == 0
-        done = data(
-            await client.call_tool(
-                CREATE,
-                {"subAcct": SUB, "label": "bot1", "lang": "en", "confirmation_ticket": asked["confirmation_ticket"],
-                 "reply": "yes"},
-            )
-        )  # fmt: skip
+        done = data(await reply_to(client, args, asked, "yes"))
         results.append(str(done))
-        again = await client.call_tool(
-            CREATE,
-            {"subAcct": SUB, "label": "bot1", "lang": "en", "confirmation_ticket": asked["confirmation_ticket"],
-             "reply": "yes"},
-        )  # fmt: skip
+        again = await reply_to(client, args, asked, "yes")
         results.append(error_text(again))
     ((api_key, secret, passphrase),) = minted(broker)
     assert done["status"] == "saved" and done["profile"] == "sub-panpanBroker2-bot1" and done["next"] == "done"
@@ -182,14 +137,22 @@ async def test_without_elicitation_the_user_confirms_through_the_agent_and_the_s
     assert done["key"]["api_key"] == f"{api_key[:4]}****{api_key[-4:]}"
     assert error_text(again).startswith("[confirmation_used]") and broker.state.count("broker_create_key") == 1
     profile = config_of(okx_home)["profiles"]["sub-panpanBroker2-bot1"]
-    assert profile == {"api_key": api_key, "secret_key": secret, "passphrase": passphrase, "demo": False, "site": "global"}
+    assert profile == {
+        "api_key": api_key,
+        "secret_key": secret,
+        "passphrase": passphrase,
+        "demo": False,
+        "site": "global",
+    }
     assert config_of(okx_home)["default_profile"] == "broker"
     assert stat.S_IMODE((okx_home / "config.toml").stat().st_mode) == 0o600
     # The secret and the passphrase: in config.toml and nowhere else (results, logs, every file written).
     texts = [*results, caplog.text]
     for root in (okx_home, Path(os.environ["OKX_AUTH_MCP_STATE_DIR"]), Path(os.environ["HOME"])):
         if root.exists():
-            texts += [p.read_bytes().decode("latin-1") for p in root.rglob("*") if p.is_file() and p.name != "config.toml"]
+            texts += [
+                p.read_bytes().decode("latin-1") for p in root.rglob("*") if p.is_file() and p.name != "config.toml"
+            ]
     for text in texts:
         assert secret not in text and passphrase not in text
 
@@ -214,9 +177,11 @@ async def test_with_elicitation_anything_but_yes_mints_nothing(
     svc: AuthService, broker: RunningSandbox, okx_home: Path, kind: str, answers: list[Any]
 ) -> None:
     before = snapshot(okx_home)
-    async with connected(svc, kind, elicitation_callback=User(answers)) as client:
+    async with connected(svc, kind, elicitation_callback=User(list(answers))) as client:
         done = data(await client.call_tool(CREATE, {"subAcct": SUB, "label": "bot3", "lang": "en"}))
-    assert done["status"] == "not_created" and done["reply"] == 'No API key was created for sub-account "panpanBroker2".'
+    assert (
+        done["status"] == "not_created" and done["reply"] == 'No API key was created for sub-account "panpanBroker2".'
+    )
     assert broker.state.count("broker_create_key") == 0 and snapshot(okx_home) == before
 
 
@@ -227,24 +192,18 @@ async def test_withdraw_needs_its_own_separate_confirmation(
     args = {"subAcct": SUB, "label": "payout", "lang": "en", "perm": ["withdraw"], "ip": ["10.0.0.1"]}
     async with connected(svc, kind) as client:
         first = data(await client.call_tool(CREATE, args))
-        second = data(
-            await client.call_tool(CREATE, {**args, "confirmation_ticket": first["confirmation_ticket"], "reply": "yes"})
+        second = data(await reply_to(client, args, first, "yes"))
+        assert (
+            second["status"] == "confirm"
+            and second["stage"] == "withdraw"
+            and broker.state.count("broker_create_key") == 0
         )
-        assert second["status"] == "confirm" and second["stage"] == "withdraw" and broker.state.count("broker_create_key") == 0
         assert "withdraw" in second["reply"] and second["confirmation_ticket"] != first["confirmation_ticket"]
-        refused = data(
-            await client.call_tool(CREATE, {**args, "confirmation_ticket": second["confirmation_ticket"], "reply": "yes"})
-        )
+        refused = data(await reply_to(client, args, second, "yes"))
         assert refused["status"] == "not_created" and broker.state.count("broker_create_key") == 0
         first = data(await client.call_tool(CREATE, args))
-        second = data(
-            await client.call_tool(CREATE, {**args, "confirmation_ticket": first["confirmation_ticket"], "reply": "是"})
-        )
-        done = data(
-            await client.call_tool(
-                CREATE, {**args, "confirmation_ticket": second["confirmation_ticket"], "reply": "withdraw"}
-            )
-        )
+        second = data(await reply_to(client, args, first, "是"))
+        done = data(await reply_to(client, args, second, "withdraw"))
     assert done["status"] == "saved" and done["key"]["permissions"] == ["read_only", "withdraw"]
     assert broker.state.count("broker_create_key") == 1
 
@@ -255,8 +214,13 @@ async def test_with_elicitation_withdraw_is_a_second_question(
 ) -> None:
     user = User([{"answer": "yes"}, {"answer": "withdraw"}])
     async with connected(svc, kind, elicitation_callback=user) as client:
-        done = data(await client.call_tool(CREATE, {"subAcct": SUB, "label": "payout2", "lang": "en", "perm": ["withdraw"]}))
-    assert [form.requested_schema["properties"]["answer"]["oneOf"][0]["const"] for form in user.asked] == ["yes", "withdraw"]
+        done = data(
+            await client.call_tool(CREATE, {"subAcct": SUB, "label": "payout2", "lang": "en", "perm": ["withdraw"]})
+        )
+    assert [form.requested_schema["properties"]["answer"]["oneOf"][0]["const"] for form in user.asked] == [
+        "yes",
+        "withdraw",
+    ]
     assert "move the funds" in user.asked[1].message
     assert done["status"] == "saved" and broker.state.count("broker_create_key") == 1
 
@@ -278,7 +242,9 @@ async def test_bad_arguments_are_refused_before_anything_is_sent(
 ) -> None:
     before = snapshot(okx_home)
     async with connected(svc, "legacy") as client:
-        refused = error_text(await client.call_tool(CREATE, {"subAcct": SUB, "label": "ok1", "lang": "en", **arguments}))
+        refused = error_text(
+            await client.call_tool(CREATE, {"subAcct": SUB, "label": "ok1", "lang": "en", **arguments})
+        )
     assert refused.startswith("[invalid_arguments]") and field in refused
     assert broker.state.count("broker_create_key") == 0 and snapshot(okx_home) == before
 
@@ -286,32 +252,21 @@ async def test_bad_arguments_are_refused_before_anything_is_sent(
 async def test_okx_refusals_are_clear_and_mint_nothing(
     svc: AuthService, broker: RunningSandbox, okx_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    foreign_args = key_args("x1", sub="notMine001")
     async with connected(svc, "legacy") as client:
-        foreign = data(await client.call_tool(CREATE, {"subAcct": "notMine001", "label": "x1", "lang": "en"}))
-        refused = error_text(
-            await client.call_tool(
-                CREATE,
-                {"subAcct": "notMine001", "label": "x1", "lang": "en", "confirmation_ticket": foreign["confirmation_ticket"],
-                 "reply": "yes"},
-            )
-        )  # fmt: skip
+        foreign = data(await client.call_tool(CREATE, foreign_args))
+        refused = error_text(await reply_to(client, foreign_args, foreign, "yes"))
         assert refused.startswith("[okx_error]") and "not one of this broker's" in refused
-        forged = error_text(
-            await client.call_tool(CREATE, {"subAcct": SUB, "label": "x1", "lang": "en", "confirmation_ticket": "okxb1.e30.x", "reply": "yes"})
-        )
+        forged = error_text(await reply_to(client, key_args("x1"), {"confirmation_ticket": "okxb1.e30.x"}, "yes"))
         assert forged.startswith("[confirmation_invalid]")
-        other = error_text(
-            await client.call_tool(
-                CREATE,
-                {"subAcct": SUB, "label": "x1", "lang": "en", "confirmation_ticket": foreign["confirmation_ticket"],
-                 "reply": "yes"},
-            )
-        )  # fmt: skip
+        other = error_text(await reply_to(client, key_args("x1"), foreign, "yes"))
         assert other.startswith("[confirmation_mismatch]")
     assert minted(broker) == []
     broker.state.add_api_key("trader-key", "TRADERSECRET", "Trader#Pass1", uid="12121212121212")
     (okx_home / "config.toml").write_text(
-        BROKER_CONFIG.replace(BROKER_KEY, "trader-key").replace(BROKER_SECRET, "TRADERSECRET").replace(BROKER_PASSPHRASE, "Trader#Pass1")
+        BROKER_CONFIG.replace(BROKER_KEY, "trader-key")
+        .replace(BROKER_SECRET, "TRADERSECRET")
+        .replace(BROKER_PASSPHRASE, "Trader#Pass1")
     )
     async with connected(svc, "legacy") as client:
         not_broker = error_text(await client.call_tool("broker_subaccounts", {}))
@@ -329,15 +284,9 @@ async def test_an_answer_not_to_trust_writes_nothing(
     broker.state.faults["broker_create_key"] = fault
     before = snapshot(okx_home)
     async with connected(svc, "legacy") as client:
-        asked = data(await client.call_tool(CREATE, {"subAcct": SUB, "label": "bot9", "lang": "en"}))
-        failed = error_text(
-            await client.call_tool(
-                CREATE,
-                {"subAcct": SUB, "label": "bot9", "lang": "en", "confirmation_ticket": asked["confirmation_ticket"],
-                 "reply": "yes"},
-            )
-        )  # fmt: skip
-    code = "key_outcome_unknown" if fault == "created_then_500" else "key_answer_unfit"
+        asked = data(await client.call_tool(CREATE, key_args("bot9")))
+        failed = error_text(await reply_to(client, key_args("bot9"), asked, "yes"))
+    code = "key_outcome_unknown" if fault in ("created_then_500", "malformed") else "key_answer_unfit"
     assert failed.startswith(f"[{code}]") and "labelled bot9" in failed and "delete" in failed
     assert snapshot(okx_home) == before and broker.state.count("broker_create_key") == 1
     for _, secret, passphrase in minted(broker):
@@ -352,14 +301,8 @@ async def test_a_key_that_cannot_be_saved_goes_to_a_recovery_file(
 
     monkeypatch.setattr(broker_keys, "save_profile", disk_full)
     async with connected(svc, "legacy") as client:
-        asked = data(await client.call_tool(CREATE, {"subAcct": SUB, "label": "bot4", "lang": "en"}))
-        done = data(
-            await client.call_tool(
-                CREATE,
-                {"subAcct": SUB, "label": "bot4", "lang": "en", "confirmation_ticket": asked["confirmation_ticket"],
-                 "reply": "yes"},
-            )
-        )  # fmt: skip
+        asked = data(await client.call_tool(CREATE, key_args("bot4")))
+        done = data(await reply_to(client, key_args("bot4"), asked, "yes"))
     ((api_key, secret, passphrase),) = minted(broker)
     recovery = Path(done["recovery_file"])
     assert done["status"] == "recovery_file" and recovery.parent == Path(os.environ["OKX_AUTH_MCP_STATE_DIR"])
@@ -385,11 +328,17 @@ async def test_the_rebate_reports_and_okxs_rate_limit_kept_client_side(
 ) -> None:
     broker.state.add_api_key("fd-key", "FDSECRET", "Fd#Pass1", broker="fd", uid="55556666777788")
     (Path(os.environ["OKX_HOME"]) / "config.toml").write_text(
-        BROKER_CONFIG.replace(BROKER_KEY, "fd-key").replace(BROKER_SECRET, "FDSECRET").replace(BROKER_PASSPHRASE, "Fd#Pass1")
+        BROKER_CONFIG.replace(BROKER_KEY, "fd-key")
+        .replace(BROKER_SECRET, "FDSECRET")
+        .replace(BROKER_PASSPHRASE, "Fd#Pass1")
     )
     async with connected(svc, "legacy") as client:
-        made = data(await client.call_tool("broker_rebate_report", {"generate": True, "begin": "20261101", "end": "20261130"}))
-        again = error_text(await client.call_tool("broker_rebate_report", {"generate": True, "begin": "20261101", "end": "20261130"}))
+        made = data(
+            await client.call_tool("broker_rebate_report", {"generate": True, "begin": "20261101", "end": "20261130"})
+        )
+        again = error_text(
+            await client.call_tool("broker_rebate_report", {"generate": True, "begin": "20261101", "end": "20261130"})
+        )
         links = data(await client.call_tool("broker_rebate_report", {}))
         ranged = data(await client.call_tool("broker_rebate_report", {"begin": "20261101", "end": "20261130"}))
         third = error_text(await client.call_tool("broker_rebate_report", {}))
@@ -421,3 +370,29 @@ def test_a_turn_a_moment_away_is_waited_for(svc: AuthService, broker: RunningSan
     broker_reads.subaccounts(client)
     assert waited == [pytest.approx(0.6)] and broker.state.count("broker_subaccounts") == 2
 
+
+@pytest.mark.parametrize("kind", ["legacy", "http-auto"])
+async def test_deliver_page_shows_the_secret_once_on_a_local_page_and_stores_it_nowhere(
+    svc: AuthService, broker: RunningSandbox, okx_home: Path, kind: str
+) -> None:
+    before = snapshot(okx_home)
+    async with connected(svc, kind, elicitation_callback=User([{"answer": "yes"}])) as client:
+        done = data(await client.call_tool(CREATE, key_args("bot6", deliver="page")))
+    ((api_key, secret, passphrase),) = minted(broker)
+    assert done["status"] == "on_page" and done["page_url"].startswith("http://127.0.0.1:")
+    assert done["page_url"] in done["reply"] and "profile" not in done
+    assert snapshot(okx_home) == before  # stored nowhere
+    for text in (
+        str(done),
+        *(p.read_text(errors="replace") for p in Path(os.environ["OKX_AUTH_MCP_STATE_DIR"]).iterdir() if p.is_file()),
+    ):
+        assert secret not in text and passphrase not in text
+    page = httpx2.get(done["page_url"], timeout=5)
+    assert page.status_code == 200 and secret not in page.text and "bot6" in page.text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert csrf is not None
+    origin = done["page_url"].split("/reveal/")[0]
+    shown = httpx2.post(done["page_url"], data={"csrf": csrf.group(1)}, headers={"Origin": origin}, timeout=5)
+    assert api_key in shown.text and secret in shown.text and html.escape(passphrase) in shown.text
+    again = httpx2.get(done["page_url"], timeout=5)
+    assert secret not in again.text

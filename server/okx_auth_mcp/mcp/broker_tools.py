@@ -57,20 +57,18 @@ class KeysOut(BrokerOut):
     keys: list[dict[str, Any]] = Field(description="Each: label, api_key (masked), permissions, ip, created_ms.")
 
 
-class RebateLinksOut(BrokerOut):
-    links: list[dict[str, Any]] = Field(
-        description="Each: state (finished/ongoing), download_link, link_expires_ms, begin_ms, end_ms, requested_ms, "
-        "generated_ms."
+class RebateOut(BrokerOut):
+    links: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="Without generate, each report: state (finished/ongoing), download_link, link_expires_ms, "
+        "begin_ms, end_ms, requested_ms, generated_ms.",
     )
-    link_valid_seconds: int
-
-
-class RebateGeneratedOut(BrokerOut):
-    begin: str
-    end: str
-    exists: bool = Field(description="True: a report of this range exists; fetch its link without generate.")
-    requested_ms: int
-    ready_after_ms: int | None = Field(default=None, description="When a report being generated can be fetched.")
+    link_valid_seconds: int | None = None
+    begin: str | None = Field(default=None, description="generate: the range asked for.")
+    end: str | None = None
+    exists: bool | None = Field(default=None, description="generate: a report of this range exists already.")
+    requested_ms: int | None = None
+    ready_after_ms: int | None = Field(default=None, description="generate: when a new report can be fetched.")
 
 
 class IfRebateOut(BrokerOut):
@@ -146,12 +144,12 @@ def register(mcp: MCPServer, client: BrokerClient) -> None:
         end: DateArg = None,
         generate: Annotated[bool, Field(description="Ask OKX to generate the report of begin-end.")] = False,
         brokerType: BrokerTypeArg = None,
-    ) -> Annotated[CallToolResult, RebateLinksOut | RebateGeneratedOut]:
+    ) -> Annotated[CallToolResult, RebateOut]:
         if generate:
             return await answered(
-                RebateGeneratedOut, lambda: broker_reads.rebate_generate(client, begin or "", end or "", brokerType)
+                RebateOut, lambda: broker_reads.rebate_generate(client, begin or "", end or "", brokerType)
             )
-        return await answered(RebateLinksOut, lambda: broker_reads.rebate_links(client, begin, end, brokerType))
+        return await answered(RebateOut, lambda: broker_reads.rebate_links(client, begin, end, brokerType))
 
     @mcp.tool(
         title="Does a user earn the broker a rebate? (FD)",
