@@ -10,6 +10,7 @@ import logging
 import os
 import re
 import stat
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 import httpx2
 import pytest
 from mcp.client import Client, ClientRequestContext
+from mcp.client.stdio import StdioServerParameters
 from mcp.types import CallToolResult, ElicitRequestFormParams, ElicitRequestParams, ElicitResult
 
 from okx_auth_mcp.login import broker_keys
@@ -396,3 +398,22 @@ async def test_deliver_page_shows_the_secret_once_on_a_local_page_and_stores_it_
     assert api_key in shown.text and secret in shown.text and html.escape(passphrase) in shown.text
     again = httpx2.get(done["page_url"], timeout=5)
     assert secret not in again.text
+
+
+async def test_serve_sandbox_offers_a_sandbox_broker_over_stdio(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``OKX_AUTH_BROKER_TOOLS=1 okx-auth-mcp serve --sandbox`` as a client starts it: a broker with sub-accounts in
+    the sandbox, its profile in the session's own config file, a key minted there on the user's yes."""
+    monkeypatch.setenv("OKX_AUTH_BROKER_TOOLS", "1")
+    monkeypatch.setenv("OKX_AUTH_BROKER_PROFILE", "my-real-broker")  # never used on the sandbox
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "okx_auth_mcp", "serve", "--sandbox"], env=dict(os.environ)
+    )
+    async with Client(params) as client:
+        listed = data(await client.call_tool("broker_subaccounts", {}))
+        assert listed["broker_profile"] == "sandbox-broker"
+        assert [a["sub_account"] for a in listed["sub_accounts"]] == ["sandboxDesk1", "sandboxDesk2"]
+        args = key_args("demo1", sub="sandboxDesk1")
+        asked = data(await client.call_tool(CREATE, args))
+        done = data(await reply_to(client, args, asked, "yes"))
+    assert done["status"] == "saved" and "okx-sbx-" in done["path"] and done["profile"] == "sub-sandboxDesk1-demo1"
+    assert not (Path(os.environ["OKX_HOME"]) / "config.toml").exists()  # the user's own config is never touched

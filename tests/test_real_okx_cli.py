@@ -48,6 +48,7 @@ from okx_auth_mcp.login.diagnose import ProbeOptions, diagnose
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.sandbox.runner import RunningSandbox
+from tests.brokers import BROKER_CONFIG, SUB, minted
 from tests.helpers import connected, data, error_text, free_port, log_in, one_error_line, real_okx_cli, run_cli
 
 PACKAGE = "@okx_ai/okx-trade-cli"
@@ -370,3 +371,28 @@ def test_okx_reads_and_signs_with_the_profile_config_init_saved(
     signed = okx.run("account", "config", "--json")
     assert signed.returncode == 0, signed.stderr
     assert live.state.count("account") == before + 1
+
+
+def test_okx_reads_and_signs_with_a_sub_account_key_broker_create_key_saved(
+    okx: Okx, broker: RunningSandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``okx-auth-mcp broker create-key`` mints a sub-account key at the sandbox and saves it; OKX's own CLI reads
+    the new profile (``config show``) and signs a request with it that the sandbox checks (``account config``)."""
+    broker.state.clock = time.time
+    okx.config(BROKER_CONFIG)
+    (okx.directory / "config.toml").chmod(0o600)
+    code, out, err = run_cli(capsys, "broker", "create-key", SUB, "okxcli1", "--perm", "trade", "--yes", "--json")
+    assert (code, err) == (0, ""), err
+    assert json.loads(out)["profile"] == "sub-panpanBroker2-okxcli1"
+    ((api_key, secret, passphrase),) = minted(broker)
+    shown = okx.run("config", "show", "--json")
+    assert shown.returncode == 0, shown.stderr
+    config = json.loads(shown.stdout)
+    ours = config["profiles"]["sub-panpanBroker2-okxcli1"]
+    assert (ours["api_key"], ours["secret_key"], ours["passphrase"]) == (api_key, secret, passphrase)
+    assert config["default_profile"] == "broker"  # unchanged
+    before = broker.state.count("account")
+    signed = okx.run("--profile", "sub-panpanBroker2-okxcli1", "account", "config", "--json")
+    assert signed.returncode == 0, signed.stderr
+    assert broker.state.count("account") == before + 1
+    assert json.loads(signed.stdout)[0]["uid"] == "289000001696"  # the sub-account's own account

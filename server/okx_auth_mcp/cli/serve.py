@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import socket
 
     from okx_auth_mcp.sandbox.clients import SandboxClient
+    from okx_auth_mcp.sandbox.runner import RunningSandbox
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -62,7 +63,8 @@ def _sandboxed(settings: Settings, stack: contextlib.ExitStack, port: int) -> Se
     """Settings for a sandbox session, which never mixes with a real one: its own issuer, its own short-lived
     state directory, no API-key profile from the real ~/.okx (a key would, rightly, stop the OAuth login),
     API-key requests (a key saved on setup_api_key's page is verified) sent to the sandbox, never to OKX,
-    and the native backend (OKX's CLI would log in at OKX, not at the sandbox). With OKX_OAUTH_GRANT=pkce or
+    and the native backend (OKX's CLI would log in at OKX, not at the sandbox). With OKX_AUTH_BROKER_TOOLS=1, a
+    broker with sub-accounts in the sandbox and its profile in the session's config file. With OKX_OAUTH_GRANT=pkce or
     code, the configured app is registered in the sandbox (its loopback redirect at any port), as OKX registers
     an institution's."""
     from okx_auth_mcp.sandbox.clients import SandboxClient
@@ -79,7 +81,40 @@ def _sandboxed(settings: Settings, stack: contextlib.ExitStack, port: int) -> Se
     environ = {k: v for k, v in settings.environ.items() if not k.startswith("OKX_")}
     environ["OKX_HOME"] = str(tmp / "okx-home")
     environ["OKX_API_BASE_URL"] = sandbox.url
-    return replace(settings, state_dir=tmp / "state", environ=environ, issuer_override=sandbox.url, backend="native")
+    sandboxed = replace(
+        settings, state_dir=tmp / "state", environ=environ, issuer_override=sandbox.url, backend="native"
+    )
+    if settings.broker_tools:
+        sandboxed = replace(sandboxed, broker_profile=_sandbox_broker(sandbox, environ))
+    return sandboxed
+
+
+SANDBOX_BROKER_PROFILE = "sandbox-broker"
+
+
+def _sandbox_broker(sandbox: RunningSandbox, environ: dict[str, str]) -> str:
+    """A DMA broker in the sandbox, with two sub-accounts, and its key as a profile of the session's own
+    (throw-away) config file: the broker tools then work offline."""
+    import secrets
+
+    from okx_auth_mcp.core.okx_config_edit import NewProfile
+    from okx_auth_mcp.edges.okx_config_writer import save_profile
+
+    api_key, secret_key, passphrase = (
+        secrets.token_hex(16),
+        secrets.token_hex(16).upper(),
+        "Sbx#" + secrets.token_hex(6),
+    )
+    sandbox.state.add_api_key(api_key, secret_key, passphrase, broker="dma", uid="11112222333344")
+    for name, uid in (("sandboxDesk1", "289000001696"), ("sandboxDesk2", "289000007777")):
+        sandbox.state.add_subaccount(api_key, name, uid=uid, label="sandbox")
+    save_profile(environ, NewProfile(SANDBOX_BROKER_PROFILE, "global", False, api_key, secret_key, passphrase))
+    print(
+        f"okx-auth-mcp: sandbox broker profile {SANDBOX_BROKER_PROFILE} with sub-accounts sandboxDesk1, sandboxDesk2",
+        file=sys.stderr,
+        flush=True,
+    )
+    return SANDBOX_BROKER_PROFILE
 
 
 def _client_option(value: str) -> SandboxClient:
