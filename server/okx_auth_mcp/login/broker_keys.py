@@ -20,6 +20,7 @@ create-key``.
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 import string
 from dataclasses import dataclass, replace
@@ -217,7 +218,8 @@ class BrokerKeys:
             if request.deliver == "page":
                 assert self._pages is not None
                 offer = self._pages.offer(lang, _shown(created))
-                return KeyCreated(request, shown, url=offer.url)
+                minutes = math.ceil((offer.expires_at - self._pages.now()) / 60)
+                return KeyCreated(request, shown, url=offer.url, minutes=minutes)
             written = save_profile(
                 self._environ,
                 NewProfile(request.profile, site, demo, created.apiKey, created.secretKey, created.passphrase),

@@ -93,6 +93,10 @@ class SecretPages:
         self._timer: threading.Timer | None = None
         self._lang: Lang = "en"
 
+    def now(self) -> float:
+        """The pages' clock, which :attr:`Offer.expires_at` is on."""
+        return self._now()
+
     def offer(self, lang: Lang, shown: Shown) -> Offer:
         """A new page showing ``shown``, served from now on (the server starts if it is not running)."""
         if not shown.secrets:

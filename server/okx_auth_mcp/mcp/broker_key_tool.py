@@ -17,18 +17,17 @@ import functools
 import logging
 from typing import Annotated, Any, Literal
 
-from mcp.server.elicitation import AcceptedElicitation, render_elicitation_schema
+from mcp.server.elicitation import render_elicitation_schema
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import (
     CallToolResult,
     ElicitRequest,
     ElicitRequestFormParams,
-    ElicitResult,
     InputRequiredResult,
     ToolAnnotations,
 )
 from mcp_types.version import is_version_at_least
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field
 
 from okx_auth_mcp.core import broker_confirmation as confirmation
 from okx_auth_mcp.core.broker_confirmation import KeyConfirmationInvalid
@@ -36,7 +35,7 @@ from okx_auth_mcp.core.texts import Lang
 from okx_auth_mcp.core.tickets import MAX_TICKET_LENGTH
 from okx_auth_mcp.login.broker_keys import BrokerKeys, KeyQuestion, Outcome
 from okx_auth_mcp.mcp.boundary import LangArg, ToolOut, boundary, result, run_sync
-from okx_auth_mcp.mcp.elicitation import INPUT_REQUIRED_VERSION, can_elicit
+from okx_auth_mcp.mcp.elicitation import INPUT_REQUIRED_VERSION, ChoiceForm, can_elicit, form_reply, titled_choices
 from okx_auth_mcp.mcp.login_tools import MAX_REPLY_LENGTH
 
 ANSWER_KEYS = {"create": "confirm_key_creation", "withdraw": "confirm_withdraw_permission"}
@@ -45,27 +44,19 @@ ANSWER_KEYS = {"create": "confirm_key_creation", "withdraw": "confirm_withdraw_p
 log = logging.getLogger(__name__)
 
 
-def _choices(pairs: tuple[tuple[str, str], ...]) -> Any:
-    def shape(schema: dict[str, Any]) -> None:  # the spec's titled single-select enum
-        schema.pop("enum", None)
-        schema["oneOf"] = [{"const": value, "title": title} for value, title in pairs]
-
-    return shape
-
-
-class CreateAnswer(BaseModel):
+class CreateAnswer(ChoiceForm):
     answer: Literal["yes", "no"] = Field(
-        title=confirmation.ANSWER_TITLE, json_schema_extra=_choices(confirmation.ANSWER_CHOICES)
+        title=confirmation.ANSWER_TITLE, json_schema_extra=titled_choices(confirmation.ANSWER_CHOICES)
     )
 
 
-class WithdrawAnswer(BaseModel):
+class WithdrawAnswer(ChoiceForm):
     answer: Literal["withdraw", "no"] = Field(
-        title=confirmation.WITHDRAW_TITLE, json_schema_extra=_choices(confirmation.WITHDRAW_CHOICES)
+        title=confirmation.WITHDRAW_TITLE, json_schema_extra=titled_choices(confirmation.WITHDRAW_CHOICES)
     )
 
 
-FORMS: dict[str, type[CreateAnswer] | type[WithdrawAnswer]] = {"create": CreateAnswer, "withdraw": WithdrawAnswer}
+FORMS: dict[str, type[ChoiceForm]] = {"create": CreateAnswer, "withdraw": WithdrawAnswer}
 
 
 class KeyOut(ToolOut):
@@ -102,19 +93,6 @@ def outcome_out(lang: Lang, outcome: Outcome) -> KeyOut:
     return KeyOut(reply=outcome.text(lang), sub_account=outcome.request.sub_acct, next="done", **summary)
 
 
-def answered(response: object, stage: str) -> str:
-    """The form's answer as a reply to the question; ``""`` for a decline, a cancel or an unfit answer."""
-    form = FORMS[stage]
-    if isinstance(response, AcceptedElicitation) and isinstance(response.data, form):
-        return response.data.answer
-    if not isinstance(response, ElicitResult) or response.action != "accept" or response.content is None:
-        return ""
-    try:
-        return form.model_validate(response.content).answer
-    except ValidationError:
-        return ""
-
-
 def register(mcp: MCPServer, keys: BrokerKeys) -> None:
     """Add ``broker_create_subaccount_api_key`` to ``mcp``."""
 
@@ -133,7 +111,7 @@ def register(mcp: MCPServer, keys: BrokerKeys) -> None:
                 )
             try:
                 response = await ctx.elicit(question.text(lang), FORMS[question.stage])
-                reply = answered(response, question.stage)
+                reply = form_reply(response, FORMS[question.stage])
             except ValueError:  # an answer that does not fit the form confirms nothing
                 reply = ""
             except Exception as exc:  # the client could not ask: the agent asks instead
@@ -147,7 +125,7 @@ def register(mcp: MCPServer, keys: BrokerKeys) -> None:
         responses = ctx.input_responses or {}
         for stage, key in ANSWER_KEYS.items():
             if ctx.request_state is not None and key in responses:
-                return ctx.request_state, answered(responses[key], stage)
+                return ctx.request_state, form_reply(responses[key], FORMS[stage])
         return None
 
     @mcp.tool(

@@ -5,14 +5,15 @@ No ``from __future__ import annotations``: the SDK reads these models' annotatio
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import anyio
 from mcp.server.mcpserver import AcceptedElicitation, Context, ElicitationResult
-from mcp.types import ClientCapabilities, ElicitRequest, ElicitRequestURLParams, InputRequiredResult
+from mcp.types import ClientCapabilities, ElicitRequest, ElicitRequestURLParams, ElicitResult, InputRequiredResult
 from mcp_types.version import is_version_at_least
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from okx_auth_mcp.core import texts
 from okx_auth_mcp.core.login_state import LoginPending
@@ -60,6 +61,37 @@ def can_elicit(capabilities: ClientCapabilities | None, mode: Literal["form", "u
     if mode == "url":
         return elicitation.url is not None
     return elicitation.form is not None or elicitation.url is None
+
+
+def titled_choices(pairs: tuple[tuple[str, str], ...]) -> Callable[[dict[str, Any]], None]:
+    """A field's ``json_schema_extra`` that makes it the spec's titled single-select enum: ``oneOf`` const/title
+    pairs, in order (a yes/no confirmation)."""
+
+    def shape(schema: dict[str, Any]) -> None:
+        schema.pop("enum", None)
+        schema["oneOf"] = [{"const": value, "title": title} for value, title in pairs]
+
+    return shape
+
+
+class ChoiceForm(BaseModel):
+    # A form of one choice, `answer`: its subclasses give the values, the title and titled_choices. (No docstring,
+    # here or in a subclass: it would be the form's description, which a client may show the user.)
+
+    answer: str
+
+
+def form_reply(response: object, form: type[ChoiceForm]) -> str:
+    """The answer to a one-choice form (a mid-call result, or a 2026-07-28 input response) as a reply to the
+    question; ``""`` for a decline, a cancel, or an answer that does not fit the form (none of which confirms)."""
+    if isinstance(response, AcceptedElicitation) and isinstance(response.data, form):
+        return response.data.answer
+    if not isinstance(response, ElicitResult) or response.action != "accept" or response.content is None:
+        return ""
+    try:
+        return form.model_validate(response.content).answer
+    except ValidationError:
+        return ""
 
 
 def answered_site(answer: ElicitationResult[Any]) -> str:

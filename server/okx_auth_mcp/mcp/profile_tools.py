@@ -18,20 +18,19 @@ No ``from __future__ import annotations`` here: the SDK reads the tool's annotat
 
 import logging
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from mcp.server.elicitation import AcceptedElicitation, render_elicitation_schema
+from mcp.server.elicitation import render_elicitation_schema
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import (
     CallToolResult,
     ElicitRequest,
     ElicitRequestFormParams,
-    ElicitResult,
     InputRequiredResult,
     ToolAnnotations,
 )
 from mcp_types.version import is_version_at_least
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field
 
 from okx_auth_mcp.core.profile_removal import ANSWER_CHOICES, ANSWER_TITLE, MAX_NAME_LENGTH, ConfirmationInvalid
 from okx_auth_mcp.core.texts import Lang
@@ -39,7 +38,7 @@ from okx_auth_mcp.core.tickets import MAX_TICKET_LENGTH
 from okx_auth_mcp.login.profile_removal import Kept, ProfileRemoval, Question, Removed
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.mcp.boundary import LangArg, ToolOut, boundary, result, run_sync
-from okx_auth_mcp.mcp.elicitation import INPUT_REQUIRED_VERSION, can_elicit
+from okx_auth_mcp.mcp.elicitation import INPUT_REQUIRED_VERSION, ChoiceForm, can_elicit, form_reply, titled_choices
 from okx_auth_mcp.mcp.login_tools import MAX_REPLY_LENGTH
 
 ANSWER_KEY = "confirm_profile_removal"
@@ -48,17 +47,11 @@ ANSWER_KEY = "confirm_profile_removal"
 log = logging.getLogger(__name__)
 
 
-def _yes_or_no(schema: dict[str, Any]) -> None:
-    # The spec's titled single-select enum, as the site form has it.
-    schema.pop("enum", None)
-    schema["oneOf"] = [{"const": value, "title": title} for value, title in ANSWER_CHOICES]
-
-
-class RemovalAnswer(BaseModel):
+class RemovalAnswer(ChoiceForm):
     # The form: one titled yes/no choice, whose "yes" is the reply that confirms. (No docstring: it would be the
     # form's description, which a client may show the user.)
 
-    answer: Literal["yes", "no"] = Field(title=ANSWER_TITLE, json_schema_extra=_yes_or_no)
+    answer: Literal["yes", "no"] = Field(title=ANSWER_TITLE, json_schema_extra=titled_choices(ANSWER_CHOICES))
 
 
 class RemovalOut(ToolOut):
@@ -101,16 +94,7 @@ def outcome_out(lang: Lang, outcome: Removed | Kept) -> RemovalOut:
 
 
 def answered(response: object) -> str:
-    """The form's answer as a reply to the question: ``yes`` or ``no``, and ``""`` for a decline, a cancel, or an
-    answer that does not fit the form (none of which confirms)."""
-    if isinstance(response, AcceptedElicitation) and isinstance(response.data, RemovalAnswer):
-        return response.data.answer
-    if not isinstance(response, ElicitResult) or response.action != "accept" or response.content is None:
-        return ""
-    try:
-        return RemovalAnswer.model_validate(response.content).answer
-    except ValidationError:
-        return ""
+    return form_reply(response, RemovalAnswer)
 
 
 def register(mcp: MCPServer, service: AuthService, *, clock: Callable[[], float] | None = None) -> None:
