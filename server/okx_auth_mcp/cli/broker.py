@@ -9,9 +9,9 @@ terminal. Questions go to stderr, so ``--json`` leaves stdout to the result.
 Exit codes::
 
     0    done (create-key: the key is saved in the config file)
-    1    a refusal or a failure (OKX's code, the network, a rate limit); create-key: not created (another
-         answer, no terminal and no --yes)
-    2    bad arguments or an unusable configuration: nothing was sent
+    1    a refusal or a failure (OKX's code, the network, a rate limit, no usable broker profile); create-key:
+         not created (another answer, no terminal and no --yes)
+    2    bad arguments, or a config file that cannot be used: nothing was sent
     3    create-key: the key was created, and its secret is in the recovery file the line names
 """
 

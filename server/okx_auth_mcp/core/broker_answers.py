@@ -1,7 +1,7 @@
 """OKX's answers to the Broker endpoints, validated before use, and what of them a tool shows. Pure.
 
-Each ``data`` item is a :class:`~okx_auth_mcp.core.records.Frozen` model of plain, bounded fields: names and
-labels of letters and digits, digits for UIDs and times, permission words, IP addresses, fee rates as decimal
+Each ``data`` item is a :class:`~okx_auth_mcp.core.records.Frozen` model of plain, bounded fields: names of
+letters and digits, labels of those and spaces, ``.``, ``_``, ``-`` (at most 64), digits for UIDs and times, permission words, IP addresses, fee rates as decimal
 numbers. Prose the server wrote never gets through, and a field that does not fit is an error naming the field.
 What is shown masks what identifies an account (a UID: ``44****00``) or opens one (an API key: ``abcd****wxyz``).
 

@@ -14,13 +14,17 @@ the permissions, the IPs, where the secret goes and the profile it is saved as) 
    own about withdrawals alone, confirmed only by ``withdraw`` or ``提币``. A yes to the first question is never a
    yes to this one.
 
-A ticket answered with another request than its own (another sub-account, another permission) is refused: the
-request is the ticket's, never the caller's.
+The request minted is always the ticket's, never the caller's: arguments passed with a ticket are not read,
+but the sub-account, which must be the ticket's. The ticket is bound to the broker profile as it was asked with
+(:func:`broker_digest` of its key, site, demo flag and API host): a profile changed since (a demo key become a
+live one) voids it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import hmac
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from okx_auth_mcp.core import broker_rules, tickets
@@ -63,6 +67,8 @@ class KeyRequest:
     """The config profile the secret is saved as (``deliver="config"``)."""
     replace: bool
     """Whether a profile of that name exists and is replaced (the question says so)."""
+    broker: str = ""
+    """:func:`broker_digest` of the broker profile the question was asked with."""
 
     @classmethod
     def checked(
@@ -85,10 +91,10 @@ class KeyRequest:
     def withdraw(self) -> bool:
         return "withdraw" in self.perm
 
-    @property
-    def unbound(self) -> bool:
-        """A key that can trade or withdraw with no IP allowlist: OKX deletes it after 14 days unused."""
-        return not self.ip and ("trade" in self.perm or "withdraw" in self.perm)
+    def expires_unused(self, demo: bool) -> bool:
+        """A live key that can trade or withdraw with no IP allowlist: OKX deletes it after 14 days unused (a demo
+        key never)."""
+        return not demo and not self.ip and ("trade" in self.perm or "withdraw" in self.perm)
 
     def body(self, passphrase: str) -> dict[str, str]:
         """The POST body OKX takes (``ip`` only when there is an allowlist)."""
@@ -117,6 +123,7 @@ def issue(key: bytes, request: KeyRequest, stage: Stage, now: float, *, nonce: s
         "i": list(request.ip),
         "d": request.deliver,
         "r": request.replace,
+        "t": request.broker,
         "w": stage,
         "iat": int(now),
         "exp": int(now) + CONFIRMATION_TTL_SECONDS,
@@ -143,7 +150,7 @@ def verify(key: bytes, ticket: str, now: float, *, broker_profile: str, sub_acct
             str(payload["b"]), str(payload["s"]), str(payload["l"]), list(payload["p"]), list(payload["i"]),
             payload["d"], replace=bool(payload["r"]),
         )  # fmt: skip
-        held = Confirmation(request, payload["w"], int(payload["exp"]), mac)
+        held = Confirmation(replace(request, broker=str(payload["t"])), payload["w"], int(payload["exp"]), mac)
     except (ValueError, KeyError, TypeError, broker_rules.BrokerArgumentError) as exc:
         raise KeyConfirmationInvalid("the key confirmation's contents are not understood") from exc
     if now >= held.expires_at:
@@ -153,6 +160,13 @@ def verify(key: bytes, ticket: str, now: float, *, broker_profile: str, sub_acct
     if sub_acct is not None and request.sub_acct != sub_acct:
         raise KeyConfirmationMismatch("this confirmation is for a key of another sub-account")
     return held
+
+
+def broker_digest(key: bytes, api_key: str, site: str, demo: bool, base_url: str) -> str:
+    """What a ticket holds of the broker profile: keyed (the ticket, which the agent sees, is no test of a guess at
+    the key), over its API key, site, demo flag and API host."""
+    text = "\n".join(("okxb-broker", api_key, site, "demo" if demo else "live", base_url))
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def confirms_withdraw(reply: str) -> bool:

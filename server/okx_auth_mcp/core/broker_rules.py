@@ -132,8 +132,9 @@ def permissions(value: str | Iterable[str] | None) -> tuple[str, ...]:
 
 
 def ip_list(value: str | Iterable[str] | None) -> tuple[str, ...]:
-    """The IP allowlist as OKX takes it: up to :data:`MAX_IPS` IPv4 or IPv6 addresses (no ranges), each once, in
-    the order given, written canonically. None or empty: no allowlist."""
+    """The IP allowlist as OKX takes it: up to :data:`MAX_IPS` IPv4 or IPv6 addresses (no ranges, no IPv6 zone, an
+    IPv4-mapped IPv6 address as its IPv4 one), each once, in the order given, written canonically. None or empty:
+    no allowlist."""
     if value is None:
         return ()
     parts = value.split(",") if isinstance(value, str) else list(value)
@@ -143,15 +144,29 @@ def ip_list(value: str | Iterable[str] | None) -> tuple[str, ...]:
     for part in (p.strip() for p in parts):
         if not part:
             continue
-        try:
-            address = str(ipaddress.ip_address(part))
-        except ValueError:
-            raise BrokerArgumentError("ip", "each entry is one IPv4 or IPv6 address (no ranges or names)") from None
+        address = canonical_ip(part)
+        if address is None:
+            raise BrokerArgumentError("ip", "each entry is one IPv4 or IPv6 address (no ranges, names or zones)")
         if address not in addresses:
             addresses.append(address)
     if len(addresses) > MAX_IPS:
         raise BrokerArgumentError("ip", f"an API key takes at most {MAX_IPS} IP addresses")
     return tuple(addresses)
+
+
+def canonical_ip(text: str) -> str | None:
+    """``text`` as one address written canonically (an IPv4-mapped IPv6 address as its IPv4 one), or None: not an
+    address, or an IPv6 address with a zone (``fe80::1%eth0``: the zone is free text, and no allowlist takes it)."""
+    try:
+        address = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.scope_id is not None:
+            return None
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+    return str(address)
 
 
 def page(value: int | None) -> int | None:

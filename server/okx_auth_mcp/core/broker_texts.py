@@ -40,7 +40,7 @@ def question(lang: Lang, request: KeyRequest, site: SiteId, demo: bool, config_p
             f"要用经纪商配置“{request.broker_profile}”（{site_name}，{_mode(lang, demo)}）为子账户“{request.sub_acct}”"
             f"创建一个 API Key 吗？备注：{request.label}；权限：{perms}；IP 白名单：{_ips(lang, request)}。"
         )
-        if request.unbound:
+        if request.expires_unused(demo):
             text += "注意：有交易或提币权限却未绑定 IP 的 Key，连续 14 天未使用会被 OKX 删除。"
         if request.deliver == "page":
             text += (
@@ -58,7 +58,7 @@ def question(lang: Lang, request: KeyRequest, site: SiteId, demo: bool, config_p
         f"({site_name}, {_mode(lang, demo)})? Label: {request.label}. Permissions: {perms}. IP allowlist: "
         f"{_ips(lang, request)}."
     )
-    if request.unbound:
+    if request.expires_unused(demo):
         text += " Note: OKX deletes a key that can trade or withdraw and has no IP allowlist after 14 days without use."
     if request.deliver == "page":
         text += (

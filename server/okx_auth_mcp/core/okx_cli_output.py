@@ -21,7 +21,7 @@ from okx_auth_mcp.core.records import Frozen, Unfit, validated
 from okx_auth_mcp.core.sites import SiteId, site_id
 
 MAX_OUTPUT_CHARS = 64 * 1024
-_PROFILE_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_PROFILE_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
 
 Version = tuple[int, int, int]
 AUTH_SINCE: Version = (1, 3, 0)

@@ -42,9 +42,9 @@ RULES: dict[str, Rule] = {
 
 
 def recent(sent: Sequence[float], rule: Rule, now: float) -> list[float]:
-    """The times of ``sent`` that still count against ``rule`` at ``now`` (a time in the future is kept: a clock
-    set back must not open the window)."""
-    return sorted(t for t in sent if t > now - rule.window)
+    """The times of ``sent`` that still count against ``rule`` at ``now``. A time in the future counts as now: a
+    clock set back opens no window, and one that ran fast (or a planted time) blocks a route one window at most."""
+    return sorted(min(t, now) for t in sent if t > now - rule.window)
 
 
 def wait_for(sent: Sequence[float], rule: Rule, now: float) -> float:

@@ -7,14 +7,16 @@ create-key``.
    returns the :class:`KeyQuestion` with its ticket (``core.broker_confirmation``). Nothing is sent.
 2. :meth:`BrokerKeys.answer` takes the ticket back with the user's own reply; the ticket is spent whatever the
    reply. A key with ``withdraw`` asks a second, separate question (its own ticket, its own confirming word).
-   Then, before anything is minted, the destination is checked again (the file readable and writable; a profile
-   of that name added since the question is refused). The passphrase is generated here (``secrets``); the key is
-   created with one POST; OKX's answer must be exactly the key asked for (:class:`CreatedKey`, the same
-   sub-account, label, permissions, IPs and passphrase), or nothing is written.
+   Then, before anything is minted, the broker profile must be the one asked with (its key, site, demo flag and
+   host), and the destination is checked again (the file parsed, its directory writable; a profile of that name
+   added since the question is refused). The broker profile and ``default_profile`` are never replaced. The
+   passphrase is generated here (``secrets``); the key is created with one POST; OKX's answer must be exactly the
+   key asked for (:class:`CreatedKey`: the same sub-account, label, permissions, IPs and passphrase), or nothing
+   is written.
 3. The secret key and passphrase go into the config file as a new profile (``edges.okx_config_writer``: the
    broker profile's site and demo flag, ``default_profile`` unchanged), or onto a one-time page
-   (``deliver="page"``). When that fails, they go into a 0600 recovery file in the state directory
-   (:class:`KeyRecovered`), never into a result, a log or an error.
+   (``deliver="page"``). When that fails, whatever the failure, they go into a 0600 recovery file in the state
+   directory (:class:`KeyRecovered`), never into a result, a log or an error.
 """
 
 from __future__ import annotations
@@ -29,19 +31,27 @@ from typing import Any, Literal
 
 from okx_auth_mcp.core import broker_confirmation as confirmation
 from okx_auth_mcp.core import broker_texts
+from okx_auth_mcp.core.api_keys import Target
 from okx_auth_mcp.core.broker_answers import CreatedKey
-from okx_auth_mcp.core.broker_confirmation import Delivery, KeyConfirmationUsed, KeyRequest, Stage
+from okx_auth_mcp.core.broker_confirmation import (
+    Delivery,
+    KeyConfirmationMismatch,
+    KeyConfirmationUsed,
+    KeyRequest,
+    Stage,
+)
 from okx_auth_mcp.core.broker_rules import (
     PASSPHRASE_SPECIALS,
     BrokerArgumentError,
     KeyAnswerUnfit,
     KeyNotSaved,
     KeyOutcomeUnknown,
+    canonical_ip,
     passphrase_fits,
 )
 from okx_auth_mcp.core.oauth_errors import BadResponse, NetworkError
 from okx_auth_mcp.core.okx_config_edit import NewProfile, ProfileExists, profiles_of
-from okx_auth_mcp.core.okx_profiles import ConfigError, mask
+from okx_auth_mcp.core.okx_profiles import ConfigError, Profile, mask
 from okx_auth_mcp.core.records import Unfit, validated
 from okx_auth_mcp.core.sites import SiteId
 from okx_auth_mcp.core.texts import Lang
@@ -168,10 +178,22 @@ class BrokerKeys:
         request = KeyRequest.checked(broker_profile, sub_acct, label, perm, ip, deliver)
         if deliver == "page" and self._pages is None:
             raise BrokerArgumentError("deliver", "a one-time page is served by the MCP server; here, use config")
-        _, target = self._client.profile()  # unusable or absent: refused before anyone is asked
-        if deliver == "config" and request.profile in profiles_of(read_config(self._environ).document):
-            request = replace(request, replace=True)
+        profile, target = self._client.profile()  # unusable or absent: refused before anyone is asked
+        if deliver == "config":
+            document = read_config(self._environ).document
+            if request.profile in (broker_profile, document.get("default_profile")):
+                raise BrokerArgumentError(
+                    "label",
+                    f"the new key's profile would be {request.profile}, which is the broker profile or "
+                    "default_profile: it is never replaced by a sub-account key; choose another label",
+                )
+            request = replace(request, replace=request.profile in profiles_of(document))
+        request = replace(request, broker=self._broker_digest(profile, target))
         return self._question(request, "create", target.site, target.demo)
+
+    def _broker_digest(self, profile: Profile, target: Target) -> str:
+        key = self._service.store.ticket_key()
+        return confirmation.broker_digest(key, profile.api_key, target.site, target.demo, target.base_url)
 
     def _question(self, request: KeyRequest, stage: Stage, site: SiteId, demo: bool) -> KeyQuestion:
         key = self._service.store.ticket_key()
@@ -189,7 +211,12 @@ class BrokerKeys:
         request = held.request
         if not confirmation.confirms_stage(held.stage, reply):
             return NotCreated(request)
-        _, target = self._client.profile()
+        profile, target = self._client.profile()
+        if not secrets.compare_digest(request.broker, self._broker_digest(profile, target)):
+            raise KeyConfirmationMismatch(
+                f"the broker profile {profile.name} changed after the question (its key, site, demo flag or API "
+                "host): the user agreed to another one; nothing was created"
+            )
         if held.stage == "create" and request.withdraw:
             return self._question(request, "withdraw", target.site, target.demo)
         return self._mint(request, target.site, target.demo, lang)
@@ -215,8 +242,7 @@ class BrokerKeys:
         shown = created.shown()
         log.info("broker: OKX created API key %s for sub-account %s", mask(created.apiKey), request.sub_acct)
         try:
-            if request.deliver == "page":
-                assert self._pages is not None
+            if self._pages is not None and request.deliver == "page":
                 offer = self._pages.offer(lang, _shown(created))
                 minutes = math.ceil((offer.expires_at - self._pages.now()) / 60)
                 return KeyCreated(request, shown, url=offer.url, minutes=minutes)
@@ -226,9 +252,10 @@ class BrokerKeys:
                 replace=request.replace,
             )
             return KeyCreated(request, shown, path=written.path, backup=written.backup)
-        except (ConfigError, StoreError, OSError) as exc:
+        except Exception as exc:  # whatever failed, the key exists at OKX: its secret must not be lost
             log.info("broker: the new key could not be delivered (%s); writing the recovery file", type(exc).__name__)
-            return self._recover(request, created, site, demo, str(exc))
+            why = str(exc) if isinstance(exc, ConfigError | StoreError | OSError) else type(exc).__name__
+            return self._recover(request, created, site, demo, why)
 
     def _recover(self, request: KeyRequest, created: CreatedKey, site: SiteId, demo: bool, why: str) -> KeyRecovered:
         name = f"{RECOVERY_PREFIX}{request.sub_acct}-{request.label}-{created.ts}.json"
@@ -266,8 +293,10 @@ def _created(data: list[Any], request: KeyRequest, passphrase: str) -> CreatedKe
         raise KeyAnswerUnfit(f"OKX's answer holds {len(data)} keys, not one. {delete}")
     try:
         created = validated(CreatedKey, data[0])
-    except Unfit as exc:
-        fields = ", ".join(field or "item" for field in exc.fields)
+    except Unfit as exc:  # only the documented fields are named: another's name is the server's text
+        known = [field for field in exc.fields if field in CreatedKey.model_fields]
+        unknown = len(exc.fields) - len(known)
+        fields = ", ".join(known + ([f"{unknown} field(s) OKX does not document"] if unknown else []))
         raise KeyAnswerUnfit(f"OKX's answer to the key creation does not fit ({fields}). {delete}") from None
     differs = [
         name
@@ -275,7 +304,7 @@ def _created(data: list[Any], request: KeyRequest, passphrase: str) -> CreatedKe
             ("subAcct", created.subAcct == request.sub_acct),
             ("label", created.label == request.label),
             ("perm", set(created.perm.split(",")) == set(request.perm)),
-            ("ip", {ip for ip in created.ip.split(",") if ip} == set(request.ip)),
+            ("ip", {canonical_ip(ip) for ip in created.ip.split(",") if ip} == set(request.ip)),
             ("passphrase", secrets.compare_digest(created.passphrase, passphrase)),
         )
         if not same

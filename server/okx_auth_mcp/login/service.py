@@ -183,13 +183,18 @@ class AuthService:
 
     def spend_once(self, ticket_id: str, expires_at: int) -> bool:
         """Record a ticket as used (a site choice that started a login, a confirmation answered), under the
-        lock; False when it was already. The newest ``MAX_USED_TICKETS`` unexpired ones are kept."""
+        lock; False when it was already. Every unexpired one is kept: with ``MAX_USED_TICKETS`` of them unexpired,
+        a new one is refused (``StoreError``) rather than an old one forgotten, which would let it be used again."""
         with self.store.locked("recording a ticket as used"):
             used = self._used_tickets()
             if ticket_id in used:
                 return False
-            newest = dict(sorted(used.items(), key=lambda item: item[1])[-(MAX_USED_TICKETS - 1) :])
-            self.store.write_model(USED_TICKETS_FILE, UsedTickets(used={**newest, ticket_id: expires_at}))
+            if len(used) >= MAX_USED_TICKETS:
+                raise StoreError(
+                    f"{MAX_USED_TICKETS} tickets were used in the last ten minutes, more than a person answers; "
+                    "nothing was done: wait a few minutes, until older ones expire"
+                )
+            self.store.write_model(USED_TICKETS_FILE, UsedTickets(used={**used, ticket_id: expires_at}))
         return True
 
     def status(self) -> AuthState:
