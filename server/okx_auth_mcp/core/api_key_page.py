@@ -75,7 +75,9 @@ code{overflow-wrap:anywhere}
 """
 
 
-def _document(lang: Lang, title: str, body: str, style: str = "") -> str:
+def document(lang: Lang, title: str, body: str, style: str = "") -> str:
+    """A whole page around ``body`` in this page's style (``style``: more rules after it): ``core.secret_page``'s
+    pages look like this one."""
     return (
         f'<!doctype html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -83,11 +85,6 @@ def _document(lang: Lang, title: str, body: str, style: str = "") -> str:
         f"<title>{html.escape(title)}</title><style>{_STYLE}{style}</style></head>"
         f"<body><main>{body}</main></body></html>"
     )
-
-
-document = _document
-"""A whole page around ``body`` in this page's style (``style``: more rules after it): ``core.secret_page``'s
-pages look like this one."""
 
 
 def form_page(
@@ -155,7 +152,7 @@ def form_page(
     )
     parts.append(f'<button type="submit">{esc(text(lang, "submit"))}</button>')
     parts.append(f'<p class="hint">{esc(text(lang, "expires", minutes=minutes_left))}</p></form>')
-    return _document(lang, text(lang, "title"), "".join(parts))
+    return document(lang, text(lang, "title"), "".join(parts))
 
 
 def _choices(
@@ -288,7 +285,7 @@ def outcome_page(lang: Lang, outcome: Outcome) -> str:
     body = f'<h1>{esc(heading)}</h1><div class="{box}" role="status">' + "".join(
         f"<p>{esc(line)}</p>" for line in lines
     )
-    return _document(lang, heading, body + "</div>")
+    return document(lang, heading, body + "</div>")
 
 
 GoneReason = Literal["unknown", "expired", "used", "forbidden", "too_large"]
@@ -298,4 +295,4 @@ def gone_page(lang: Lang, reason: GoneReason, minutes: int = 10) -> str:
     """The page for a link that is unknown, expired or used, a post from elsewhere, or one far too large."""
     esc = html.escape
     title = text(lang, "gone_title")
-    return _document(lang, title, f"<h1>{esc(title)}</h1><p>{esc(text(lang, reason, minutes=minutes))}</p>")
+    return document(lang, title, f"<h1>{esc(title)}</h1><p>{esc(text(lang, reason, minutes=minutes))}</p>")

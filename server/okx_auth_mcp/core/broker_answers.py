@@ -1,9 +1,10 @@
 """OKX's answers to the Broker endpoints, validated before use, and what of them a tool shows. Pure.
 
 Each ``data`` item is a :class:`~okx_auth_mcp.core.records.Frozen` model of plain, bounded fields: names of
-letters and digits, labels of those and spaces, ``.``, ``_``, ``-`` (at most 64), digits for UIDs and times, permission words, IP addresses, fee rates as decimal
-numbers. Prose the server wrote never gets through, and a field that does not fit is an error naming the field.
-What is shown masks what identifies an account (a UID: ``44****00``) or opens one (an API key: ``abcd****wxyz``).
+letters and digits, labels of those and spaces, ``.``, ``_``, ``-`` (at most 64), digits for UIDs and times,
+permission words, IP addresses, fee rates as decimal numbers. Prose the server wrote never gets through, and a
+field that does not fit is an error naming the field. What is shown masks what identifies an account (a UID:
+``44****00``) or opens one (an API key: ``abcd****wxyz``).
 
 A new key's answer (:class:`CreatedKey`) is stricter: every field OKX documents, and nothing else (an answer with
 a field no one documented is not one to write into a config file); its secret key and passphrase are never in a

@@ -221,12 +221,12 @@ class ApiKeyPages:
                 return _gone(lang, gone)
             assert page is not None
             try:
-                body = await _bounded_body(request)
+                body = await bounded_body(request)
             except ClientDisconnect:
                 return Response(status_code=400)
             if body is None:
                 return _gone(lang, "too_large")
-            form = _parsed(body)
+            form = parsed_form(body)
             if form is None or not hmac.compare_digest(form.get("csrf", ""), page.csrf):
                 return _gone(lang, "forbidden")
             return await anyio.to_thread.run_sync(lambda: self._save(page, form))
@@ -325,7 +325,7 @@ def _gone(lang: Lang, reason: GoneReason) -> Response:
     return HTMLResponse(page_html.gone_page(lang, reason), status_code=status, headers=HEADERS)
 
 
-async def _bounded_body(request: Request) -> bytes | None:
+async def bounded_body(request: Request) -> bytes | None:
     """The request's body, or None when it is larger than a form of this page can be (read no further)."""
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > page_html.MAX_FORM_BYTES):
@@ -338,7 +338,7 @@ async def _bounded_body(request: Request) -> bytes | None:
     return body
 
 
-def _parsed(body: bytes) -> dict[str, str] | None:
+def parsed_form(body: bytes) -> dict[str, str] | None:
     """A URL-encoded form as one value per field; None for one that is not UTF-8 or names a field twice."""
     try:
         pairs = parse_qsl(body.decode("ascii"), keep_blank_values=True, errors="strict", max_num_fields=20)
@@ -346,8 +346,3 @@ def _parsed(body: bytes) -> dict[str, str] | None:
         return None
     form = dict(pairs)
     return form if len(form) == len(pairs) else None
-
-
-bounded_body = _bounded_body
-parsed_form = _parsed
-"""Shared with ``login.secret_page``, whose one form is read the same way."""
