@@ -222,6 +222,9 @@ class BrokerKeys:
         return self._mint(request, target.site, target.demo, lang)
 
     def _mint(self, request: KeyRequest, site: SiteId, demo: bool, lang: Lang) -> Outcome:
+        pages = self._pages
+        if request.deliver == "page" and pages is None:
+            raise BrokerArgumentError("deliver", "a one-time page is served by the MCP server; nothing was created")
         if request.deliver == "config":
             exists = request.profile in profiles_of(read_config(self._environ).document)
             if exists and not request.replace:
@@ -242,9 +245,9 @@ class BrokerKeys:
         shown = created.shown()
         log.info("broker: OKX created API key %s for sub-account %s", mask(created.apiKey), request.sub_acct)
         try:
-            if self._pages is not None and request.deliver == "page":
-                offer = self._pages.offer(lang, _shown(created))
-                minutes = math.ceil((offer.expires_at - self._pages.now()) / 60)
+            if pages is not None and request.deliver == "page":
+                offer = pages.offer(lang, _shown(created))
+                minutes = math.ceil((offer.expires_at - pages.now()) / 60)
                 return KeyCreated(request, shown, url=offer.url, minutes=minutes)
             written = save_profile(
                 self._environ,
