@@ -327,8 +327,8 @@ def _shown(created: CreatedKey) -> Shown:
         },
         facts=(
             ({"en": "Label", "zh": "备注"}, created.label),
-            ({"en": "Permissions", "zh": "权限"}, created.perm),
-            ({"en": "IP allowlist", "zh": "IP 白名单"}, created.ip or "-"),
+            ({"en": "Permissions", "zh": "权限"}, created.perm.replace(",", ", ")),
+            ({"en": "IP allowlist", "zh": "IP 白名单"}, created.ip.replace(",", ", ") or "-"),
             ({"en": "Created", "zh": "创建时间"}, broker_texts.utc(int(created.ts))),
         ),
         secrets=(
