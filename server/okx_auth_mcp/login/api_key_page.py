@@ -29,14 +29,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal
-from urllib.parse import parse_qsl
 
 import anyio.to_thread
-from starlette.applications import Starlette
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from okx_auth_mcp.core import api_key_page as page_html
 from okx_auth_mcp.core.api_key_page import GoneReason, Outcome, Refused
@@ -45,10 +42,11 @@ from okx_auth_mcp.core.okx_codes import describe_okx_code
 from okx_auth_mcp.core.okx_config_edit import ProfileExists
 from okx_auth_mcp.core.okx_profiles import ConfigError
 from okx_auth_mcp.core.texts import Lang, expires_in_minutes
-from okx_auth_mcp.edges.loopback import LOOPBACK, BackgroundServer, names_host
+from okx_auth_mcp.edges.loopback import LOOPBACK, BackgroundServer
 from okx_auth_mcp.edges.okx_api import OkxApi
 from okx_auth_mcp.edges.okx_config import config_path
 from okx_auth_mcp.login.api_key_setup import Saved, save_and_verify
+from okx_auth_mcp.login.one_time_page import HEADERS, page_app, posted_form
 from okx_auth_mcp.login.refusals import terminal_line
 from okx_auth_mcp.login.service import AuthService
 
@@ -58,16 +56,6 @@ PAGE_TTL_SECONDS = 600
 PATH_PREFIX = "/setup/"
 STOP_DELAY_SECONDS = 2.0
 """How long the server stays up after the page was used: the outcome page is sent first."""
-HEADERS = {
-    "Content-Security-Policy": page_html.CSP,
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
-
-FORM_TYPE = "application/x-www-form-urlencoded"
-
 PageState = Literal["waiting", "saved", "expired", "replaced"]
 
 
@@ -203,7 +191,6 @@ class ApiKeyPages:
 
     def _app(self, port: int) -> ASGIApp:
         own_host = f"{LOOPBACK}:{port}"
-        own_origin = f"http://{own_host}"
 
         async def show(request: Request) -> Response:
             page, lang, gone = self._lookup(request)
@@ -214,43 +201,17 @@ class ApiKeyPages:
 
         async def submit(request: Request) -> Response:
             page, lang, gone = self._lookup(request)
-            kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            if gone is None and (request.headers.getlist("origin") != [own_origin] or kind != FORM_TYPE):
-                gone = "forbidden"
             if gone is not None:
                 return _gone(lang, gone)
             assert page is not None
-            try:
-                body = await bounded_body(request)
-            except ClientDisconnect:
+            form = await posted_form(request, own_host, page.csrf)
+            if form == "disconnected":
                 return Response(status_code=400)
-            if body is None:
-                return _gone(lang, "too_large")
-            form = parsed_form(body)
-            if form is None or not hmac.compare_digest(form.get("csrf", ""), page.csrf):
-                return _gone(lang, "forbidden")
+            if isinstance(form, str):
+                return _gone(lang, form)
             return await anyio.to_thread.run_sync(lambda: self._save(page, form))
 
-        async def elsewhere(request: Request, exc: Exception) -> Response:
-            return _gone(self._lang(), "unknown")
-
-        routed = Starlette(
-            routes=[
-                Route(PATH_PREFIX + "{token}", show, methods=["GET"]),
-                Route(PATH_PREFIX + "{token}", submit, methods=["POST"]),
-            ],
-            exception_handlers={404: elsewhere, 405: elsewhere},
-        )
-        routed.router.redirect_slashes = False
-
-        async def app(scope: Scope, receive: Receive, send: Send) -> None:
-            """Every request names exactly this server as its one ``Host`` (DNS rebinding), before any route."""
-            if scope["type"] == "http" and not names_host(scope, own_host):
-                await _gone(self._lang(), "forbidden")(scope, receive, send)
-                return
-            await routed(scope, receive, send)
-
-        return app
+        return page_app(PATH_PREFIX, own_host, show, submit, lambda reason: _gone(self._lang(), reason))
 
     def _lang(self) -> Lang:
         page = self._page
@@ -323,26 +284,3 @@ def page_outcome(saved: Saved) -> Outcome:
 def _gone(lang: Lang, reason: GoneReason) -> Response:
     status = {"unknown": 404, "expired": 410, "used": 410, "forbidden": 403, "too_large": 413}[reason]
     return HTMLResponse(page_html.gone_page(lang, reason), status_code=status, headers=HEADERS)
-
-
-async def bounded_body(request: Request) -> bytes | None:
-    """The request's body, or None when it is larger than a form of this page can be (read no further)."""
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > page_html.MAX_FORM_BYTES):
-        return None
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > page_html.MAX_FORM_BYTES:
-            return None
-    return body
-
-
-def parsed_form(body: bytes) -> dict[str, str] | None:
-    """A URL-encoded form as one value per field; None for one that is not UTF-8 or names a field twice."""
-    try:
-        pairs = parse_qsl(body.decode("ascii"), keep_blank_values=True, errors="strict", max_num_fields=20)
-    except (UnicodeDecodeError, ValueError):
-        return None
-    form = dict(pairs)
-    return form if len(form) == len(pairs) else None

@@ -31,17 +31,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from starlette.applications import Starlette
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from okx_auth_mcp.core import secret_page as page_html
 from okx_auth_mcp.core.secret_page import GoneReason, Shown
 from okx_auth_mcp.core.texts import Lang, expires_in_minutes
-from okx_auth_mcp.edges.loopback import LOOPBACK, BackgroundServer, names_host
-from okx_auth_mcp.login.api_key_page import FORM_TYPE, HEADERS, bounded_body, parsed_form
+from okx_auth_mcp.edges.loopback import LOOPBACK, BackgroundServer
+from okx_auth_mcp.login.one_time_page import HEADERS, page_app, posted_form
 
 __all__ = ["Offer", "OfferStatus", "SecretPages", "Shown"]
 
@@ -202,7 +200,6 @@ class SecretPages:
 
     def _app(self, port: int) -> ASGIApp:
         own_host = f"{LOOPBACK}:{port}"
-        own_origin = f"http://{own_host}"
 
         async def show(request: Request) -> Response:
             opened, lang, gone = self._lookup(request)
@@ -216,40 +213,14 @@ class SecretPages:
             opened, lang, gone = self._lookup(request)
             if opened is None:
                 return _gone(lang, gone or "unknown")
-            kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            if request.headers.getlist("origin") != [own_origin] or kind != FORM_TYPE:
-                return _gone(lang, "forbidden")
-            try:
-                body = await bounded_body(request)
-            except ClientDisconnect:
+            form = await posted_form(request, own_host, opened.csrf)
+            if form == "disconnected":
                 return Response(status_code=400)
-            if body is None:
-                return _gone(lang, "too_large")
-            form = parsed_form(body)
-            if form is None or not hmac.compare_digest(form.get("csrf", "").encode(), opened.csrf.encode()):
-                return _gone(lang, "forbidden")
+            if isinstance(form, str):
+                return _gone(lang, form)
             return self._reveal(opened)
 
-        async def elsewhere(request: Request, exc: Exception) -> Response:
-            return _gone(self._lang, "unknown")
-
-        routed = Starlette(
-            routes=[
-                Route(PATH_PREFIX + "{token}", show, methods=["GET"]),
-                Route(PATH_PREFIX + "{token}", reveal, methods=["POST"]),
-            ],
-            exception_handlers={404: elsewhere, 405: elsewhere},
-        )
-        routed.router.redirect_slashes = False
-
-        async def app(scope: Scope, receive: Receive, send: Send) -> None:
-            """Every request names exactly this server as its one ``Host`` (DNS rebinding), before any route."""
-            if scope["type"] == "http" and not names_host(scope, own_host):
-                await _gone(self._lang, "forbidden")(scope, receive, send)
-                return
-            await routed(scope, receive, send)
-
-        return app
+        return page_app(PATH_PREFIX, own_host, show, reveal, lambda reason: _gone(self._lang, reason))
 
 
 def _gone(lang: Lang, reason: GoneReason) -> Response:
