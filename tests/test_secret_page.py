@@ -19,6 +19,7 @@ import pytest
 from okx_auth_mcp.core.api_key_page import CSP
 from okx_auth_mcp.login import secret_page
 from okx_auth_mcp.login.secret_page import Offer, SecretPages, Shown
+from tests.helpers import FakeClock
 
 AK, SK, PP = "4f0c1d2e-aaaa-bbbb-cccc-0123456789ab", "SK-REVEAL-SECRET-0F1E2D3C4B5A6978", "Pp-Reveal-Phrase-42"
 FORM = "application/x-www-form-urlencoded"
@@ -40,23 +41,14 @@ def shown(ak: str = AK, sk: str = SK, pp: str = PP) -> Shown:
     )
 
 
-class Steps:
+@pytest.fixture
+def steps() -> FakeClock:
     """A monotonic clock the test moves."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+    return FakeClock(1000.0)
 
 
 @pytest.fixture
-def steps() -> Steps:
-    return Steps()
-
-
-@pytest.fixture
-def pages(steps: Steps) -> Iterator[SecretPages]:
+def pages(steps: FakeClock) -> Iterator[SecretPages]:
     opened = SecretPages(clock=steps)
     yield opened
     opened.close()
@@ -277,7 +269,9 @@ def test_every_answer_checks_the_host_and_carries_the_headers(pages: SecretPages
 # ----- time, several offers, the server ---------------------------------------------------------------------
 
 
-def test_an_offer_not_revealed_in_time_expires_and_its_secrets_are_dropped(pages: SecretPages, steps: Steps) -> None:
+def test_an_offer_not_revealed_in_time_expires_and_its_secrets_are_dropped(
+    pages: SecretPages, steps: FakeClock
+) -> None:
     offer = pages.offer("en", shown())
     assert offer.expires_at == 1600.0
     csrf = csrf_of(httpx2.get(offer.url, timeout=5).text)
