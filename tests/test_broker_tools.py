@@ -482,13 +482,17 @@ async def test_field_names_okx_does_not_document_are_not_quoted(
 
 
 def test_an_unexpired_used_ticket_is_never_forgotten(svc: AuthService, clock: FakeClock) -> None:
-    from okx_auth_mcp.core.records import MAX_USED_TICKETS
+    from okx_auth_mcp.core.records import MAX_USED_TICKETS, UsedTickets
     from okx_auth_mcp.edges.state_files import StoreError
+    from okx_auth_mcp.edges.state_store import USED_TICKETS_FILE
 
     assert svc.spend_once("first", int(clock() + 600))
-    clock.advance(1)
-    for n in range(MAX_USED_TICKETS - 1):
-        assert svc.spend_once(f"t{n}", int(clock() + 600))
+    clock.advance(1)  # the others are newer: an eviction by age would drop "first"
+    used = svc.store.read_model(USED_TICKETS_FILE, UsedTickets)
+    assert used is not None
+    others = {f"t{n}": int(clock() + 600) for n in range(MAX_USED_TICKETS - 2)}
+    svc.store.write_model(USED_TICKETS_FILE, UsedTickets(used={**used.used, **others}))
+    assert svc.spend_once("the last one", int(clock() + 600))
     with pytest.raises(StoreError, match="used in the last ten minutes"):
-        svc.spend_once("one-too-many", int(clock() + 600))
+        svc.spend_once("one too many", int(clock() + 600))
     assert not svc.spend_once("first", int(clock() + 600))  # still known: never answered twice
