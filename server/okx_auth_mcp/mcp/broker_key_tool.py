@@ -123,7 +123,7 @@ def register(mcp: MCPServer, keys: BrokerKeys) -> None:
     def retried(ctx: Context) -> tuple[str, str] | None:
         """The ticket and the answer of a 2026-07-28 retry, when this call is one."""
         responses = ctx.input_responses or {}
-        for stage, key in ANSWER_KEYS.items():
+        for stage, key in reversed(ANSWER_KEYS.items()):  # the later question first, should both be there
             if ctx.request_state is not None and key in responses:
                 return ctx.request_state, form_reply(responses[key], FORMS[stage])
         return None
