@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -15,6 +14,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import httpx2
 
 from okx_auth_mcp.sandbox.clients import SandboxClient
+from tests.helpers import csrf_of, origin
 
 PUBLIC = SandboxClient("pocket-app", "Acme Pocket", redirect_uris=("http://127.0.0.1/callback",))
 """An app on the user's device: no secret, a loopback redirect (any port)."""
@@ -54,12 +54,6 @@ def authorize_url(issuer: str, client: SandboxClient, redirect: str, pair: Pkce 
     return f"{issuer}/oauth/authorize?" + urlencode({k: v for k, v in params.items() if v is not None})
 
 
-def csrf_of(page: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', page)
-    assert found is not None, page
-    return found[1]
-
-
 def answered(location: str) -> dict[str, str]:
     """The parameters a redirect carries back (each once)."""
     pairs = parse_qsl(urlsplit(location).query, keep_blank_values=True)
@@ -71,8 +65,7 @@ def consent(http: httpx2.Client, url: str, action: str = "approve") -> httpx2.Re
     """The consent page opened and answered (``approve`` or ``deny``): the redirect, not followed."""
     page = http.get(url)
     assert page.status_code == 200, page.text
-    issuer = f"{urlsplit(url).scheme}://{urlsplit(url).netloc}"
-    return http.post(f"{issuer}/oauth/authorize", data={"csrf": csrf_of(page.text), "action": action})
+    return http.post(f"{origin(url)}/oauth/authorize", data={"csrf": csrf_of(page.text), "action": action})
 
 
 def approved_code(http: httpx2.Client, url: str) -> str:

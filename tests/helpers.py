@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import select
 import socket
 import subprocess
@@ -15,6 +16,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx2
 import pytest
@@ -177,6 +179,19 @@ def log_in(service: AuthService, sandbox: RunningSandbox, site: SiteId = "eea") 
     login = start_login(service, site)
     assert sandbox.state.decide(login.user_code, approve=True)
     assert service.status().status == "logged_in"
+
+
+def csrf_of(page: str) -> str:
+    """The CSRF token a page's form carries (the sandbox's pages, the one-time pages)."""
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found is not None, page
+    return found[1]
+
+
+def origin(url: str) -> str:
+    """The ``Origin`` a browser on the page at ``url`` sends."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def approve_in_page(verification_uri: str, user_code: str, approve: bool = True) -> httpx2.Response:

@@ -33,7 +33,7 @@ from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.verify import api_client
 from okx_auth_mcp.mcp.server import build_server
 from okx_auth_mcp.sandbox.runner import RunningSandbox
-from tests.helpers import CLIENT_KINDS, connected, data, snapshot, write_config
+from tests.helpers import CLIENT_KINDS, FakeClock, connected, csrf_of, data, origin, snapshot, write_config
 
 AK, SK, PP = "AK-page-0123456789", "SK-PAGE-SECRET-4242", "PP-Page-Phrase-77"
 UID = "44556677889900"
@@ -46,37 +46,17 @@ def api_at_sandbox(sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch) -> 
     sandbox.state.add_api_key(AK, SK, PP, uid=UID, perm="read_only")
 
 
-class Steps:
+@pytest.fixture
+def steps() -> FakeClock:
     """A monotonic clock the test moves."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+    return FakeClock(1000.0)
 
 
 @pytest.fixture
-def steps() -> Steps:
-    return Steps()
-
-
-@pytest.fixture
-def pages(service: AuthService, live: RunningSandbox, steps: Steps) -> Iterator[ApiKeyPages]:
+def pages(service: AuthService, live: RunningSandbox, steps: FakeClock) -> Iterator[ApiKeyPages]:
     opened = ApiKeyPages(service, api_client(service), monotonic=steps)
     yield opened
     opened.close()
-
-
-def origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def csrf_of(html: str) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert match is not None
-    return match.group(1)
 
 
 def form(**fields: str) -> dict[str, str]:
@@ -297,7 +277,7 @@ def test_a_huge_submission_is_refused_unread(pages: ApiKeyPages, isolated_env: d
 
 
 def test_a_wrong_token_an_expired_page_and_a_replaced_page_are_gone(
-    pages: ApiKeyPages, isolated_env: dict[str, str], steps: Steps
+    pages: ApiKeyPages, isolated_env: dict[str, str], steps: FakeClock
 ) -> None:
     first = pages.start("en")
     base = first.url.rsplit("/", 1)[0]

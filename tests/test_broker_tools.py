@@ -8,7 +8,6 @@ from __future__ import annotations
 import html
 import logging
 import os
-import re
 import stat
 import sys
 from collections.abc import Iterator
@@ -28,7 +27,7 @@ from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.sandbox.runner import RunningSandbox
 from tests.brokers import BROKER_CONFIG, BROKER_KEY, BROKER_PASSPHRASE, BROKER_SECRET, CREATE, SUB, config_of, minted
-from tests.helpers import CLIENT_KINDS, FakeClock, connected, data, error_text, snapshot
+from tests.helpers import CLIENT_KINDS, FakeClock, connected, csrf_of, data, error_text, origin, snapshot
 
 pytestmark = pytest.mark.anyio
 
@@ -392,10 +391,8 @@ async def test_deliver_page_shows_the_secret_once_on_a_local_page_and_stores_it_
         assert secret not in text and passphrase not in text
     page = httpx2.get(done["page_url"], timeout=5)
     assert page.status_code == 200 and secret not in page.text and "bot6" in page.text
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
-    assert csrf is not None
-    origin = done["page_url"].split("/reveal/")[0]
-    shown = httpx2.post(done["page_url"], data={"csrf": csrf.group(1)}, headers={"Origin": origin}, timeout=5)
+    csrf = csrf_of(page.text)
+    shown = httpx2.post(done["page_url"], data={"csrf": csrf}, headers={"Origin": origin(done["page_url"])}, timeout=5)
     assert api_key in shown.text and secret in shown.text and html.escape(passphrase) in shown.text
     again = httpx2.get(done["page_url"], timeout=5)
     assert secret not in again.text

@@ -30,8 +30,8 @@ from okx_auth_mcp.edges.state_store import StoreCorrupt
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
 from okx_auth_mcp.sandbox.runner import RunningSandbox
-from tests.code_flow import CONFIDENTIAL, PUBLIC, csrf_of
-from tests.helpers import CLI, confirmed_site, connected, data, error_text, stored_session, write_config
+from tests.code_flow import CONFIDENTIAL, PUBLIC
+from tests.helpers import CLI, confirmed_site, connected, csrf_of, data, error_text, stored_session, write_config
 
 pytestmark = pytest.mark.anyio
 LOOPBACK_DESK = CONFIDENTIAL.__class__(

@@ -19,12 +19,11 @@ from tests.code_flow import (
     approved_code,
     authorize_url,
     consent,
-    csrf_of,
     device_authorization,
     exchange,
     pkce,
 )
-from tests.helpers import FakeClock
+from tests.helpers import FakeClock, csrf_of
 
 DESK = CONFIDENTIAL.redirect_uris[0]
 

@@ -10,8 +10,8 @@ import httpx2
 import pytest
 
 from okx_auth_mcp.sandbox.runner import RunningSandbox
-from tests.code_flow import DEVICE_GRANT, PUBLIC, authorize_url, csrf_of, device_authorization, pkce
-from tests.helpers import FakeClock
+from tests.code_flow import DEVICE_GRANT, PUBLIC, authorize_url, device_authorization, pkce
+from tests.helpers import FakeClock, csrf_of
 
 
 @pytest.fixture

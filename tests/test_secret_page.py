@@ -19,7 +19,7 @@ import pytest
 from okx_auth_mcp.core.api_key_page import CSP
 from okx_auth_mcp.login import secret_page
 from okx_auth_mcp.login.secret_page import Offer, SecretPages, Shown
-from tests.helpers import FakeClock
+from tests.helpers import FakeClock, csrf_of, origin
 
 AK, SK, PP = "4f0c1d2e-aaaa-bbbb-cccc-0123456789ab", "SK-REVEAL-SECRET-0F1E2D3C4B5A6978", "Pp-Reveal-Phrase-42"
 FORM = "application/x-www-form-urlencoded"
@@ -52,17 +52,6 @@ def pages(steps: FakeClock) -> Iterator[SecretPages]:
     opened = SecretPages(clock=steps)
     yield opened
     opened.close()
-
-
-def origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def csrf_of(html: str) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert match is not None
-    return match.group(1)
 
 
 def reveal(offer: Offer, **headers: str) -> httpx2.Response:
