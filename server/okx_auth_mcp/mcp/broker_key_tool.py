@@ -17,16 +17,12 @@ import functools
 import logging
 from typing import Annotated, Any, Literal
 
-from mcp.server.elicitation import render_elicitation_schema
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import (
     CallToolResult,
-    ElicitRequest,
-    ElicitRequestFormParams,
     InputRequiredResult,
     ToolAnnotations,
 )
-from mcp_types.version import is_version_at_least
 from pydantic import Field
 
 from okx_auth_mcp.core import broker_confirmation as confirmation
@@ -35,7 +31,7 @@ from okx_auth_mcp.core.texts import Lang
 from okx_auth_mcp.core.tickets import MAX_TICKET_LENGTH
 from okx_auth_mcp.login.broker_keys import BrokerKeys, KeyQuestion, Outcome
 from okx_auth_mcp.mcp.boundary import LangArg, ToolOut, boundary, result, run_sync
-from okx_auth_mcp.mcp.elicitation import INPUT_REQUIRED_VERSION, ChoiceForm, can_elicit, form_reply, titled_choices
+from okx_auth_mcp.mcp.elicitation import ChoiceForm, ask_choice, can_elicit, choice_retried, titled_choices
 from okx_auth_mcp.mcp.login_tools import MAX_REPLY_LENGTH
 
 ANSWER_KEYS = {"create": "confirm_key_creation", "withdraw": "confirm_withdraw_permission"}
@@ -57,6 +53,8 @@ class WithdrawAnswer(ChoiceForm):
 
 
 FORMS: dict[str, type[ChoiceForm]] = {"create": CreateAnswer, "withdraw": WithdrawAnswer}
+ANSWERED_FORMS = {ANSWER_KEYS[stage]: form for stage, form in FORMS.items()}
+"""Each question's form by its input request's key: what a 2026-07-28 retry answers."""
 
 
 class KeyOut(ToolOut):
@@ -100,33 +98,14 @@ def register(mcp: MCPServer, keys: BrokerKeys) -> None:
         """Ask the client's user each question the procedure returns, until it returns an outcome."""
         while isinstance(outcome, KeyQuestion):
             question = outcome
-            form = ElicitRequestFormParams(
-                message=question.text(lang), requested_schema=render_elicitation_schema(FORMS[question.stage])
-            )
-            version = ctx.protocol_version
-            if version is not None and is_version_at_least(version, INPUT_REQUIRED_VERSION):
-                return InputRequiredResult(
-                    input_requests={ANSWER_KEYS[question.stage]: ElicitRequest(params=form)},
-                    request_state=question.ticket,
-                )
-            try:
-                response = await ctx.elicit(question.text(lang), FORMS[question.stage])
-                reply = form_reply(response, FORMS[question.stage])
-            except ValueError:  # an answer that does not fit the form confirms nothing
-                reply = ""
-            except Exception as exc:  # the client could not ask: the agent asks instead
-                log.info("the client did not take the key question (%s): asking through the agent", type(exc).__name__)
+            key, form = ANSWER_KEYS[question.stage], FORMS[question.stage]
+            reply = await ask_choice(ctx, key, question.text(lang), form, question.ticket)
+            if reply is None:
                 return result(outcome_out(lang, question))
+            if isinstance(reply, InputRequiredResult):
+                return reply
             outcome = await run_sync(functools.partial(keys.answer, question.ticket, reply, lang))
         return result(outcome_out(lang, outcome))
-
-    def retried(ctx: Context) -> tuple[str, str] | None:
-        """The ticket and the answer of a 2026-07-28 retry, when this call is one."""
-        responses = ctx.input_responses or {}
-        for stage, key in reversed(ANSWER_KEYS.items()):  # the later question first, should both be there
-            if ctx.request_state is not None and key in responses:
-                return ctx.request_state, form_reply(responses[key], FORMS[stage])
-        return None
 
     @mcp.tool(
         title="Create an API key for a broker's sub-account (confirmed by the user)",
@@ -177,7 +156,7 @@ def register(mcp: MCPServer, keys: BrokerKeys) -> None:
             Field(description="Second call only: the user's answer, exactly as typed.", max_length=MAX_REPLY_LENGTH),
         ] = None,
     ) -> Annotated[CallToolResult, KeyOut] | InputRequiredResult:
-        again = retried(ctx)
+        again = choice_retried(ctx, ANSWERED_FORMS)
         if again is not None:
             ticket, answer = again
             return await asked(ctx, lang, await run_sync(lambda: keys.answer(ticket, answer, lang, sub_acct=subAcct)))

@@ -5,13 +5,21 @@ No ``from __future__ import annotations``: the SDK reads these models' annotatio
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import anyio
+from mcp.server.elicitation import render_elicitation_schema
 from mcp.server.mcpserver import AcceptedElicitation, Context, ElicitationResult
-from mcp.types import ClientCapabilities, ElicitRequest, ElicitRequestURLParams, ElicitResult, InputRequiredResult
+from mcp.types import (
+    ClientCapabilities,
+    ElicitRequest,
+    ElicitRequestFormParams,
+    ElicitRequestURLParams,
+    ElicitResult,
+    InputRequiredResult,
+)
 from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field, ValidationError
 
@@ -92,6 +100,38 @@ def form_reply(response: object, form: type[ChoiceForm]) -> str:
         return form.model_validate(response.content).answer
     except ValidationError:
         return ""
+
+
+async def ask_choice(
+    ctx: Context, key: str, message: str, form: type[ChoiceForm], ticket: str
+) -> str | InputRequiredResult | None:
+    """Ask the user one confirming question, ``form`` with ``message``. From 2026-07-28 on: an input-required result
+    under ``key`` whose ``request_state`` (sealed by the SDK) is ``ticket``, answered on the retry
+    (:func:`choice_retried`). Before: a request in the middle of the call, and its answer as a reply (``""`` for a
+    decline, a cancel or an answer that does not fit). None: the client could not ask; the agent asks instead."""
+    version = ctx.protocol_version
+    if version is not None and is_version_at_least(version, INPUT_REQUIRED_VERSION):
+        params = ElicitRequestFormParams(message=message, requested_schema=render_elicitation_schema(form))
+        return InputRequiredResult(input_requests={key: ElicitRequest(params=params)}, request_state=ticket)
+    try:
+        return form_reply(await ctx.elicit(message, form), form)
+    except ValueError:  # an answer that does not fit the form: it confirms nothing
+        return ""
+    except Exception as exc:  # the client could not ask: the agent asks instead
+        log.info("the client did not take the question (%s): asking through the agent", type(exc).__name__)
+        return None
+
+
+def choice_retried(ctx: Context, forms: Mapping[str, type[ChoiceForm]]) -> tuple[str, str] | None:
+    """On the 2026-07-28 retry of :func:`ask_choice`: the ticket it carried and the answer under one of ``forms``'
+    keys, as a reply (the last key first, should the client send more than one); None when this call is no retry."""
+    responses = ctx.input_responses or {}
+    if ctx.request_state is None:
+        return None
+    for key in reversed(list(forms)):
+        if key in responses:
+            return ctx.request_state, form_reply(responses[key], forms[key])
+    return None
 
 
 def answered_site(answer: ElicitationResult[Any]) -> str:

@@ -20,16 +20,12 @@ import logging
 from collections.abc import Callable
 from typing import Annotated, Literal
 
-from mcp.server.elicitation import render_elicitation_schema
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import (
     CallToolResult,
-    ElicitRequest,
-    ElicitRequestFormParams,
     InputRequiredResult,
     ToolAnnotations,
 )
-from mcp_types.version import is_version_at_least
 from pydantic import Field
 
 from okx_auth_mcp.core.profile_removal import ANSWER_CHOICES, ANSWER_TITLE, MAX_NAME_LENGTH, ConfirmationInvalid
@@ -38,7 +34,7 @@ from okx_auth_mcp.core.tickets import MAX_TICKET_LENGTH
 from okx_auth_mcp.login.profile_removal import Kept, ProfileRemoval, Question, Removed
 from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.mcp.boundary import LangArg, ToolOut, boundary, result, run_sync
-from okx_auth_mcp.mcp.elicitation import INPUT_REQUIRED_VERSION, ChoiceForm, can_elicit, form_reply, titled_choices
+from okx_auth_mcp.mcp.elicitation import ChoiceForm, ask_choice, can_elicit, choice_retried, titled_choices
 from okx_auth_mcp.mcp.login_tools import MAX_REPLY_LENGTH
 
 ANSWER_KEY = "confirm_profile_removal"
@@ -93,10 +89,6 @@ def outcome_out(lang: Lang, outcome: Removed | Kept) -> RemovalOut:
     )
 
 
-def answered(response: object) -> str:
-    return form_reply(response, RemovalAnswer)
-
-
 def register(mcp: MCPServer, service: AuthService, *, clock: Callable[[], float] | None = None) -> None:
     """Add ``remove_api_key_profile`` to ``mcp``; ``clock`` (else the service's) dates the confirmations (ten
     minutes each)."""
@@ -107,27 +99,16 @@ def register(mcp: MCPServer, service: AuthService, *, clock: Callable[[], float]
 
     async def ask_user(ctx: Context, lang: Lang, profile: str) -> CallToolResult | InputRequiredResult:
         """The client asks the user (form elicitation), after the profile proved removable."""
-        version = ctx.protocol_version
-        if version is not None and is_version_at_least(version, INPUT_REQUIRED_VERSION):
-            responses = ctx.input_responses or {}
-            if ctx.request_state is not None and ANSWER_KEY in responses:  # the retry: the ticket and the answer
-                return await confirmed(lang, profile, ctx.request_state, answered(responses[ANSWER_KEY]))
-            question = await run_sync(lambda: removal.ask(profile))
-            form = ElicitRequestFormParams(
-                message=question.text(lang), requested_schema=render_elicitation_schema(RemovalAnswer)
-            )
-            return InputRequiredResult(
-                input_requests={ANSWER_KEY: ElicitRequest(params=form)}, request_state=question.ticket
-            )
+        again = choice_retried(ctx, {ANSWER_KEY: RemovalAnswer})
+        if again is not None:  # the retry: the ticket and the answer
+            return await confirmed(lang, profile, *again)
         question = await run_sync(lambda: removal.ask(profile))
-        try:
-            answer = await ctx.elicit(question.text(lang), RemovalAnswer)
-        except ValueError:  # an answer that does not fit the form: it confirms nothing
-            return await confirmed(lang, profile, question.ticket, "")
-        except Exception as exc:  # the client could not ask: the agent asks instead
-            log.info("the client did not take the removal question (%s): asking through the agent", type(exc).__name__)
+        asked = await ask_choice(ctx, ANSWER_KEY, question.text(lang), RemovalAnswer, question.ticket)
+        if asked is None:
             return result(question_out(lang, question))
-        return await confirmed(lang, profile, question.ticket, answered(answer))
+        if isinstance(asked, InputRequiredResult):
+            return asked
+        return await confirmed(lang, profile, question.ticket, asked)
 
     @mcp.tool(
         title="Remove an OKX API-key profile (confirmed by the user)",
