@@ -126,7 +126,9 @@ def test_answers_carry_no_prose() -> None:
         validated(RebateLink, {"fileHref": "https://user:pw@files.example/x", "state": "finished"})
 
 
-def _request(perm: object = None, ip: object = None, deliver: confirmation.Delivery = "config") -> KeyRequest:
+def _request(
+    perm: list[str] | None = None, ip: list[str] | None = None, deliver: confirmation.Delivery = "config"
+) -> KeyRequest:
     return KeyRequest.checked("broker", "panpanBroker2", "broker3", perm, ip, deliver)
 
 

@@ -28,10 +28,10 @@ from okx_auth_mcp.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, lang_of, l
 from okx_auth_mcp.core.broker_rules import BrokerArgumentError, BrokerError, WithdrawNotConfirmed
 from okx_auth_mcp.core.texts import Lang
 from okx_auth_mcp.login import broker_reads
-from okx_auth_mcp.login.backends import open_service
 from okx_auth_mcp.login.broker_client import BrokerClient, open_broker
 from okx_auth_mcp.login.broker_keys import BrokerKeys, KeyQuestion, KeyRecovered, NotCreated, Outcome
 from okx_auth_mcp.login.refusals import KNOWN_FAILURES
+from okx_auth_mcp.login.service import AuthService
 from okx_auth_mcp.login.settings import Settings
 
 EXIT_RECOVERY = 3
@@ -41,7 +41,8 @@ FAILURES: tuple[type[Exception], ...] = (*KNOWN_FAILURES, BrokerError)
 def _run(call: Callable[[BrokerClient, argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         settings = Settings.from_env()
-        service = open_service(replace(settings, broker_profile=args.profile or settings.broker_profile))
+        # The store, the clock and the config are all a broker call needs: no login backend is looked for.
+        service = AuthService(replace(settings, broker_profile=args.profile or settings.broker_profile))
         try:
             return call(open_broker(service), args)
         except BrokerArgumentError as exc:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -76,14 +77,13 @@ class KeyRequest:
         broker_profile: str,
         sub_acct: str,
         label: str,
-        perm: object,
-        ip: object,
+        perm: str | Sequence[str] | None,
+        ip: str | Sequence[str] | None,
         deliver: Delivery,
         *,
         replace: bool = False,
     ) -> KeyRequest:
-        perms = broker_rules.permissions(perm if isinstance(perm, str | tuple | list) or perm is None else "?")
-        ips = broker_rules.ip_list(ip if isinstance(ip, str | tuple | list) or ip is None else "?")
+        perms, ips = broker_rules.permissions(perm), broker_rules.ip_list(ip)
         name = broker_rules.sub_profile_name(sub_acct, label)
         return cls(broker_profile, sub_acct, label, perms, ips, deliver, name, replace)
 
@@ -147,7 +147,8 @@ def verify(key: bytes, ticket: str, now: float, *, broker_profile: str, sub_acct
         ):
             raise ValueError("version, stage or delivery")
         request = KeyRequest.checked(
-            str(payload["b"]), str(payload["s"]), str(payload["l"]), list(payload["p"]), list(payload["i"]),
+            str(payload["b"]), str(payload["s"]), str(payload["l"]), [str(p) for p in payload["p"]],
+            [str(i) for i in payload["i"]],
             payload["d"], replace=bool(payload["r"]),
         )  # fmt: skip
         held = Confirmation(replace(request, broker=str(payload["t"])), payload["w"], int(payload["exp"]), mac)

@@ -25,6 +25,7 @@ import logging
 import math
 import secrets
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -172,7 +173,12 @@ class BrokerKeys:
         return self._service.settings.environ
 
     def ask(
-        self, sub_acct: str, label: str, perm: object = None, ip: object = None, deliver: Delivery = "config"
+        self,
+        sub_acct: str,
+        label: str,
+        perm: Sequence[str] | None = None,
+        ip: Sequence[str] | None = None,
+        deliver: Delivery = "config",
     ) -> KeyQuestion:
         broker_profile = self._client.profile_name
         request = KeyRequest.checked(broker_profile, sub_acct, label, perm, ip, deliver)
