@@ -42,11 +42,11 @@ from okx_auth_mcp.core.okx_codes import describe_okx_code
 from okx_auth_mcp.core.okx_config_edit import ProfileExists
 from okx_auth_mcp.core.okx_profiles import ConfigError
 from okx_auth_mcp.core.texts import Lang, expires_in_minutes
-from okx_auth_mcp.edges.loopback import LOOPBACK, BackgroundServer
+from okx_auth_mcp.edges.loopback import LOOPBACK
 from okx_auth_mcp.edges.okx_api import OkxApi
 from okx_auth_mcp.edges.okx_config import config_path
 from okx_auth_mcp.login.api_key_setup import Saved, save_and_verify
-from okx_auth_mcp.login.one_time_page import HEADERS, page_app, posted_form
+from okx_auth_mcp.login.one_time_page import HEADERS, OnDemandServer, page_app, posted_form
 from okx_auth_mcp.login.refusals import terminal_line
 from okx_auth_mcp.login.service import AuthService
 
@@ -101,8 +101,7 @@ class ApiKeyPages:
         self._page: Page | None = None
         self._saved: Page | None = None
         """The latest page that was used: its outcome is told once even after a newer page replaced it."""
-        self._server: BackgroundServer | None = None
-        self._timer: threading.Timer | None = None
+        self._server = OnDemandServer(self._app, "okx-api-key-page")
 
     # ----- for the tools ---------------------------------------------------------------------------------
 
@@ -119,19 +118,18 @@ class ApiKeyPages:
         being saved to finish: a page is never replaced while its key is written and checked."""
         with self._submitting, self._lock:
             self._retire("replaced")
-            if self._server is None:
-                self._server = BackgroundServer(self._app, host=LOOPBACK, name="okx-api-key-page").start()
+            base = self._server.url()
             token = secrets.token_urlsafe(16)
             page = Page(
                 lang=lang,
-                url=f"{self._server.url}{PATH_PREFIX}{token}",
+                url=f"{base}{PATH_PREFIX}{token}",
                 token=token,
                 csrf=secrets.token_urlsafe(32),
                 expires_at=self._now() + self._ttl,
             )
             self._page = page
             self._stop_later(self._ttl)
-            log.info("API-key page opened on %s for %d s", self._server.url, self._ttl)
+            log.info("API-key page opened on %s for %d s", base, self._ttl)
             return page
 
     def current(self) -> Page | None:
@@ -158,7 +156,7 @@ class ApiKeyPages:
     def close(self) -> None:
         with self._lock:
             self._retire("replaced")
-            self._stop()
+            self._server.release()
 
     # ----- the server ------------------------------------------------------------------------------------
 
@@ -167,27 +165,14 @@ class ApiKeyPages:
             self._page.state = state
 
     def _stop_later(self, seconds: float) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = threading.Timer(seconds, self._stop_if_idle)
-        self._timer.daemon = True
-        self._timer.start()
+        self._server.check_in(seconds, self._stop_if_idle)
 
     def _stop_if_idle(self) -> None:
         with self._lock:
             if self._page is not None and self._page.state == "waiting" and self._now() < self._page.expires_at:
                 return  # a newer page is open
             self._retire("expired")
-            self._stop()
-
-    def _stop(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        server, self._server = self._server, None
-        if server is not None:
-            threading.Thread(target=server.stop, name="okx-api-key-page-stop", daemon=True).start()
-            log.info("API-key page server stopped")
+            self._server.release()
 
     def _app(self, port: int) -> ASGIApp:
         own_host = f"{LOOPBACK}:{port}"

@@ -1,7 +1,7 @@
 """What the one-time pages on 127.0.0.1 share (``setup_api_key``'s form, ``login.api_key_page``; the page that
-shows a new key once, ``login.secret_page``): their headers, the app that routes ``GET`` and ``POST`` of
-``<prefix><token>`` behind the ``Host`` check, and the reading of a posted form behind the ``Origin``, type, size
-and CSRF checks.
+shows a new key once, ``login.secret_page``): the loopback server that runs only while a page is open
+(:class:`OnDemandServer`), their headers, the app that routes ``GET`` and ``POST`` of ``<prefix><token>`` behind
+the ``Host`` check, and the reading of a posted form behind the ``Origin``, type, size and CSRF checks.
 
 Every request names exactly the page's server as its one ``Host`` (DNS rebinding), before any route; an unknown
 path or method is the page's "unknown" answer, with no slash redirect. A post must come from the page itself: its
@@ -12,6 +12,8 @@ field twice, and the CSRF token the page was served with (compared in constant t
 from __future__ import annotations
 
 import hmac
+import logging
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Literal
 from urllib.parse import parse_qsl
@@ -23,7 +25,9 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from okx_auth_mcp.core.api_key_page import CSP, MAX_FORM_BYTES
-from okx_auth_mcp.edges.loopback import names_host
+from okx_auth_mcp.edges.loopback import LOOPBACK, BackgroundServer, names_host
+
+log = logging.getLogger(__name__)
 
 HEADERS = {
     "Content-Security-Policy": CSP,
@@ -40,6 +44,49 @@ Refusal = Literal["forbidden", "too_large", "disconnected"]
 Elsewhere = Literal["unknown", "forbidden"]
 """What the app answers before any route: another path or method, another ``Host``."""
 Handler = Callable[[Request], Awaitable[Response]]
+
+
+class OnDemandServer:
+    """The server of a family of one-time pages on 127.0.0.1: started when a page opens (:meth:`url`), stopped when
+    its owner finds no page left open (:meth:`release`, :meth:`detach`), with one timer for the owner's next look
+    (:meth:`check_in`). The owner calls it under its own lock."""
+
+    def __init__(self, make_app: Callable[[int], ASGIApp], name: str) -> None:
+        self._make_app = make_app
+        self._name = name
+        self._server: BackgroundServer | None = None
+        self._timer: threading.Timer | None = None
+
+    def url(self) -> str:
+        """The server's address, started now if it is not running."""
+        if self._server is None:
+            self._server = BackgroundServer(self._make_app, host=LOOPBACK, name=self._name).start()
+        return self._server.url
+
+    def check_in(self, seconds: float, tick: Callable[[], None]) -> None:
+        """Call ``tick`` (from a timer thread) in ``seconds``, instead of a call still to come."""
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = threading.Timer(seconds, tick)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def detach(self) -> BackgroundServer | None:
+        """No call still to come, and the server no longer this one's: the caller stops it once outside its lock
+        (a request in flight may be waiting for that lock)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        server, self._server = self._server, None
+        if server is not None:
+            log.info("%s: server stopped", self._name)
+        return server
+
+    def release(self) -> None:
+        """:meth:`detach`, the server stopped from a thread of its own."""
+        server = self.detach()
+        if server is not None:
+            threading.Thread(target=server.stop, name=f"{self._name}-stop", daemon=True).start()
 
 
 def page_app(

@@ -38,8 +38,8 @@ from starlette.types import ASGIApp
 from okx_auth_mcp.core import secret_page as page_html
 from okx_auth_mcp.core.secret_page import GoneReason, Shown
 from okx_auth_mcp.core.texts import Lang, expires_in_minutes
-from okx_auth_mcp.edges.loopback import LOOPBACK, BackgroundServer
-from okx_auth_mcp.login.one_time_page import HEADERS, page_app, posted_form
+from okx_auth_mcp.edges.loopback import LOOPBACK
+from okx_auth_mcp.login.one_time_page import HEADERS, OnDemandServer, page_app, posted_form
 
 __all__ = ["Offer", "OfferStatus", "SecretPages", "Shown"]
 
@@ -87,8 +87,7 @@ class SecretPages:
         self._lock = threading.Lock()
         self._by_token: dict[str, _Open] = {}
         self._by_id: dict[str, _Open] = {}
-        self._server: BackgroundServer | None = None
-        self._timer: threading.Timer | None = None
+        self._server = OnDemandServer(self._app, "okx-secret-page")
         self._lang: Lang = "en"
 
     def now(self) -> float:
@@ -100,18 +99,17 @@ class SecretPages:
         if not shown.secrets:
             raise ValueError("a secret page needs a secret to show")
         with self._lock:
-            if self._server is None:
-                self._server = BackgroundServer(self._app, host=LOOPBACK, name="okx-secret-page").start()
+            base = self._server.url()
             token = secrets.token_urlsafe(16)
             offer = Offer(
                 id=f"okx-secret-page-{secrets.token_hex(8)}",
-                url=f"{self._server.url}{PATH_PREFIX}{token}",
+                url=f"{base}{PATH_PREFIX}{token}",
                 expires_at=self._now() + self._ttl,
             )
             opened = _Open(offer, lang, token, secrets.token_urlsafe(32), shown)
             self._by_token[token], self._by_id[offer.id], self._lang = opened, opened, lang
             self._schedule()
-            log.info("secret page %s opened on %s for %d s", offer.id, self._server.url, self._ttl)
+            log.info("secret page %s opened on %s for %d s", offer.id, base, self._ttl)
             return offer
 
     def status(self, offer_id: str) -> OfferStatus:
@@ -126,7 +124,7 @@ class SecretPages:
             for opened in self._by_token.values():
                 if opened.state == "waiting":
                     opened.end("expired")
-            server = self._unserve()
+            server = self._server.detach()
         if server is not None:
             server.stop()
 
@@ -141,13 +139,9 @@ class SecretPages:
 
     def _schedule(self) -> None:
         """The next tick: when the first waiting offer expires, or (none waiting) the server's stop."""
-        if self._timer is not None:
-            self._timer.cancel()
         waiting = [o.offer.expires_at for o in self._by_token.values() if o.state == "waiting"]
         delay = max(0.05, min(waiting) - self._now()) if waiting else STOP_DELAY_SECONDS
-        self._timer = threading.Timer(delay, self._tick)
-        self._timer.daemon = True
-        self._timer.start()
+        self._server.check_in(delay, self._tick)
 
     def _tick(self) -> None:
         with self._lock:
@@ -155,19 +149,9 @@ class SecretPages:
             if any(o.state == "waiting" for o in self._by_token.values()):
                 self._schedule()
                 return
-            server = self._unserve()
+            server = self._server.detach()
         if server is not None:
             server.stop()
-
-    def _unserve(self) -> BackgroundServer | None:
-        """The server, no longer this object's (the caller stops it, outside the lock), and no timer."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        server, self._server = self._server, None
-        if server is not None:
-            log.info("secret page server stopped")
-        return server
 
     # ----- the server ------------------------------------------------------------------------------------
 
