@@ -96,9 +96,9 @@ class KeyNotSaved(BrokerError):
     """OKX created the key, and neither where it was meant to go nor a recovery file could take it."""
 
 
-def sub_account(value: str, field: str = "subAcct") -> str:
+def sub_account(value: str) -> str:
     if not SUB_ACCT_RE.match(value):
-        raise BrokerArgumentError(field, "a sub-account name is 6-20 letters or digits (no spaces)")
+        raise BrokerArgumentError("subAcct", "a sub-account name is 6-20 letters or digits (no spaces)")
     return value
 
 
@@ -108,9 +108,9 @@ def label(value: str) -> str:
     return value
 
 
-def public_key(value: str, field: str = "apiKey") -> str:
+def public_key(value: str) -> str:
     if not PUBLIC_KEY_RE.match(value):
-        raise BrokerArgumentError(field, "an API key (its public part) is 1-64 letters, digits or dashes")
+        raise BrokerArgumentError("apiKey", "an API key (its public part) is 1-64 letters, digits or dashes")
     return value
 
 

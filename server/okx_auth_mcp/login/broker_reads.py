@@ -9,7 +9,7 @@ Shared by the MCP tools and ``okx-auth-mcp broker``; each returns JSON values.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal, TypeVar
 
 from okx_auth_mcp.core import broker_rules as rules
@@ -101,7 +101,7 @@ def _broker_type(value: str | None) -> str | None:
     return value
 
 
-def _today(client: BrokerClient) -> Any:
+def _today(client: BrokerClient) -> date:
     return datetime.fromtimestamp(client.service.now(), tz=UTC).date()
 
 
