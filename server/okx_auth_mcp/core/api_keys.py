@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
+from okx_auth_mcp.core import okx_signing
 from okx_auth_mcp.core.oauth_errors import OkxError
 from okx_auth_mcp.core.oauth_wire import Url, is_safe_issuer
 from okx_auth_mcp.core.okx_codes import CODES
@@ -120,6 +121,23 @@ class Target:
     site: SiteId
     base_url: str
     demo: bool
+
+
+def signed_by(
+    profile: Profile, target: Target, timestamp: str, method: str, request_path: str, body: str = ""
+) -> dict[str, str]:
+    """The headers of one request signed with ``profile``'s key, as ``target`` takes it (its demo flag): they carry
+    the passphrase and a signature, and go to the HTTP client only."""
+    return okx_signing.signed_headers(
+        api_key=profile.api_key,
+        secret_key=profile.secret_key,
+        passphrase=profile.passphrase,
+        timestamp=timestamp,
+        method=method,
+        request_path=request_path,
+        body=body,
+        demo=target.demo,
+    )
 
 
 def site_of_api_host(base_url: str) -> SiteId | None:

@@ -36,6 +36,7 @@ from okx_auth_mcp.core.api_keys import (
     check_signable,
     clock_message,
     region_message,
+    signed_by,
     site_host_message,
 )
 from okx_auth_mcp.core.broker_rules import BrokerNotEnabled, BrokerProfileUnusable, NotBroker, RateLimited
@@ -122,16 +123,7 @@ class BrokerClient:
         text = "" if body is None else json.dumps(body, separators=(",", ":"))
         self._take_turn(route, profile.api_key)
         timestamp = okx_signing.iso_timestamp(self.service.now())
-        headers = okx_signing.signed_headers(
-            api_key=profile.api_key,
-            secret_key=profile.secret_key,
-            passphrase=profile.passphrase,
-            timestamp=timestamp,
-            method=method,
-            request_path=request_path,
-            body=text,
-            demo=target.demo,
-        )
+        headers = signed_by(profile, target, timestamp, method, request_path, text)
         what = route.replace("_", " ")
         try:
             return self._api.send(method, target.base_url, request_path, headers, what, text)

@@ -52,6 +52,7 @@ from okx_auth_mcp.core.api_keys import (
     mask_uid,
     region_message,
     said,
+    signed_by,
     site_host_message,
 )
 from okx_auth_mcp.core.clock_offset import plausible
@@ -128,15 +129,7 @@ def _signed_account(profile: Profile, target: Target, api: OkxApi, now: float) -
     """``GET /api/v5/account/config`` signed with the profile's key at time ``now``; a refused key is an outcome,
     every other refusal is raised."""
     timestamp = okx_signing.iso_timestamp(now)
-    headers = okx_signing.signed_headers(
-        api_key=profile.api_key,
-        secret_key=profile.secret_key,
-        passphrase=profile.passphrase,
-        timestamp=timestamp,
-        method="GET",
-        request_path=ACCOUNT_CONFIG_PATH,
-        demo=target.demo,
-    )
+    headers = signed_by(profile, target, timestamp, "GET", ACCOUNT_CONFIG_PATH)
     try:
         return api.account_config(target.base_url, headers)
     except Unauthorized:
